@@ -1,0 +1,33 @@
+# ketju: `make run` sets up, builds and serves; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup build run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+build: setup
+	$(BIN)/ketju build
+
+run: setup
+	$(BIN)/ketju build --if-needed
+	$(BIN)/ketju status
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) var
