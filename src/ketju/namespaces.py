@@ -1,0 +1,121 @@
+"""IRIs of ketju and of the standards it reuses, and the rules of the IRI scheme.
+
+The scheme (DESIGN.md, docs/MODELLING.md):
+- ontology terms   https://w3id.org/ketju/ontology#Term
+- vocabularies     https://w3id.org/ketju/vocab/{scheme}/{code}
+- regional data    https://w3id.org/ketju/id/{region}/{kind}/{slug}[/{sub-kind}/{slug}]
+- source graphs    https://w3id.org/ketju/graph/{path of the source file}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+BASE: Final = "https://w3id.org/ketju/"
+ONTOLOGY: Final = BASE + "ontology#"
+ONTOLOGY_DOC: Final = BASE + "ontology"
+VOCAB: Final = BASE + "vocab/"
+ID: Final = BASE + "id/"
+GRAPH: Final = BASE + "graph/"
+
+#: Graphs the build adds beside the source graphs.
+BUILD_GRAPH: Final = GRAPH + "build"
+INFERRED_GRAPH: Final = GRAPH + "inferred"
+
+JHS183_SCHEME: Final = "http://uri.suomi.fi/codelist/ptv/ptvserclass2"
+PTV_CODELISTS: Final = "http://uri.suomi.fi/codelist/ptv/"
+
+PREFIXES: Final[dict[str, str]] = {
+    "ketju": ONTOLOGY,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "cpsv": "http://purl.org/vocab/cpsv#",
+    "cv": "http://data.europa.eu/m8g/",
+    "adms": "http://www.w3.org/ns/adms#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "void": "http://rdfs.org/ns/void#",
+}
+
+RDF_TYPE: Final = PREFIXES["rdf"] + "type"
+
+#: Kinds of regional entities: the `{kind}` segment of a data IRI.
+KINDS: Final = (
+    "service",
+    "package",
+    "chain",
+    "producer",
+    "interface",
+    "goal",
+    "indicator",
+    "data-source",
+    "segment",
+    "steering-measure",
+    "plan-template",
+    "channel",
+    "role",
+    "service-task",
+    "observation",
+    "organisation",
+    "organiser",
+)
+
+#: Namespaces whose IRIs must resolve to something defined in the catalogue.
+CHECKED_NAMESPACES: Final = (BASE, PTV_CODELISTS)
+
+SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_DATA_IRI = re.compile(
+    rf"^{re.escape(ID)}(?P<region>{SLUG})/(?P<kind>{SLUG})/(?P<slug>{SLUG})"
+    rf"(?:/(?P<subkind>step|transition)/(?P<subslug>{SLUG}))?$"
+)
+
+
+def region_namespace(region: str) -> str:
+    """The namespace a region owns: every subject in data/{region}/ starts with it."""
+    return f"{ID}{region}/"
+
+
+def organiser_iri(region: str) -> str:
+    """The organiser (järjestäjä) of a region, as generated from the official county list."""
+    return f"{ID}{region}/organiser/{region}"
+
+
+def region_iri(region: str) -> str:
+    """The area of a region (alue) in the regions vocabulary."""
+    return f"{VOCAB}region/{region}"
+
+
+def parse_data_iri(iri: str) -> dict[str, str] | None:
+    """Split a regional data IRI into region, kind and slug, or None when it breaks the scheme.
+
+    >>> parse_data_iri("https://w3id.org/ketju/id/etela-karjala/chain/intake")["kind"]
+    'chain'
+    >>> parse_data_iri("https://w3id.org/ketju/id/x/chain/a/step/b")["subkind"]
+    'step'
+    >>> parse_data_iri("https://w3id.org/ketju/id/Etela/chain/a") is None
+    True
+    """
+    match = _DATA_IRI.match(iri)
+    if match is None:
+        return None
+    return {k: v for k, v in match.groupdict().items() if v is not None}
+
+
+def graph_iri(relative_path: str) -> str:
+    """Named graph of a source file, e.g. graph/data/etela-karjala/chain.ttl."""
+    return GRAPH + relative_path
+
+
+def sparql_prefixes(names: tuple[str, ...] | None = None) -> str:
+    """PREFIX declarations for the given prefix names (all when None)."""
+    chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in chosen.items())
