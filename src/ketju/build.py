@@ -1,0 +1,219 @@
+"""Build the on-disk store from the source tree, and swap it in only when it is good.
+
+`ketju build` loads ontology, vocabularies, shapes and data into a new pyoxigraph store beside
+the current one (one named graph per source file), runs every validation check on it, adds the
+build's own graphs, and then atomically repoints `var/store` at it. A build that fails or is
+killed leaves `var/store` pointing at the last good store, which servers keep serving.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketju import __version__
+from ketju import namespaces as ns
+from ketju.project import Project, SourceFile
+from ketju.validate import Finding, Report, add_lines, check_store, load_sources
+
+MANIFEST = "build.json"
+KEEP_OLD_STORES = 2
+
+
+class BuildRefused(Exception):
+    """The sources did not validate; the current store was left untouched."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{len(report.errors)} error(s) in the sources")
+        self.report = report
+
+
+class BuildBusy(RuntimeError):
+    """Another build holds the lock."""
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    manifest: dict[str, object]
+    warnings: list[Finding] = field(default_factory=list)
+    skipped: bool = False
+
+
+def fingerprint(sources: list[SourceFile]) -> str:
+    """A hash of every source file's name and content, and of the code version."""
+    digest = hashlib.sha256(__version__.encode())
+    for source in sorted(sources, key=lambda s: s.relative):
+        digest.update(source.relative.encode() + b"\0")
+        digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def current_manifest(project: Project) -> dict[str, object] | None:
+    path = project.store_link / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _inferred_quads(store: ox.Store) -> list[ox.Quad]:
+    """Entailments that hot queries need without property paths: superclass types."""
+    graph = ox.NamedNode(ns.INFERRED_GRAPH)
+    query = """
+        SELECT DISTINCT ?s ?super WHERE {
+            ?s a ?type . ?type <http://www.w3.org/2000/01/rdf-schema#subClassOf>+ ?super .
+            FILTER(isIRI(?super) && STRSTARTS(STR(?type), "https://w3id.org/ketju/ontology#"))
+            FILTER NOT EXISTS { ?s a ?super }
+        }"""
+    rdf_type = ox.NamedNode(ns.RDF_TYPE)
+    return [
+        ox.Quad(row["s"], rdf_type, row["super"], graph)
+        for row in store.query(query, use_default_graph_as_union=True)
+    ]
+
+
+def _build_quads(manifest: dict[str, object], sources: list[SourceFile]) -> list[ox.Quad]:
+    """The build's description of itself, queryable like any other data."""
+    k = ns.PREFIXES
+    graph = ox.NamedNode(ns.BUILD_GRAPH)
+    build = ox.NamedNode(ns.BASE + "build")
+    quads = [
+        ox.Quad(build, ox.NamedNode(ns.RDF_TYPE), ox.NamedNode(k["prov"] + "Activity"), graph),
+        ox.Quad(build, ox.NamedNode(k["prov"] + "endedAtTime"),
+                ox.Literal(str(manifest["built_at"]), datatype=ox.NamedNode(k["xsd"] + "dateTime")),
+                graph),
+        ox.Quad(build, ox.NamedNode(k["void"] + "triples"),
+                ox.Literal(str(manifest["triples"]), datatype=ox.NamedNode(k["xsd"] + "integer")),
+                graph),
+    ]
+    if manifest.get("commit"):
+        quads.append(ox.Quad(build, ox.NamedNode(ns.ONTOLOGY + "commit"),
+                             ox.Literal(str(manifest["commit"])), graph))
+    for source in sources:
+        quads.append(ox.Quad(build, ox.NamedNode(k["prov"] + "used"),
+                             ox.NamedNode(source.graph), graph))
+        quads.append(ox.Quad(ox.NamedNode(source.graph), ox.NamedNode(k["dct"] + "source"),
+                             ox.Literal(source.relative), graph))
+    return quads
+
+
+def _swap(project: Project, new_store: Path) -> None:
+    """Point var/store at the new store in one rename (atomic on POSIX)."""
+    link = project.store_link
+    temporary = link.with_name(f".store-{os.getpid()}")
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    os.symlink(os.path.relpath(new_store, link.parent), temporary)
+    os.replace(temporary, link)
+
+
+def _remove_stale_builds(project: Project) -> None:
+    """Remove what killed builds left behind: store folders that never got a manifest."""
+    current = project.store_link.resolve() if project.store_link.exists() else None
+    for folder in project.stores_dir.iterdir():
+        if folder.is_dir() and folder != current and not (folder / MANIFEST).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_old_stores(project: Project, keep: Path) -> None:
+    """Keep the newest few stores: servers that opened an older one may still be reading it."""
+    stores = sorted(
+        (p for p in project.stores_dir.iterdir() if p.is_dir() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in stores[KEEP_OLD_STORES - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build(
+    project: Project,
+    *,
+    if_needed: bool = False,
+    on_file: Callable[[SourceFile], None] | None = None,
+) -> BuildResult:
+    """Build and swap in a new store; raise BuildRefused (store untouched) on invalid data."""
+    sources = project.all_files()
+    stamp = fingerprint(sources)
+    current = current_manifest(project)
+    if if_needed and current is not None and current.get("fingerprint") == stamp:
+        return BuildResult(project.store_link.resolve(), current, skipped=True)
+
+    project.stores_dir.mkdir(parents=True, exist_ok=True)
+    with open(project.var_dir / "build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildBusy("another `ketju build` is running") from None
+        _remove_stale_builds(project)
+        return _build_locked(project, sources, stamp, on_file)
+
+
+def _build_locked(
+    project: Project,
+    sources: list[SourceFile],
+    stamp: str,
+    on_file: Callable[[SourceFile], None] | None,
+) -> BuildResult:
+    started = time.monotonic()
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    new_path = project.stores_dir / name
+    store = ox.Store(str(new_path))
+    try:
+        findings, loaded = load_sources(store, sources, bulk=True, progress=on_file)
+        if not findings:
+            findings = check_store(store, project, project.data_files(), loaded)
+        findings = add_lines(findings, sources)
+        report = Report(findings=findings, files_checked=len(sources))
+        if not report.ok:
+            raise BuildRefused(report)
+
+        store.bulk_extend(_inferred_quads(store))
+        triples = len(store)
+        manifest: dict[str, object] = {
+            "fingerprint": stamp,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": git_commit(project.root),
+            "version": __version__,
+            "files": len(sources),
+            "triples": triples,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        store.bulk_extend(_build_quads(manifest, sources))
+        store.flush()
+        if hold := os.environ.get("KETJU_BUILD_HOLD_SECONDS"):
+            # Test hook: keep the finished-but-not-swapped state open so a test can kill it.
+            print("holding before swap", file=sys.stderr, flush=True)
+            time.sleep(float(hold))
+        del store
+        (new_path / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(new_path, ignore_errors=True)
+        raise
+    _swap(project, new_path)
+    _remove_old_stores(project, keep=new_path)
+    return BuildResult(new_path, manifest, warnings=report.warnings)

@@ -1,0 +1,180 @@
+"""ketju: catalogue of Finnish social and health service packages and chains.
+
+Exit codes: 0 all is well, 1 the data is wrong, 2 the command was used wrongly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ketju.project import Project
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+err = Console(stderr=True)
+# Wide enough for the status table when the output goes to a file or a pipe.
+out = Console(width=None if sys.stdout.isatty() else 160)
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Language(StrEnum):
+    fi = "fi"
+    en = "en"
+
+
+def _default_language() -> Language:
+    lang = os.environ.get("KETJU_LANG") or os.environ.get("LANG", "")
+    return Language.fi if lang.startswith("fi") else Language.en
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: data/).")]
+    = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json")]
+    = OutputFormat.text,
+    lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+) -> None:
+    """Check contributed Turtle files: syntax, ownership, links and SHACL shapes."""
+    from ketju.validate import validate as run_validation
+
+    project = Project.locate()
+    missing = [p for p in paths or [] if not p.exists()]
+    if missing:
+        err.print(f"[red]No such file or folder:[/red] {', '.join(map(str, missing))}")
+        raise typer.Exit(EXIT_USAGE)
+    report = run_validation(project, paths or None)
+    if output is OutputFormat.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        language = (lang or _default_language()).value
+        for finding in report.sorted():
+            style = "red" if finding.severity.value == "error" else "yellow"
+            out.print(finding.text(language), style=style, markup=False, highlight=False,
+                      soft_wrap=True)
+        summary = (
+            f"{report.files_checked} file(s) checked: {len(report.errors)} error(s), "
+            f"{len(report.warnings)} warning(s)"
+        )
+        out.print(summary, style="green" if report.ok else "red", markup=False)
+    raise typer.Exit(0 if report.ok else EXIT_DATA)
+
+
+@app.command()
+def build(
+    if_needed: Annotated[bool, typer.Option(help="Skip when sources are unchanged.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Validate everything and build the store; the last good store stays if anything fails."""
+    from ketju.build import BuildBusy, BuildRefused
+    from ketju.build import build as run_build
+
+    project = Project.locate()
+    total = len(project.all_files())
+    with Progress(console=err, disable=quiet or not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("Loading", total=total)
+        try:
+            result = run_build(
+                project, if_needed=if_needed, on_file=lambda _s: progress.advance(task)
+            )
+        except BuildRefused as refused:
+            progress.stop()
+            for finding in refused.report.sorted():
+                err.print(finding.text(_default_language().value), markup=False, highlight=False,
+                          soft_wrap=True)
+            err.print(
+                f"Build refused: {len(refused.report.errors)} error(s). "
+                "The previous store is still in use.", style="red", markup=False,
+            )
+            raise typer.Exit(EXIT_DATA) from None
+        except BuildBusy as busy:
+            err.print(f"{busy}; try again when it has finished.", style="red", markup=False)
+            raise typer.Exit(EXIT_USAGE) from None
+    manifest = result.manifest
+    if result.skipped:
+        err.print(f"Store is up to date ({manifest['triples']} triples).")
+        return
+    for warning in result.warnings[:20]:
+        err.print(warning.text(_default_language().value), style="yellow", markup=False)
+    if len(result.warnings) > 20:
+        err.print(f"... and {len(result.warnings) - 20} more warning(s); see `ketju validate`.")
+    err.print(
+        f"Built {result.path.name}: {manifest['files']} files, {manifest['triples']} triples "
+        f"in {manifest['seconds']} s."
+    )
+
+
+SHORT_KIND = {
+    "ServicePackage": "packages",
+    "ServiceChain": "chains",
+    "Service": "services",
+    "Producer": "producers",
+    "Interface": "interfaces",
+    "Goal": "goals",
+    "Indicator": "indicators",
+    "DataSource": "sources",
+    "CustomerSegment": "segments",
+    "SteeringMeasure": "steering",
+    "CustomerPlanTemplate": "plans",
+    "Channel": "channels",
+}
+
+
+@app.command()
+def status() -> None:
+    """Show what the store holds, per region and kind."""
+    from ketju.store import CatalogueStore, StoreMissing
+
+    project = Project.locate()
+    try:
+        store = CatalogueStore.open(project)
+    except StoreMissing as missing:
+        err.print(str(missing))
+        raise typer.Exit(EXIT_DATA) from None
+    query = (project.queries_dir / "catalogue-summary.rq").read_text(encoding="utf-8")
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    kinds: list[str] = []
+    for row in store.select(query):
+        kind = SHORT_KIND.get(row["class"].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1], "?")
+        counts[row["region"].value][kind] = int(row["count"].value)
+        if kind not in kinds:
+            kinds.append(kind)
+    table = Table(title=f"ketju store: {len(store)} triples ({store.path.name})")
+    table.add_column("region")
+    kinds = [k for k in SHORT_KIND.values() if k in kinds]
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    for region in sorted(counts):
+        table.add_row(region, *(str(counts[region].get(k, "")) for k in kinds))
+    out.print(table)
+
+
+@app.command()
+def codelists() -> None:
+    """Regenerate ontology/generated/ from the official code lists in standards/."""
+    from ketju.codelists import generate
+
+    project = Project.locate()
+    counts = generate(project.root / "standards", project.ontology_dir / "generated")
+    for name, count in counts.items():
+        out.print(f"{name}: {count}")
+
+
+def main() -> None:
+    app()
