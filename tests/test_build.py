@@ -69,7 +69,8 @@ def test_refused_build_keeps_the_previous_store(built: Project) -> None:
     assert built.store_link.resolve() == before
     store = CatalogueStore.open(built)
     assert len(store) == count
-    assert not store.select("SELECT ?s WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?s), '/kainuu/chain/')) }")
+    leaked = "SELECT ?s WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?s), '/kainuu/chain/')) }"
+    assert not store.select(leaked)
     assert sorted(p.name for p in built.stores_dir.iterdir()) == [before.name]
 
 

@@ -15,7 +15,7 @@ from ketju.namespaces import PREFIXES
 from ketju.project import Project
 from ketju.turtle_locate import TurtleIndex
 from ketju.validate import Report, validate
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 
 CONTRIBUTIONS = FIXTURES / "contributions"
 CASES = sorted(CONTRIBUTIONS.glob("*.ttl"))

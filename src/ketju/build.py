@@ -12,9 +12,9 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
