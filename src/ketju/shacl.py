@@ -11,6 +11,10 @@ languageIn, min/maxLength, min/max inclusive/exclusive, min/maxCount, uniqueLang
 qualifiedValueShape with min/max counts, and node/and/or/not/xone over shapes made of those;
 every target type (§2.1.3); SPARQL-based constraints (§5) on node shapes. Anything else raises
 `UnsupportedShape` when the shapes are compiled, so no rule is ever silently skipped.
+
+Known difference: Oxigraph stores literals of the types derived from xsd:integer
+(xsd:positiveInteger, xsd:int, ...) as xsd:integer, so `sh:datatype xsd:integer` accepts
+"1"^^xsd:positiveInteger here while pySHACL rejects it (tests/test_shacl.py pins this).
 """
 
 from __future__ import annotations
