@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
-from ketju.namespaces import PREFIXES
+from ketju.build import BuildRefused, build
+from ketju.namespaces import PREFIXES, graph_iri
 from ketju.project import Project
+from ketju.store import CatalogueStore
 from ketju.turtle_locate import TurtleIndex
 from ketju.validate import Report, validate
 from tests.conftest import FIXTURES
@@ -54,8 +57,22 @@ def test_example_data_is_valid(project: Project) -> None:
     assert report.files_checked == len(project.data_files()) > 20
 
 
+def assert_build_refused_and_store_kept(project: Project, relative: str) -> None:
+    """`ketju build` refuses the file and the served store has nothing of it."""
+    before = project.store_link.resolve()
+    with pytest.raises(BuildRefused) as refused:
+        build(project)
+    assert relative in {f.file for f in refused.value.report.errors}
+    assert project.store_link.resolve() == before
+    store = CatalogueStore.open(project)
+    assert not store.store.contains_named_graph(ox.NamedNode(graph_iri(relative)))
+    assert not store.select("SELECT ?s WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?s), '/kainuu/')"
+                            " && !CONTAINS(STR(?s), '/organiser/')) }")
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_bad_contribution_is_reported_at_its_line(project_copy: Project, case: Path) -> None:
+    build(project_copy)
     target = project_copy.data_dir / REGION / case.name
     target.parent.mkdir(exist_ok=True)
     shutil.copy(case, target)
@@ -64,9 +81,11 @@ def test_bad_contribution_is_reported_at_its_line(project_copy: Project, case: P
     assert error_triples(report, relative) == expected_findings(case.read_text(encoding="utf-8"))
     for finding in report.errors:
         assert finding.message["fi"] and finding.message["en"]
+    assert_build_refused_and_store_kept(project_copy, relative)
 
 
 def test_not_utf8_names_the_line(project_copy: Project) -> None:
+    build(project_copy)
     target = project_copy.data_dir / REGION / "latin1.ttl"
     target.parent.mkdir(exist_ok=True)
     text = (CONTRIBUTIONS / "ownership.ttl").read_text(encoding="utf-8")
@@ -76,17 +95,21 @@ def test_not_utf8_names_the_line(project_copy: Project) -> None:
     report = validate(project_copy, [target])
     assert error_triples(report, f"data/{REGION}/latin1.ttl") == {("not-utf8", line, "-")}
     assert "UTF-8" in report.errors[0].message["fi"]
+    assert_build_refused_and_store_kept(project_copy, f"data/{REGION}/latin1.ttl")
 
 
 def test_empty_file(project_copy: Project) -> None:
+    build(project_copy)
     target = project_copy.data_dir / REGION / "tyhja.ttl"
     target.parent.mkdir(exist_ok=True)
     target.write_bytes(b"")
     report = validate(project_copy, [target])
     assert error_triples(report, f"data/{REGION}/tyhja.ttl") == {("empty", 1, "-")}
+    assert_build_refused_and_store_kept(project_copy, f"data/{REGION}/tyhja.ttl")
 
 
 def test_huge_literal(project_copy: Project) -> None:
+    build(project_copy)
     target = project_copy.data_dir / REGION / "pitka.ttl"
     target.parent.mkdir(exist_ok=True)
     text = (CONTRIBUTIONS / "ownership.ttl").read_text(encoding="utf-8")
@@ -100,6 +123,7 @@ def test_huge_literal(project_copy: Project) -> None:
     assert error_triples(report, f"data/{REGION}/pitka.ttl") == {
         ("literal-too-long", line, "dct:description")
     }
+    assert_build_refused_and_store_kept(project_copy, f"data/{REGION}/pitka.ttl")
 
 
 def test_unknown_region_folder(project_copy: Project) -> None:

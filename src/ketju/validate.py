@@ -386,7 +386,7 @@ def load_sources(
             problem = load_file(store, source, data, bulk=bulk)
             if problem is None:
                 loaded.add(source.graph)
-                if not bulk and not store.contains_named_graph(ox.NamedNode(source.graph)):
+                if not store.contains_named_graph(ox.NamedNode(source.graph)):
                     findings.append(Finding(
                         source.relative, 1, Severity.ERROR, "empty",
                         _msg("Tiedostossa ei ole yhtään kuvausta (vain kommentteja tai "
