@@ -20,6 +20,7 @@ build: setup
 run: setup
 	$(BIN)/ketju build --if-needed
 	$(BIN)/ketju status
+	$(BIN)/ketju serve --no-build
 
 test: setup
 	$(BIN)/ruff check src tests $(wildcard bench)

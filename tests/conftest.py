@@ -31,9 +31,28 @@ def store_of(paths: list[Path]) -> ox.Store:
     return store
 
 
+def copy_tree(target: Path) -> Project:
+    for name in ("ontology", "shapes", "data", "queries", "standards"):
+        shutil.copytree(ROOT / name, target / name)
+    return Project(target)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """One built copy of the real tree, shared by the server tests (which only read it)."""
+    from ketju.build import build
+
+    project = copy_tree(tmp_path_factory.mktemp("built"))
+    build(project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server-logs")
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Project:
     """A writable copy of the source tree (ontology, shapes, data, queries), store in tmp."""
-    for name in ("ontology", "shapes", "data", "queries", "standards"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    return Project(tmp_path)
+    return copy_tree(tmp_path)

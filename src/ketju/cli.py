@@ -166,6 +166,68 @@ def status() -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="KETJU_HOST", help="Address to listen on.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="KETJU_PORT")] = 8000,
+    workers: Annotated[int, typer.Option(envvar="KETJU_WORKERS",
+                                         help="HTTP server processes.")] = 1,
+    query_timeout: Annotated[float, typer.Option(
+        envvar="KETJU_QUERY_TIMEOUT", help="Seconds a user SPARQL query may run.")] = 30.0,
+    max_rows: Annotated[int, typer.Option(
+        envvar="KETJU_MAX_ROWS", help="Most rows (or triples) in one answer.")] = 10_000,
+    query_workers: Annotated[int, typer.Option(
+        envvar="KETJU_QUERY_WORKERS", help="Query processes per server process.")] = 3,
+    query_memory_mb: Annotated[int, typer.Option(
+        envvar="KETJU_QUERY_MEMORY_MB", help="Memory ceiling of one query, MiB.")] = 2048,
+    cors_origins: Annotated[str, typer.Option(
+        envvar="KETJU_CORS_ORIGINS", help="Comma-separated allowed origins, or *.")] = "*",
+    allowed_service_hosts: Annotated[str, typer.Option(
+        envvar="KETJU_ALLOWED_SERVICE_HOSTS",
+        help="Comma-separated hosts SERVICE may call (default: none).")] = "",
+    public_base_url: Annotated[str | None, typer.Option(
+        envvar="KETJU_PUBLIC_BASE_URL", help="Public URL behind a proxy.")] = None,
+    sparql_endpoint: Annotated[str | None, typer.Option(
+        envvar="KETJU_SPARQL_ENDPOINT",
+        help="Serve from this SPARQL 1.1 engine instead of the embedded store.")] = None,
+    result_cache_entries: Annotated[int, typer.Option(
+        envvar="KETJU_RESULT_CACHE_ENTRIES", help="Answers cached per process (0: off).")]
+    = 2048,
+    build_first: Annotated[bool, typer.Option(
+        "--build/--no-build", help="Build the store first when the sources changed.")] = True,
+) -> None:
+    """Serve the catalogue: SPARQL, pages, API and feeds (http://127.0.0.1:8000)."""
+    import shutil
+
+    import uvicorn
+
+    from ketju.settings import Settings
+
+    project = Project.locate()
+    settings = Settings.from_env(
+        host=host, port=port, workers=workers, query_timeout=query_timeout, max_rows=max_rows,
+        query_workers=query_workers, query_memory_mb=query_memory_mb,
+        cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()),
+        allowed_service_hosts=tuple(h.strip() for h in allowed_service_hosts.split(",")
+                                    if h.strip()),
+        public_base_url=public_base_url, sparql_endpoint=sparql_endpoint,
+        result_cache_entries=result_cache_entries, home=str(project.root),
+    )
+    if not sparql_endpoint and build_first:
+        build(if_needed=True, quiet=True)
+    os.environ.update(settings.to_env())
+    if workers > 1:
+        metrics_dir = project.var_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    source = f"remote {sparql_endpoint}" if sparql_endpoint else "embedded store"
+    err.print(f"Serving on http://{host}:{port} ({source})")
+    uvicorn.run("ketju.web.app:factory", factory=True, host=host, port=port, workers=workers,
+                loop="uvloop", http="httptools", access_log=False, log_level="warning")
+
+
+@app.command()
 def codelists() -> None:
     """Regenerate ontology/generated/ from the official code lists in standards/."""
     from ketju.codelists import generate

@@ -1,0 +1,125 @@
+"""Result formats and content negotiation: one table, one function.
+
+`?format=` wins over `Accept`; within `Accept`, q-values and wildcards count; when nothing the
+client accepts can be produced the answer is 406. Synonyms (`application/json` for SPARQL JSON
+results) are in the table, not in `if` chains.
+
+>>> choose(RESULT_FORMATS, "text/csv;q=0.5, application/sparql-results+json").name
+'json'
+>>> choose(RDF_FORMATS, None, format_param="ttl").media_type
+'text/turtle'
+>>> choose(RDF_FORMATS, "image/png") is None
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str
+    aliases: tuple[str, ...]
+    names: tuple[str, ...]
+    #: W3C format IRI (http://www.w3.org/ns/formats/) for the service description.
+    iri: str
+    text: bool = True
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8" if self.text else self.media_type
+
+
+RESULT_FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", ("application/json",), ("json", "srj"),
+           "http://www.w3.org/ns/formats/SPARQL_Results_JSON"),
+    Format("xml", "application/sparql-results+xml", ("application/xml", "text/xml"),
+           ("xml", "srx"), "http://www.w3.org/ns/formats/SPARQL_Results_XML"),
+    Format("csv", "text/csv", (), ("csv",), "http://www.w3.org/ns/formats/SPARQL_Results_CSV"),
+    Format("tsv", "text/tab-separated-values", (), ("tsv",),
+           "http://www.w3.org/ns/formats/SPARQL_Results_TSV"),
+)
+
+RDF_FORMATS: tuple[Format, ...] = (
+    Format("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl"),
+           "http://www.w3.org/ns/formats/Turtle"),
+    Format("ntriples", "application/n-triples", ("text/plain",), ("ntriples", "nt", "n-triples"),
+           "http://www.w3.org/ns/formats/N-Triples"),
+    Format("jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json"),
+           "http://www.w3.org/ns/formats/JSON-LD"),
+    Format("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"),
+           ("rdfxml", "rdf", "xml", "owl"), "http://www.w3.org/ns/formats/RDF_XML"),
+)
+
+OXIGRAPH_RESULTS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+OXIGRAPH_RDF = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """Media ranges with their q-values, most wanted first (stable for equal q)."""
+    if not header:
+        return [("*/*", 1.0)]
+    ranges = []
+    for position, part in enumerate(header.split(",")):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for param in pieces[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        # More specific ranges win ties: exact type, then type/*, then */*.
+        specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+        ranges.append((media, q, -specificity, position))
+    ranges.sort(key=lambda r: (-r[1], r[2], r[3]))
+    return [(media, q) for media, q, _, _ in ranges]
+
+
+def _matches(media_range: str, fmt: Format) -> bool:
+    if media_range == "*/*":
+        return True
+    candidates = (fmt.media_type, *fmt.aliases)
+    if media_range.endswith("/*"):
+        major = media_range[:-2]
+        return any(c.split("/")[0] == major for c in candidates)
+    return media_range in candidates
+
+
+def choose(
+    formats: tuple[Format, ...], accept: str | None, format_param: str | None = None
+) -> Format | None:
+    """The format to answer in, or None when nothing acceptable can be produced (406)."""
+    if format_param:
+        wanted = format_param.strip().lower()
+        for fmt in formats:
+            if wanted in fmt.names or wanted == fmt.media_type or wanted in fmt.aliases:
+                return fmt
+        return None
+    ranges = parse_accept(accept)
+    excluded = {media for media, q in ranges if q == 0.0}
+    for media, q in ranges:
+        if q == 0.0:
+            continue
+        for fmt in formats:
+            if _matches(media, fmt) and fmt.media_type not in excluded:
+                return fmt
+    return None

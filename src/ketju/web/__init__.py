@@ -1,0 +1,1 @@
+"""The HTTP surface: a thin layer whose routes call domain functions."""

@@ -1,0 +1,183 @@
+"""The FastAPI application, built by a factory from settings: no module-level app or store.
+
+`create_app(settings)` wires the data (embedded store or remote engine), the guarded SPARQL
+backend and the routes. Routes stay thin: they parse, call a domain function, pick a format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
+
+from ketju import __version__
+from ketju.build import MANIFEST
+from ketju.project import Project
+from ketju.settings import Settings
+from ketju.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
+from ketju.sparql.description import renderer
+from ketju.sparql.endpoint import SparqlEndpoint
+from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
+from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.web.observability import Observability, metrics_text
+from ketju.web.query_page import query_page
+
+log = logging.getLogger("ketju")
+STATIC = Path(__file__).parent / "static"
+
+
+class Services:
+    """What routes depend on, reached through `Depends(services)`."""
+
+    def __init__(self, settings: Settings, project: Project, catalogue: Catalogue,
+                 backend: QueryBackend) -> None:
+        self.settings = settings
+        self.project = project
+        self.catalogue = catalogue
+        self.backend = backend
+
+    def build_info(self) -> dict[str, Any]:
+        if isinstance(self.catalogue, EmbeddedCatalogue):
+            try:
+                manifest = json.loads((self.catalogue.path / MANIFEST).read_text("utf-8"))
+            except (OSError, ValueError):
+                manifest = {}
+            return {"store": self.catalogue.path.name, "commit": manifest.get("commit"),
+                    "built_at": manifest.get("built_at"), "triples": manifest.get("triples")}
+        rows = self.catalogue.select("""
+            SELECT ?time ?triples ?commit WHERE {
+              <https://w3id.org/ketju/build> <http://www.w3.org/ns/prov#endedAtTime> ?time ;
+                <http://rdfs.org/ns/void#triples> ?triples .
+              OPTIONAL { <https://w3id.org/ketju/build> <https://w3id.org/ketju/ontology#commit>
+                         ?commit } } LIMIT 1""")
+        row = rows[0] if rows else {}
+        return {"store": "remote", "commit": row["commit"].value if "commit" in row else None,
+                "built_at": row["time"].value if "time" in row else None,
+                "triples": int(row["triples"].value) if "triples" in row else None}
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def create_app(settings: Settings | None = None, project: Project | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    project = project or (Project(Path(settings.home)) if settings.home else Project.locate())
+    catalogue: Catalogue
+    backend: QueryBackend
+    if settings.sparql_endpoint:
+        catalogue = RemoteCatalogue(settings.sparql_endpoint, timeout=settings.query_timeout)
+        backend = RemoteBackend(settings.sparql_endpoint)
+    else:
+        embedded = EmbeddedCatalogue(project)
+        catalogue = embedded
+        backend = EmbeddedBackend(lambda: embedded.path, settings.query_workers,
+                                  settings.query_memory_mb,
+                                  allow_network=bool(settings.allowed_service_hosts))
+    state = Services(settings, project, catalogue, backend)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await backend.start()
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(
+        title="ketju",
+        version=__version__,
+        description="Catalogue of Finnish social and health service packages and chains.",
+        lifespan=lifespan,
+    )
+    app.state.services = state
+
+    def dataset() -> tuple[list[tuple[str, int]], int]:
+        graphs = catalogue.named_graphs()
+        return graphs, sum(count for _, count in graphs)
+
+    sparql = SparqlEndpoint(
+        backend, settings,
+        describe=renderer(dataset, federated=bool(settings.allowed_service_hosts)),
+        page=lambda scope: query_page(project, scope, settings),
+    )
+    app.router.routes.append(Route("/sparql", sparql, name="sparql"))
+    app.state.sparql = sparql
+    if STATIC.exists():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _graph_store_routes(app)
+    _operations_routes(app)
+    app.add_middleware(Observability)
+    return app
+
+
+def _graph_store_routes(app: FastAPI) -> None:
+    @app.api_route("/graph-store", methods=["GET", "HEAD"], tags=["SPARQL"],
+                   summary="SPARQL 1.1 Graph Store Protocol (read): one graph as RDF")
+    def graph_store(
+        request: Request,
+        state: ServicesDep,
+        graph: Annotated[str | None, Query(description="IRI of a named graph")] = None,
+        default: Annotated[str | None, Query(description="Present: the default graph")] = None,
+        format: Annotated[str | None, Query(description="turtle, ntriples, jsonld, rdfxml")]
+        = None,
+    ) -> Response:
+        if (graph is None) == (default is None):
+            return _problem(400, "Give either ?graph=<IRI> or ?default.")
+        fmt = choose(RDF_FORMATS, request.headers.get("accept"), format)
+        if fmt is None:
+            return _problem(406, "Graphs are RDF: ask for text/turtle, application/n-triples, "
+                                 "application/ld+json or application/rdf+xml.")
+        if graph is not None and not _is_iri(graph):
+            return _problem(400, f"'{graph}' is not an absolute IRI.")
+        if graph is not None and not state.catalogue.graph_exists(graph):
+            return _problem(404, f"There is no graph <{graph}> in this dataset.")
+        body = ox.serialize(state.catalogue.graph_triples(graph), format=OXIGRAPH_RDF[fmt.name])
+        return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
+                        headers={"Vary": "Accept", "Content-Length": str(len(body))})
+
+
+def _operations_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["Operations"], summary="Alive, and which build is served")
+    def healthz(state: ServicesDep) -> dict[str, Any]:
+        info: dict[str, Any] = {"status": "ok", "version": __version__,
+                                "mode": "remote" if state.settings.sparql_endpoint
+                                else "embedded", "build": state.build_info()}
+        if isinstance(state.backend, EmbeddedBackend):
+            info["query_processes"] = len(state.backend.pool.processes)
+        return info
+
+    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
+    def metrics() -> Response:
+        body, content_type = metrics_text()
+        return Response(body, media_type=content_type)
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return ":" in text
+
+
+def _problem(status: int, message: str) -> Response:
+    return JSONResponse({"status": status, "detail": message}, status_code=status)
+
+
+def factory() -> FastAPI:
+    """Entry point for uvicorn (`ketju.web.app:factory`), reading settings from KETJU_*."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    return create_app()

@@ -1,0 +1,90 @@
+"""Request ids, access log lines and Prometheus metrics for every request.
+
+A plain ASGI middleware (it wraps the raw /sparql app too). Each request gets an id (the
+client's X-Request-Id when it is a sane token, else a new one), echoed in the response and in
+one access log line with its duration. With several server processes the metrics are collected
+through prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `ketju serve`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+access_log = logging.getLogger("ketju.access")
+
+REQUESTS = Counter("ketju_http_requests_total", "HTTP requests by route, method and status",
+                   ["route", "method", "status"])
+LATENCY = Histogram("ketju_http_request_duration_seconds", "Time to answer, by route", ["route"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                             5, 10, 30, 60))
+QUERIES_STOPPED = Counter("ketju_sparql_queries_stopped_total",
+                          "User queries stopped, by reason (timeout, memory, disconnect, crash)",
+                          ["reason"])
+ANSWERS_CAPPED = Counter("ketju_sparql_answers_capped_total",
+                         "SPARQL answers cut off at the row limit")
+CACHE_HITS = Counter("ketju_sparql_cache_hits_total", "SPARQL answers served from the cache")
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+KNOWN_ROUTES = ("sparql", "graph-store", "id", "api", "feeds", "healthz", "metrics", "search",
+                "static", "compare", "dumps", "catalog", ".well-known", "docs", "openapi.json")
+
+
+def route_of(path: str) -> str:
+    first = path.strip("/").split("/", 1)[0]
+    return "/" + first if first in KNOWN_ROUTES else ("/" if not first else "/other")
+
+
+def metrics_text() -> tuple[bytes, str]:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class Observability:
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_of(scope["path"])
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            LATENCY.labels(route).observe(elapsed)
+            access_log.info("%s %s %s %d %.1fms", request_id, scope["method"], scope["path"],
+                            status, elapsed * 1000)

@@ -1,0 +1,65 @@
+"""Operations: /healthz says which build is served, /metrics counts, access log lines."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ketju.build import MANIFEST
+from ketju.project import Project
+from tests.servers import Server, ketju_server
+
+
+@pytest.fixture(scope="module")
+def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(built_project.root, server_logs) as running:
+        yield running
+
+
+def test_healthz_names_the_build(server: Server, built_project: Project) -> None:
+    manifest = json.loads((built_project.store_link.resolve() / MANIFEST).read_text())
+    health = httpx.get(server.base + "/healthz").json()
+    assert health["status"] == "ok"
+    assert health["build"]["triples"] == manifest["triples"]
+    assert health["build"]["built_at"] == manifest["built_at"]
+    assert "commit" in health["build"]
+
+
+def test_metrics_count_requests_latency_and_stops(server: Server) -> None:
+    httpx.get(server.sparql, params={"query": "ASK {}"})
+    httpx.get(server.sparql, params={"query": "ASK {"})
+    text = httpx.get(server.base + "/metrics").text
+    assert re.search(r'ketju_http_requests_total\{method="GET",route="/sparql",status="200"\} '
+                     r'[1-9]', text)
+    assert 'status="400"' in text
+    assert "ketju_http_request_duration_seconds_bucket" in text
+    assert "ketju_sparql_answers_capped_total" in text
+
+
+def test_access_log_has_request_id_and_duration(server: Server) -> None:
+    response = httpx.get(server.base + "/healthz", headers={"X-Request-Id": "trace-42"})
+    assert response.headers["x-request-id"] == "trace-42"
+    time.sleep(0.2)
+    assert re.search(r"trace-42 GET /healthz 200 [0-9.]+ms", server.log_text())
+    generated = httpx.get(server.base + "/healthz", headers={"X-Request-Id": "bad id!"})
+    assert re.fullmatch(r"[0-9a-f]{16}", generated.headers["x-request-id"])
+
+
+def test_server_follows_a_rebuild(project_copy: Project, server_logs: Path) -> None:
+    from ketju.build import build
+
+    build(project_copy)
+    with ketju_server(project_copy.root, server_logs) as running:
+        first = httpx.get(running.base + "/healthz").json()["build"]["store"]
+        (project_copy.data_dir / "national" / "producers.ttl").open("a").write("\n# change\n")
+        build(project_copy)
+        time.sleep(1.5)
+        query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # fresh"}
+        assert httpx.get(running.sparql, params=query).status_code == 200
+        assert httpx.get(running.base + "/healthz").json()["build"]["store"] != first

@@ -1,0 +1,87 @@
+"""Remote mode: ketju in front of a real Oxigraph server gives the embedded answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from ketju.project import Project
+from ketju.queries import load_queries
+from ketju.store import EmbeddedCatalogue, RemoteCatalogue
+from tests.servers import Server, ketju_server, oxigraph_server
+
+
+@pytest.fixture(scope="module")
+def oxigraph(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with oxigraph_server(built_project.store_link.resolve(), server_logs) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def servers(built_project: Project, server_logs: Path,
+            oxigraph: Server) -> Iterator[tuple[Server, Server]]:
+    with ketju_server(built_project.root, server_logs) as embedded, \
+            ketju_server(built_project.root, server_logs,
+                         sparql_endpoint=oxigraph.base + "/query") as remote:
+        yield embedded, remote
+
+
+def answer_set(response: httpx.Response) -> set[tuple[tuple[str, str], ...]]:
+    assert response.status_code == 200, response.text
+    rows = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+    names = [v.value for v in rows.variables]  # type: ignore[union-attr]
+    return {tuple((n, str(row[n])) for n in names) for row in rows}  # type: ignore[union-attr]
+
+
+def test_every_named_query_gives_the_embedded_answer(built_project: Project,
+                                                     servers: tuple[Server, Server]) -> None:
+    embedded, remote = servers
+    queries = load_queries(built_project.queries_dir)
+    assert queries
+    for query in queries.values():
+        ours = answer_set(httpx.post(embedded.sparql, data={"query": query.body}))
+        theirs = answer_set(httpx.post(remote.sparql, data={"query": query.body}))
+        assert ours == theirs, query.name
+        assert ours, f"{query.name} answers nothing on the example data"
+
+
+def test_catalogue_binds_parameters_the_same_way(built_project: Project,
+                                                 oxigraph: Server) -> None:
+    embedded = EmbeddedCatalogue(built_project)
+    remote = RemoteCatalogue(oxigraph.base + "/query")
+    # pyoxigraph binds only variables the SELECT projects; named queries follow that rule.
+    query = """SELECT ?entity ?lang ?label WHERE {
+        ?entity <http://www.w3.org/2004/02/skos/core#prefLabel> ?label
+        FILTER(LANG(?label) = ?lang) }"""
+    bindings = {"entity": ox.NamedNode("https://w3id.org/ketju/id/national/producer/kela"),
+                "lang": ox.Literal("fi")}
+    assert embedded.select(query, bindings) == remote.select(query, bindings)
+    hostile = {"entity": ox.NamedNode("https://w3id.org/ketju/id/national/producer/kela"),
+               "lang": ox.Literal('fi") } UNION { ?entity ?p ?label FILTER("x')}
+    assert embedded.select(query, hostile) == remote.select(query, hostile) == []
+    assert remote.graph_exists(built_project.data_files()[0].graph)
+    assert sorted(remote.named_graphs()) == sorted(embedded.named_graphs())
+
+
+def test_remote_mode_serves_protocol_and_graph_store(servers: tuple[Server, Server]) -> None:
+    _, remote = servers
+    capped = httpx.get(remote.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert capped.headers["x-ketju-capped"] == "true"
+    assert len(capped.json()["results"]["bindings"]) == 10_000
+    refused = httpx.post(remote.sparql, data={"update": "DROP ALL"})
+    assert refused.status_code == 403
+    service = httpx.get(remote.sparql, params={
+        "query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
+    assert service.status_code == 400
+    graph = "https://w3id.org/ketju/graph/data/national/producers.ttl"
+    store = httpx.get(remote.base + "/graph-store", params={"graph": graph},
+                      headers={"Accept": "application/n-triples"})
+    assert store.status_code == 200 and "producer/kela" in store.text
+    health = httpx.get(remote.base + "/healthz").json()
+    assert health["mode"] == "remote" and health["build"]["triples"] > 10_000
+    description = httpx.get(remote.sparql, headers={"Accept": "text/turtle"})
+    assert description.status_code == 200 and graph in description.text

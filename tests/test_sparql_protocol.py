@@ -1,0 +1,391 @@
+"""`/sparql` against every line of standards/sparql-protocol.md, on a real server.
+
+The W3C suite preloads three one-triple graphs; ketju is read-only, so the same checks use three
+of the catalogue's own graphs (one per source file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+
+from ketju.namespaces import graph_iri
+from ketju.project import Project
+from tests.servers import Server, ketju_server
+
+G1 = graph_iri("data/national/producers.ttl")
+G2 = graph_iri("data/national/segments.ttl")
+G3 = graph_iri("data/national/data-sources.ttl")
+ID = "https://w3id.org/ketju/id/national/"
+SUBJECTS_QUERY = "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"
+GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+@pytest.fixture(scope="module")
+def server(built_project: Project, server_logs) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    with ketju_server(built_project.root, server_logs, query_timeout=10) as running:
+        yield running
+
+
+def solutions(response: httpx.Response, var: str) -> set[str]:
+    assert response.status_code == 200, response.text
+    parsed = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+    return {row[var].value for row in parsed if row[var] is not None}
+
+
+def boolean(response: httpx.Response) -> bool:
+    assert response.status_code == 200, response.text
+    return bool(ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON))
+
+
+def kinds_of(subjects: set[str]) -> set[str]:
+    return {s.removeprefix(ID).split("/")[0] for s in subjects}
+
+
+# -- queries that must succeed ----------------------------------------------------------------
+
+
+def test_post_form_with_dataset_in_url(server: Server) -> None:
+    response = httpx.post(server.sparql, params={"default-graph-uri": G1},
+                          data={"query": "ASK {}"})
+    assert boolean(response) is True
+
+
+def test_get_with_default_graph(server: Server) -> None:
+    assert boolean(httpx.get(server.sparql, params={"query": "ASK {}",
+                                                    "default-graph-uri": G1})) is True
+
+
+def test_post_direct(server: Server) -> None:
+    response = httpx.post(server.sparql, content="ASK {}",
+                          headers={"Content-Type": "application/sparql-query"})
+    assert boolean(response) is True
+
+
+@pytest.mark.parametrize("method", ["GET", "POST-direct"])
+def test_two_default_graphs_are_merged(server: Server, method: str) -> None:
+    params = [("default-graph-uri", G1), ("default-graph-uri", G2)]
+    if method == "GET":
+        response = httpx.get(server.sparql, params=[*params, ("query", SUBJECTS_QUERY)])
+    else:
+        response = httpx.post(server.sparql, params=params, content=SUBJECTS_QUERY,
+                              headers={"Content-Type": "application/sparql-query"})
+    assert kinds_of(solutions(response, "s")) == {"producer", "segment"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST-direct"])
+def test_two_named_graphs_are_visible(server: Server, method: str) -> None:
+    params = [("named-graph-uri", G1), ("named-graph-uri", G2)]
+    if method == "GET":
+        response = httpx.get(server.sparql, params=[*params, ("query", GRAPHS_QUERY)])
+    else:
+        response = httpx.post(server.sparql, params=params, content=GRAPHS_QUERY,
+                              headers={"Content-Type": "application/sparql-query"})
+    assert solutions(response, "g") == {G1, G2}
+
+
+def test_default_and_named_graphs_together(server: Server) -> None:
+    query = ("SELECT ?s ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?x ?y ?z } } }")
+    response = httpx.get(server.sparql, params=[
+        ("query", query), ("default-graph-uri", G3), ("named-graph-uri", G1),
+        ("named-graph-uri", G2)])
+    assert kinds_of(solutions(response, "s")) == {"data-source"}
+    assert solutions(response, "g") == {G1, G2}
+
+
+def test_protocol_dataset_wins_over_from(server: Server) -> None:
+    query = f"SELECT DISTINCT ?s FROM <{G3}> WHERE {{ ?s ?p ?o }}"
+    response = httpx.get(server.sparql, params={"query": query, "default-graph-uri": G1})
+    assert kinds_of(solutions(response, "s")) == {"producer"}
+    named = f"SELECT DISTINCT ?g FROM NAMED <{G3}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = httpx.get(server.sparql, params={"query": named, "named-graph-uri": G1})
+    assert solutions(response, "g") == {G1}
+
+
+def test_default_graph_is_the_union_of_all_graphs(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": """SELECT ?s WHERE {
+        ?s a <https://w3id.org/ketju/ontology#ServiceChain> }"""})
+    assert len(solutions(response, "s")) >= 7
+
+
+# -- result type follows the query form -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [
+    ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    ("application/json", ox.QueryResultsFormat.JSON),
+    ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    ("text/csv", ox.QueryResultsFormat.CSV),
+    ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+])
+def test_select_in_every_results_format(server: Server, accept: str,
+                                        fmt: ox.QueryResultsFormat) -> None:
+    query = f"SELECT ?s ?label WHERE {{ ?s <http://www.w3.org/2004/02/skos/core#prefLabel> " \
+            f"?label FILTER(STRSTARTS(STR(?s), '{ID}producer/')) }} ORDER BY ?s ?label"
+    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200
+    expected = "application/sparql-results+json" if "json" in accept else accept
+    assert response.headers["content-type"] == f"{expected}; charset=utf-8"
+    assert response.headers["vary"] == "Accept"
+    if fmt == ox.QueryResultsFormat.CSV:  # CSV loses term types, so Oxigraph will not parse it
+        reader = csv.DictReader(io.StringIO(response.text))
+        labels = {row["label"] for row in reader}
+        rows = list(labels)
+    else:
+        rows = list(ox.parse_query_results(response.content, format=fmt))
+        labels = {row["label"].value for row in rows}
+    assert "Kansaneläkelaitos (Kela)" in labels or any("Kela" in label for label in labels)
+    assert len(rows) >= 21
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json",
+                                    "application/sparql-results+xml"])
+def test_ask_gives_a_boolean(server: Server, accept: str) -> None:
+    response = httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"},
+                         headers={"Accept": accept})
+    fmt = ox.QueryResultsFormat.JSON if "json" in accept else ox.QueryResultsFormat.XML
+    assert bool(ox.parse_query_results(response.content, format=fmt)) is True
+
+
+@pytest.mark.parametrize(("accept", "rdflib_format"), [
+    ("text/turtle", "turtle"),
+    ("application/n-triples", "nt"),
+    ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "xml"),
+])
+@pytest.mark.parametrize("form", ["CONSTRUCT", "DESCRIBE"])
+def test_graph_forms_in_every_rdf_format(server: Server, accept: str, rdflib_format: str,
+                                         form: str) -> None:
+    kela = f"<{ID}producer/kela>"
+    query = (f"CONSTRUCT {{ {kela} ?p ?o }} WHERE {{ {kela} ?p ?o }}" if form == "CONSTRUCT"
+             else f"DESCRIBE {kela}")
+    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == accept
+    graph = Graph().parse(data=response.content, format=rdflib_format)
+    assert len(graph) > 3
+    assert any(str(s).endswith("/producer/kela") for s in graph.subjects())
+
+
+def test_format_parameter_overrides_accept(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+                                                "format": "csv"},
+                         headers={"Accept": "application/sparql-results+xml"})
+    assert response.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "text/turtle"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "image/png"),
+    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
+])
+def test_nothing_acceptable_is_406(server: Server, query: str, accept: str) -> None:
+    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 406
+    assert "available" in response.text
+
+
+def test_q_values_pick_the_preferred_format(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": "ASK {}"}, headers={
+        "Accept": "application/sparql-results+json;q=0.5, application/sparql-results+xml"})
+    assert response.headers["content-type"].startswith("application/sparql-results+xml")
+
+
+# -- bad requests --------------------------------------------------------------------------------
+
+
+def test_query_with_put_is_refused(server: Server) -> None:
+    response = httpx.put(server.sparql, params={"query": "ASK {}"})
+    assert response.status_code == 405
+    assert "POST" in response.headers["allow"]
+
+
+def test_two_queries(server: Server) -> None:
+    response = httpx.get(server.sparql, params=[("query", "ASK {}"), ("query", "ASK {}")])
+    assert response.status_code == 400
+    assert "exactly one" in response.text
+
+
+def test_post_text_plain(server: Server) -> None:
+    response = httpx.post(server.sparql, content="ASK {}", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize("body", [b"query=ASK%20%7B%7D", b"ASK {}"])
+def test_post_without_content_type(server: Server, body: bytes) -> None:
+    request = httpx.Request("POST", server.sparql, content=body)
+    assert "content-type" not in request.headers
+    response = httpx.Client().send(request)
+    assert response.status_code == 400
+    assert "Content-Type" in response.text
+
+
+def test_direct_post_in_utf16(server: Server) -> None:
+    response = httpx.post(server.sparql, content="ASK {}".encode("utf-16"), headers={
+        "Content-Type": "application/sparql-query; charset=UTF-16"})
+    assert response.status_code == 415
+
+
+def test_malformed_query(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": "ASK {"})
+    assert response.status_code == 400
+    assert "not valid SPARQL" in response.text
+
+
+def count_triples(server: Server) -> str:
+    response = httpx.get(server.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE "
+                                                         "{ GRAPH ?g { ?s ?p ?o } }"})
+    return next(iter(solutions(response, "n")))
+
+
+@pytest.mark.parametrize("attempt", [
+    {"method": "GET", "params": {"update": "INSERT DATA { <a:a> <a:b> <a:c> }"}},
+    {"method": "POST", "data": {"update": "INSERT DATA { <a:a> <a:b> <a:c> }"}},
+    {"method": "POST", "content": "update=CLEAR%20ALL&update=CLEAR%20ALL",
+     "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+    {"method": "POST", "content": "DROP ALL",
+     "headers": {"Content-Type": "application/sparql-update"}},
+    {"method": "POST", "content": "DROP ALL".encode("utf-16"),
+     "headers": {"Content-Type": "application/sparql-update; charset=UTF-16"}},
+    {"method": "POST", "content": "INSERT DATA {",
+     "headers": {"Content-Type": "application/sparql-update"}},
+    {"method": "POST", "data": {"update": "WITH <a:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                                "using-named-graph-uri": "a:h"}},
+    {"method": "POST", "data": {"query": "CLEAR ALL"}},
+    {"method": "GET", "params": {"query": "DELETE WHERE { ?s ?p ?o }"}},
+    {"method": "POST", "data": {"query": "LOAD <http://127.0.0.1:9/x.ttl>"}},
+])
+def test_every_update_is_refused_and_changes_nothing(server: Server,
+                                                     attempt: dict[str, object]) -> None:
+    before = count_triples(server)
+    response = httpx.request(url=server.sparql, **attempt)  # type: ignore[arg-type]
+    assert response.status_code == 403, response.text
+    assert "read-only" in response.text
+    assert count_triples(server) == before
+
+
+def test_client_errors_are_4xx_with_a_message(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": "SELECT ?x WHERE { ?x <a:b> ?y } "
+                                                         "GROUP BY ?nope ORDER BY"})
+    assert 400 <= response.status_code < 500
+    assert response.text.strip()
+
+
+# -- service description, CORS, HEAD, OPTIONS ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("accept", "rdflib_format"), [
+    (None, "turtle"), ("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
+    ("application/n-triples", "nt"), ("application/rdf+xml", "xml")])
+def test_service_description(server: Server, accept: str | None, rdflib_format: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = httpx.get(server.sparql, headers=headers)
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.content, format=rdflib_format)
+    result = graph.query("""
+        PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+        SELECT ?endpoint ?format ?feature ?named WHERE {
+            ?s sd:endpoint ?endpoint ; sd:supportedLanguage sd:SPARQL11Query ;
+               sd:resultFormat ?format ; sd:feature ?feature ;
+               sd:defaultDataset/sd:namedGraph/sd:name ?named }""")
+    rows = list(result)
+    assert {str(r.endpoint) for r in rows} == {server.sparql}
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in {str(r.format) for r in rows}
+    assert {str(r.feature) for r in rows} == {
+        "http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph"}
+    assert G1 in {str(r.named) for r in rows}
+
+
+def test_service_description_honours_the_public_url(built_project: Project,
+                                                    server_logs) -> None:  # type: ignore[no-untyped-def]
+    with ketju_server(built_project.root, server_logs,
+                      public_base_url="https://ketju.example.fi") as proxied:
+        response = httpx.get(proxied.sparql, headers={"Accept": "application/n-triples"})
+    assert "<https://ketju.example.fi/sparql> <http://www.w3.org/ns/sparql-service-" \
+           "description#endpoint> <https://ketju.example.fi/sparql>" in response.text
+
+
+def test_browsers_get_the_query_page(server: Server) -> None:
+    response = httpx.get(server.sparql, headers={
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "Accept-Language": "sv"})
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="sv">' in response.text
+    assert "/static/yasgui/yasgui.min.js" in response.text
+    assert "catalogue-summary" in response.text
+    assert "cdn" not in response.text.lower()
+    asset = httpx.get(server.base + "/static/yasgui/yasgui.min.js")
+    assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+def test_cors(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": "ASK {}"},
+                         headers={"Origin": "https://thl.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    preflight = httpx.options(server.sparql, headers={
+        "Origin": "https://thl.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"] == "content-type"
+
+
+def test_head_has_the_headers_of_get_and_no_body(server: Server) -> None:
+    params = {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}
+    get = httpx.get(server.sparql, params=params)
+    head = httpx.head(server.sparql, params=params)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
+# -- Graph Store Protocol (read) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("accept", "rdflib_format"), [
+    (None, "turtle"), ("application/ld+json", "json-ld"), ("application/n-triples", "nt"),
+    ("application/rdf+xml", "xml")])
+def test_graph_store_get_named_graph(server: Server, accept: str | None,
+                                     rdflib_format: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = httpx.get(server.base + "/graph-store", params={"graph": G1}, headers=headers)
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.content, format=rdflib_format)
+    assert {str(s).removeprefix(ID).split("/")[0] for s in graph.subjects()} == {"producer"}
+
+
+def test_graph_store_default_graph_is_the_union(server: Server) -> None:
+    response = httpx.get(server.base + "/graph-store?default",
+                         headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    lines = response.text.count("\n")
+    assert lines > 10_000
+
+
+def test_graph_store_head_and_absent_graph(server: Server) -> None:
+    head = httpx.head(server.base + "/graph-store", params={"graph": G1})
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) > 1000
+    absent = httpx.get(server.base + "/graph-store",
+                       params={"graph": "https://w3id.org/ketju/graph/nope.ttl"})
+    assert absent.status_code == 404
+    assert "no graph" in absent.text
+
+
+def test_graph_store_decodes_the_iri_exactly_once(server: Server) -> None:
+    once = G1.replace(":", "%3A").replace("/", "%2F")
+    assert httpx.get(f"{server.base}/graph-store?graph={once}").status_code == 200
+    twice = once.replace("%", "%25")  # decoded twice it would name the same graph
+    response = httpx.get(f"{server.base}/graph-store?graph={twice}")
+    assert response.status_code == 400
+    assert "not an absolute IRI" in response.text
+
+
+def test_graph_store_needs_one_of_graph_or_default(server: Server) -> None:
+    assert httpx.get(server.base + "/graph-store").status_code == 400
