@@ -68,7 +68,7 @@ class Step:
     level: Node | None
     level_rank: int | None
     sector: Node | None
-    service_task: Node | None
+    service_tasks: tuple[Node, ...]
     service_classes: tuple[str, ...]
     optional: bool
     maximum_duration: str | None
@@ -80,6 +80,10 @@ class Step:
 
     def label(self, lang: str) -> str:
         return self.names.pick(lang)[0] or self.service.label(lang)
+
+    @property
+    def node(self) -> Node:
+        return Node(self.iri, self.names if self.names else self.service.names)
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ def load_chain(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -
             level=node(row, "level"),
             level_rank=int(row["levelRank"].value) if "levelRank" in row else None,
             sector=node(row, "sector"),
-            service_task=node(row, "serviceTask"),
+            service_tasks=tuple(Node(i, names(i)) for i in sorted(
+                row["serviceTasks"].value.split())) if "serviceTasks" in row else (),
             service_classes=tuple(sorted(row["serviceClasses"].value.split()))
             if "serviceClasses" in row else (),
             optional=row["optional"].value == "true" if "optional" in row else False,

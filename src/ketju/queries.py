@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list")
+#: A line of its own where paging goes (e.g. inside a subquery); else it goes at the end.
+PAGE_MARKER = "# PAGE"
 
 
 class QueryFileError(ValueError):
@@ -52,6 +54,17 @@ class NamedQuery:
     def body(self) -> str:
         """The query without its `#+` header."""
         return "\n".join(line for line in self.text.splitlines() if not line.startswith("#+"))
+
+    def page(self, limit: int, offset: int = 0) -> str:
+        """The query with LIMIT and OFFSET where its `# PAGE` line is (else at the end).
+
+        Both are whole numbers checked here, so nothing but digits enters the text.
+        """
+        clause = f"LIMIT {int(limit)} OFFSET {int(offset)}"
+        lines = self.body.splitlines()
+        if PAGE_MARKER in (line.strip() for line in lines):
+            return "\n".join(clause if line.strip() == PAGE_MARKER else line for line in lines)
+        return self.body + "\n" + clause
 
 
 def parse_query_file(path: Path) -> NamedQuery:

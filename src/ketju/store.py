@@ -28,6 +28,8 @@ from ketju.sparql.analysis import bind_values
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, Term]
+#: A parameter value: one term, or a list of terms (bound with a VALUES block).
+Binding = Term | list[Term]
 
 
 class StoreMissing(FileNotFoundError):
@@ -63,12 +65,12 @@ class CatalogueStore:
 class Catalogue(Protocol):
     """What ketju's own features need from the data, wherever it is stored."""
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]: ...
+    def select(self, query: str, bindings: Mapping[str, Binding] | None = None) -> list[Row]: ...
 
     def construct(self, query: str,
-                  bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]: ...
+                  bindings: Mapping[str, Binding] | None = None) -> list[ox.Triple]: ...
 
-    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
+    def ask(self, query: str, bindings: Mapping[str, Binding] | None = None) -> bool: ...
 
     def graph_exists(self, graph: str) -> bool: ...
 
@@ -114,24 +116,26 @@ class EmbeddedCatalogue:
     def version(self) -> str:
         return self.current.path.name
 
-    def _query(self, query: str, bindings: Mapping[str, Term] | None) -> object:
-        bound = {ox.Variable(k): v for k, v in (bindings or {}).items()}
-        return self.current.store.query(query, use_default_graph_as_union=True,
-                                        substitutions=bound)
+    def _query(self, query: str, bindings: Mapping[str, Binding] | None) -> object:
+        # Single values are substituted by pyoxigraph; lists go in a VALUES block.
+        lists = {k: v for k, v in (bindings or {}).items() if isinstance(v, list)}
+        bound = {ox.Variable(k): v for k, v in (bindings or {}).items() if k not in lists}
+        return self.current.store.query(bind_values(query, lists),
+                                        use_default_graph_as_union=True, substitutions=bound)
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Mapping[str, Binding] | None = None) -> list[Row]:
         solutions = self._query(query, bindings)
         assert isinstance(solutions, ox.QuerySolutions)
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 
     def construct(self, query: str,
-                  bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+                  bindings: Mapping[str, Binding] | None = None) -> list[ox.Triple]:
         triples = self._query(query, bindings)
         assert isinstance(triples, ox.QueryTriples)
         return list(triples)
 
-    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
+    def ask(self, query: str, bindings: Mapping[str, Binding] | None = None) -> bool:
         return bool(self._query(query, bindings))
 
     def graph_exists(self, graph: str) -> bool:
@@ -172,7 +176,7 @@ class RemoteCatalogue:
         response.raise_for_status()
         return response.content
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Mapping[str, Binding] | None = None) -> list[Row]:
         body = self._post(bind_values(query, bindings or {}), "application/sparql-results+json")
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         assert isinstance(results, ox.QuerySolutions)
@@ -180,11 +184,11 @@ class RemoteCatalogue:
         return [{n: s[n] for n in names if s[n] is not None} for s in results]
 
     def construct(self, query: str,
-                  bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+                  bindings: Mapping[str, Binding] | None = None) -> list[ox.Triple]:
         body = self._post(bind_values(query, bindings or {}), "application/n-triples")
         return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
 
-    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
+    def ask(self, query: str, bindings: Mapping[str, Binding] | None = None) -> bool:
         body = self._post(bind_values(query, bindings or {}), "application/sparql-results+json")
         return bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
 

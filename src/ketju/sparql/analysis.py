@@ -126,8 +126,8 @@ def check_query(query: str, allowed_hosts: tuple[str, ...], max_bytes: int) -> Q
 
 def bind_values(query: str, bindings: Mapping[str, Any]) -> str:
     r"""Bind variables with a VALUES block opening the WHERE clause (for engines without
-    parameter binding). Terms are written by pyoxigraph in N-Triples syntax, so quotes and
-    braces in a value stay inside its literal.
+    parameter binding, and for lists of values). Terms are written by pyoxigraph in N-Triples
+    syntax, so quotes and braces in a value stay inside its literal.
 
     >>> import pyoxigraph as ox
     >>> print(bind_values("SELECT ?x WHERE { ?x ?p ?v }", {"v": ox.Literal('a" } UNION { "b')}))
@@ -135,9 +135,13 @@ def bind_values(query: str, bindings: Mapping[str, Any]) -> str:
     """
     if not bindings:
         return query
-    names = sorted(bindings)
-    block = ("VALUES (" + " ".join("?" + n for n in names) + ") { ("
-             + " ".join(str(bindings[n]) for n in names) + ") } ")
+    scalars = sorted(k for k, v in bindings.items() if not isinstance(v, list | tuple))
+    block = ""
+    if scalars:
+        block = ("VALUES (" + " ".join("?" + n for n in scalars) + ") { ("
+                 + " ".join(str(bindings[n]) for n in scalars) + ") } ")
+    for name in sorted(set(bindings) - set(scalars)):
+        block += f"VALUES ?{name} {{ " + " ".join(str(v) for v in bindings[name]) + " } "
     tokens = [(m.lastgroup, m.group(), m.end()) for m in _TOKEN.finditer(query)
               if m.lastgroup not in ("ws", "comment")]
     form_at = next(i for i, (kind, value, _) in enumerate(tokens)

@@ -6,7 +6,6 @@ backend and the routes. Routes stay thin: they parse, call a domain function, pi
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,13 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pyoxigraph as ox
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
 from ketju import __version__
-from ketju.build import MANIFEST
 from ketju.project import Project
 from ketju.settings import Settings
 from ketju.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
@@ -29,47 +27,13 @@ from ketju.sparql.endpoint import SparqlEndpoint
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
 from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
 from ketju.web.observability import Observability, metrics_text
+from ketju.web.pages import install_not_found
+from ketju.web.pages import router as pages_router
 from ketju.web.query_page import query_page
+from ketju.web.services import Services, ServicesDep
 
 log = logging.getLogger("ketju")
 STATIC = Path(__file__).parent / "static"
-
-
-class Services:
-    """What routes depend on, reached through `Depends(services)`."""
-
-    def __init__(self, settings: Settings, project: Project, catalogue: Catalogue,
-                 backend: QueryBackend) -> None:
-        self.settings = settings
-        self.project = project
-        self.catalogue = catalogue
-        self.backend = backend
-
-    def build_info(self) -> dict[str, Any]:
-        if isinstance(self.catalogue, EmbeddedCatalogue):
-            try:
-                manifest = json.loads((self.catalogue.path / MANIFEST).read_text("utf-8"))
-            except (OSError, ValueError):
-                manifest = {}
-            return {"store": self.catalogue.path.name, "commit": manifest.get("commit"),
-                    "built_at": manifest.get("built_at"), "triples": manifest.get("triples")}
-        rows = self.catalogue.select("""
-            SELECT ?time ?triples ?commit WHERE {
-              <https://w3id.org/ketju/build> <http://www.w3.org/ns/prov#endedAtTime> ?time ;
-                <http://rdfs.org/ns/void#triples> ?triples .
-              OPTIONAL { <https://w3id.org/ketju/build> <https://w3id.org/ketju/ontology#commit>
-                         ?commit } } LIMIT 1""")
-        row = rows[0] if rows else {}
-        return {"store": "remote", "commit": row["commit"].value if "commit" in row else None,
-                "built_at": row["time"].value if "time" in row else None,
-                "triples": int(row["triples"].value) if "triples" in row else None}
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 def create_app(settings: Settings | None = None, project: Project | None = None) -> FastAPI:
@@ -119,6 +83,8 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _graph_store_routes(app)
     _operations_routes(app)
+    app.include_router(pages_router())
+    install_not_found(app)
     app.add_middleware(Observability)
     return app
 

@@ -1,0 +1,279 @@
+"""Linked-data pages: every IRI under the base resolves, for people (HTML in fi/sv/en) and for
+machines (Turtle, JSON-LD, N-Triples, RDF/XML) by content negotiation on the IRI itself.
+
+Routes stay thin: they pick the language and format, call a domain function (entities, chains,
+packages, goals) and render a template. ETag and Last-Modified come from the build, so pages of
+an unchanged build answer 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ketju import __version__
+from ketju.chains import ChainNotFound, Node, Texts, load_chain
+from ketju.entities import Description, NotFound, describe, entity_rdf
+from ketju.goals import goal_tree
+from ketju.namespaces import ONTOLOGY
+from ketju.packages import load_package
+from ketju.regions import KINDS, catalogue_regions, region_catalogue
+from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
+from ketju.web.i18n import LANGUAGES, choose_language, translate
+from ketju.web.services import ServicesDep
+from ketju.web.templating import render
+
+HTML = "html"
+FORMAT_PARAMS = {"html": HTML, **{name: fmt for fmt in RDF_FORMATS for name in fmt.names}}
+LANG_COOKIE = "lang"
+PAGE_PREFIXES = {
+    "ketju": ONTOLOGY, "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "org": "http://www.w3.org/ns/org#",
+    "cv": "http://data.europa.eu/m8g/", "prov": "http://www.w3.org/ns/prov#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def negotiate(request: Request) -> str | Format | None:
+    """HTML or an RDF format: `?format=` first, then Accept (browsers and */* get HTML)."""
+    param = request.query_params.get("format")
+    if param:
+        return FORMAT_PARAMS.get(param.lower())
+    accept = request.headers.get("accept")
+    for media, q in parse_accept(accept):
+        if q <= 0:
+            continue
+        if media in ("text/html", "application/xhtml+xml", "*/*", "text/*"):
+            return HTML
+        fmt = choose(RDF_FORMATS, media)
+        if fmt is not None:
+            return fmt
+    return None
+
+
+def page_language(request: Request) -> str:
+    return choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                           request.headers.get("accept-language"))
+
+
+class Site:
+    """What the pages need to know: where IRIs live and which build is served."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.base = services.settings.data_base
+
+    def local_path(self, iri: str) -> str | None:
+        """The path of an IRI on this server, if it is under the data base."""
+        if iri.startswith(self.base):
+            return "/" + iri[len(self.base):]
+        return None
+
+    def href(self, iri: str) -> str | None:
+        """A safe link for an IRI: local path, resource page, or external http(s); else none."""
+        local = self.local_path(iri)
+        if local is not None:
+            return local
+        if iri.startswith(("http://", "https://")):
+            return "/resource?iri=" + quote(iri, safe="")
+        return None
+
+    def build(self) -> dict[str, Any]:
+        return self.services.build_info()  # type: ignore[no-any-return]
+
+    def last_modified(self) -> datetime:
+        built = self.build().get("built_at")
+        try:
+            return datetime.fromisoformat(built) if built else datetime.now(UTC)
+        except ValueError:
+            return datetime.now(UTC)
+
+    def etag(self, *parts: str) -> str:
+        digest = hashlib.sha256("|".join((self.services.catalogue.version(), __version__,
+                                          *parts)).encode()).hexdigest()[:24]
+        return f'W/"{digest}"'
+
+
+def not_modified(request: Request, etag: str, modified: datetime) -> bool:
+    if (match := request.headers.get("if-none-match")) is not None:
+        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
+    if (since := request.headers.get("if-modified-since")) is not None:
+        try:
+            return parsedate_to_datetime(since) >= modified.replace(microsecond=0)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _cache_headers(etag: str, modified: datetime, vary: str) -> dict[str, str]:
+    return {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
+            "Vary": vary, "Cache-Control": "public, max-age=300"}
+
+
+def label_html_context(site: Site, lang: str) -> dict[str, Any]:
+    """Helpers the templates use to show names (marking fallbacks) and links."""
+
+    def name(node: Node | Description | None) -> dict[str, str]:
+        if node is None:
+            return {"text": "", "lang": lang, "fallback": ""}
+        texts: Texts = node.names
+        text, used = texts.pick(lang)
+        if not text:
+            text = node.iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            used = lang
+        return {"text": text, "lang": used or lang, "fallback": used if used != lang else ""}
+
+    def text_of(texts: Texts) -> dict[str, str]:
+        text, used = texts.pick(lang)
+        return {"text": text, "lang": used or lang, "fallback": used if used and used != lang
+                else ""}
+
+    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES}
+
+
+def render_page(request: Request, site: Site, template: str, lang: str, status: int = 200,
+                etag_parts: tuple[str, ...] = (), **context: Any) -> Response:
+    etag = site.etag(template, lang, request.url.path, str(request.url.query), *etag_parts)
+    modified = site.last_modified()
+    headers = _cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
+    if status == 200 and not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    html = render(template, lang, build=site.build(), path=request.url.path,
+                  query_lang=request.query_params.get("lang"), **label_html_context(site, lang),
+                  **context)
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400,
+                            samesite="lax", httponly=True)
+    return response
+
+
+def rdf_response(request: Request, site: Site, triples: list[ox.Triple], fmt: Format,
+                 iri: str) -> Response:
+    etag = site.etag("rdf", fmt.name, iri)
+    modified = site.last_modified()
+    headers = _cache_headers(etag, modified, "Accept")
+    if not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    prefixes = PAGE_PREFIXES if fmt.name in ("turtle", "rdfxml") else None
+    body = ox.serialize(triples, format=OXIGRAPH_RDF[fmt.name],
+                        **({"prefixes": prefixes} if prefixes else {}))
+    return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
+                    headers={**headers, "Content-Length": str(len(body))})
+
+
+def not_found_page(request: Request, site: Site, iri: str | None) -> Response:
+    lang = page_language(request)
+    return render_page(request, site, "not_found.html", lang, status=404, iri=iri)
+
+
+def entity_response(request: Request, services: Any, iri: str,
+                    links_offset: int) -> Response:
+    site = Site(services)
+    fmt = negotiate(request)
+    if fmt is None:
+        offered = ", ".join(["text/html", *(f.media_type for f in RDF_FORMATS)])
+        return Response(f"Available formats: {offered}\n", status_code=406,
+                        media_type="text/plain; charset=utf-8")
+    catalogue, queries = services.catalogue, services.queries
+    try:
+        description = describe(catalogue, queries, iri, links_offset=max(0, links_offset))
+    except NotFound:
+        return not_found_page(request, site, iri)
+    if isinstance(fmt, Format):
+        return rdf_response(request, site, entity_rdf(catalogue, queries, iri), fmt, iri)
+    lang = page_language(request)
+    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
+    template = "entity.html"
+    if description.has_type("ServiceChain"):
+        template = "chain.html"
+        try:
+            chain = load_chain(catalogue, queries, iri)
+        except ChainNotFound:
+            return not_found_page(request, site, iri)
+        from ketju.web.diagram import chain_svg
+
+        context["chain"] = chain
+        context["diagram"] = chain_svg(chain, lang, link=site.local_path)
+        context["goals"] = goal_tree(catalogue, queries, iri)
+    elif description.has_type("Organiser"):
+        template = "organiser.html"
+        context["holdings"] = region_catalogue(catalogue, queries, iri)
+    elif description.has_type("ServicePackage"):
+        template = "package.html"
+        context["package"] = load_package(catalogue, queries, iri)
+        context["goals"] = goal_tree(catalogue, queries, iri)
+    return render_page(request, site, template, lang, **context)
+
+
+def router() -> APIRouter:
+    routes = APIRouter(tags=["Pages"])
+
+    @routes.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def home(request: Request, services: ServicesDep) -> Response:
+        site = Site(services)
+        regions = catalogue_regions(services.catalogue, services.queries)
+        return render_page(request, site, "home.html", page_language(request),
+                           regions=regions, kinds=KINDS)
+
+    @routes.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
+    def regions(request: Request, services: ServicesDep) -> Response:
+        site = Site(services)
+        listed = [r for r in catalogue_regions(services.catalogue, services.queries)
+                  if r.organiser is not None or r.total]
+        return render_page(request, site, "regions.html", page_language(request),
+                           regions=listed)
+
+    @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    def entity(request: Request, services: ServicesDep, path: str,
+               links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+        iri = services.settings.data_base + request.url.path.lstrip("/")
+        return entity_response(request, services, iri, links)
+
+    @routes.api_route("/resource", methods=["GET", "HEAD"],
+                      summary="Any entity of the catalogue by its IRI (also outside the base)")
+    def resource(request: Request, services: ServicesDep,
+                 iri: Annotated[str, Query(max_length=2000)],
+                 links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return Response(f"'{iri}' is not an IRI.\n", status_code=400,
+                            media_type="text/plain; charset=utf-8")
+        return entity_response(request, services, iri, links)
+
+    return routes
+
+
+def install_not_found(app: FastAPI) -> None:
+    """A helpful 404 page for browsers; JSON for the API."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404 and not request.url.path.startswith("/api/"):
+            services = request.app.state.services
+            site = Site(services)
+            lang = page_language(request)
+            html = render("not_found.html", lang, iri=None, build=site.build(),
+                          path=request.url.path, query_lang=None,
+                          **label_html_context(site, lang))
+            return HTMLResponse(html, status_code=404)
+        return Response(
+            content=f'{{"status": {error.status_code}, "detail": "{error.detail}"}}',
+            status_code=error.status_code, media_type="application/json")
+
+    del not_found
+
+
+def translate_kind(iri: str, lang: str) -> str:
+    return translate("kind_" + iri.rsplit("#", 1)[-1], lang)
