@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build run test lint bench clean
+.PHONY: setup build run test lint bench clean browser
+
+# The browser tests drive Debian's Chromium (no browser download at test time).
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+$(CHROMIUM):
+	apt-get install -y -q chromium chromium-driver || \
+	  (apt-get update -q && apt-get install -y -q chromium chromium-driver)
+
+browser: $(CHROMIUM)
+
 build: setup
 	$(BIN)/ketju build
 
@@ -22,7 +31,7 @@ run: setup
 	$(BIN)/ketju status
 	$(BIN)/ketju serve --no-build
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest
 

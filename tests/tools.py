@@ -11,15 +11,26 @@ from tests.conftest import ROOT
 NPM_TOOLS = ROOT / ".cache" / "npm-tools"
 
 
-def npm_tool(package: str, binary: str) -> Path:
-    """The path of `binary` from the npm `package`, installing it under .cache/ when missing."""
-    path = NPM_TOOLS / "node_modules" / ".bin" / binary
-    if path.exists():
-        return path
+def npm_package(package: str, name: str) -> Path:
+    """The installed folder of an npm package (installed under .cache/ when missing)."""
+    folder = NPM_TOOLS / "node_modules" / name
+    if not folder.exists():
+        _install(package)
+    return folder
+
+
+def _install(package: str) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is needed for this test (Node.js from the system packages)")
     NPM_TOOLS.mkdir(parents=True, exist_ok=True)
     subprocess.run([npm, "install", "--prefix", str(NPM_TOOLS), "--no-audit", "--no-fund",
                     "--silent", package], check=True, timeout=600)
+
+
+def npm_tool(package: str, binary: str) -> Path:
+    """The path of `binary` from the npm `package`, installing it under .cache/ when missing."""
+    path = NPM_TOOLS / "node_modules" / ".bin" / binary
+    if not path.exists():
+        _install(package)
     return path

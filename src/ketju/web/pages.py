@@ -203,7 +203,8 @@ def entity_response(request: Request, services: Any, iri: str,
         from ketju.web.diagram import chain_svg
 
         context["chain"] = chain
-        context["diagram"] = chain_svg(chain, lang, link=site.local_path)
+        # No links inside the image: a role="img" must not hold controls; the table links.
+        context["diagram"] = chain_svg(chain, lang)
         context["goals"] = goal_tree(catalogue, queries, iri)
     elif description.has_type("Organiser"):
         template = "organiser.html"

@@ -1,0 +1,131 @@
+"""Pages in a real headless Chromium: search, follow a result, switch language, read the
+diagram's accessible name; axe-core finds no serious or critical issue on any kind of page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ketju.build import build
+from ketju.project import Project
+from tests.conftest import FIXTURES, copy_tree
+from tests.servers import Server, ketju_server
+from tests.tools import npm_package
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGES = {
+    "home": "/",
+    "regions": "/regions",
+    "chain": "/id/varsinais-suomi/chain/lonkkamurtuma",
+    "step": "/id/varsinais-suomi/chain/lonkkamurtuma/step/leikkaus",
+    "package": "/id/keski-suomi/package/nuorten-palvelukokonaisuus",
+    "service": "/id/keski-suomi/service/lastensuojelu",
+    "producer": "/id/national/producer/kela",
+    "organiser": "/id/keski-suomi/organiser/keski-suomi",
+    "segment": "/id/national/segment/lonkkamurtumapotilaat",
+    "goal": "/id/keski-suomi/goal/nuoret-paatavoite",
+    "indicator": "/id/varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk",
+    "data-source": "/id/national/data-source/sotkanet",
+    "concept": "/vocab/service-level/specialised",
+    "jhs-class": "/resource?iri=" + quote("http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/P5.6",
+                                          safe=""),
+    "search": "/search?q=lonkka",
+    "sparql": "/sparql",
+    "not-found": "/id/keski-suomi/chain/ei-ole",
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "make test installs Debian's chromium; run `make browser`"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_logs: Path) -> Iterator[Server]:
+    """The example catalogue plus the hostile contribution, served for the browser."""
+    project: Project = copy_tree(tmp_path_factory.mktemp("browser"))
+    (project.data_dir / "kainuu").mkdir()
+    shutil.copy(FIXTURES / "pages" / "hostile.ttl", project.data_dir / "kainuu" / "hostile.ttl")
+    build(project)
+    with ketju_server(project.root, server_logs) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="fi-FI")
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def test_search_follow_switch_language_and_read_the_diagram(page: Page, server: Server) -> None:
+    page.goto(server.base + "/")
+    page.get_by_role("searchbox").first.fill("lonkk")
+    page.get_by_role("searchbox").first.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=lonkk"))
+    result = page.get_by_role("link", name=re.compile("Lonkkamurtumapotilaan")).first
+    result.click()
+    page.wait_for_url(re.compile(r"/id/.*/chain/lonkkamurtuma"))
+    diagram = page.get_by_role("img", name=re.compile("Lonkkamurtumapotilaan"))
+    assert diagram.count() == 1
+    page.get_by_role("link", name="svenska").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert page.get_by_role("img", name=re.compile("höftfraktur", re.I)).count() == 1
+    page.goto(server.base + "/regions")
+    assert page.locator("html").get_attribute("lang") == "sv", "the choice is remembered"
+
+
+def test_pages_work_without_javascript(browser: Browser, server: Server) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="fi-FI")
+    page = context.new_page()
+    page.goto(server.base + PAGES["chain"])
+    assert page.get_by_role("img").count() >= 1
+    page.goto(server.base + "/sparql")
+    page.locator("#query").fill("ASK { ?s ?p ?o }")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Suorita").click()
+    assert "true" in page.content()
+    context.close()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_no_serious_accessibility_issue(page: Page, server: Server, name: str) -> None:
+    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    page.goto(server.base + PAGES[name])
+    page.add_script_tag(content=axe)
+    results = page.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                         nodes: v.nodes.slice(0, 3).map(n => n.html) })); }""")
+    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+@pytest.mark.parametrize("path", ["/id/kainuu/producer/vihamielinen",
+                                  "/id/kainuu/service/vihamielinen",
+                                  "/search?q=script", "/id/kainuu/organiser/kainuu"])
+def test_hostile_text_is_inert(page: Page, server: Server, path: str) -> None:
+    page.goto(server.base + path)
+    for link in page.locator("a").all():
+        href = link.get_attribute("href") or ""
+        assert not href.strip().lower().startswith("javascript:")
+    page.wait_for_timeout(300)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.locator("script:not([src])").count() <= 1
