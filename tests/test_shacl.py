@@ -12,7 +12,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 from ketju.namespaces import PREFIXES
-from ketju.shacl import ShapesGraph, UnsupportedShape, term_text, validate_store
+from ketju.shacl import (
+    ShapesGraph,
+    UnsupportedShape,
+    mark_focus,
+    term_text,
+    validate_store,
+)
 from tests.conftest import FIXTURES, ROOT, ontology_paths, store_of
 
 SHAPE_FIXTURES = FIXTURES / "shapes"
@@ -155,13 +161,13 @@ def test_unsupported_features_are_refused() -> None:
         ShapesGraph(graph).compile({})
 
 
-def test_focus_graphs_restrict_results(shapes: ShapesGraph) -> None:
+def test_focus_marks_restrict_results(shapes: ShapesGraph) -> None:
     fixture = SHAPE_FIXTURES / "invalid" / "goal.ttl"
     store = store_of([*ontology_paths(), SHAPE_FIXTURES / "base.ttl", fixture])
-    only_base = validate_store(store, shapes, focus_graphs=[
-        (SHAPE_FIXTURES / "base.ttl").resolve().as_uri()])
-    assert only_base == []
-    only_fixture = validate_store(store, shapes, focus_graphs=[fixture.resolve().as_uri()])
+    mark_focus(store, [(SHAPE_FIXTURES / "base.ttl").resolve().as_uri()])
+    assert validate_store(store, shapes, focused=True) == []
+    mark_focus(store, [fixture.resolve().as_uri()])
+    only_fixture = validate_store(store, shapes, focused=True)
     assert {r.focus for r in only_fixture} == {BASE_IRI + f for f in (
         "goal/ilman-mittaria", "goal/vaara-mittari", "indicator/ilman-lahdetta",
         "indicator/vaara-lahde", "data-source/ilman-lajia")}

@@ -484,20 +484,35 @@ def _format_message(template: str, focus: str, value: str | None) -> str:
     )
 
 
+#: Graph and predicate that mark the focus nodes of a partial validation.
+FOCUS_GRAPH = "urn:ketju:validation-focus"
+IN_FOCUS = "urn:ketju:in-focus"
+
+
+def mark_focus(store: ox.Store, graphs: Sequence[str]) -> None:
+    """Mark every subject of the given graphs as a focus node (see `validate_store`)."""
+    store.clear_graph(ox.NamedNode(FOCUS_GRAPH)) if store.contains_named_graph(
+        ox.NamedNode(FOCUS_GRAPH)) else None
+    for graph in graphs:
+        store.update(
+            f"INSERT {{ GRAPH <{FOCUS_GRAPH}> {{ ?s <{IN_FOCUS}> true }} }} "
+            f"WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        )
+
+
 def validate_store(
     store: ox.Store,
     shapes: ShapesGraph,
-    focus_graphs: Sequence[str] | None = None,
+    focused: bool = False,
     threads: int = 2,
 ) -> list[ValidationResult]:
-    """Validate the union of the store's graphs; with focus_graphs, only nodes those define."""
+    """Validate the union of the store's graphs.
+
+    With `focused`, only nodes marked by `mark_focus` are validated: one index lookup per
+    candidate node, so checking one changed file costs little even in a big catalogue.
+    """
     checks = shapes.compile(subclass_closure(store))
-    focus_filter = ""
-    if focus_graphs is not None:
-        graphs = " ".join(f"<{g}>" for g in focus_graphs)
-        focus_filter = (
-            f"FILTER EXISTS {{ GRAPH ?_fg {{ ?this ?_fp ?_fo }} VALUES ?_fg {{ {graphs} }} }}"
-        )
+    focus_filter = f"GRAPH <{FOCUS_GRAPH}> {{ ?this <{IN_FOCUS}> ?_f }}" if focused else ""
 
     def run(check: _Check) -> list[ValidationResult]:
         query = check.query
@@ -510,6 +525,8 @@ def validate_store(
         for row in store.query(query, use_default_graph_as_union=True,
                                prefixes={"xsd": str(XSD)}):
             focus = term_text(row["this"])
+            if focus == IN_FOCUS:
+                continue
             value = None
             if check.has_value:
                 raw = row["value"] if "value" in {v.value for v in row_vars(row)} else None

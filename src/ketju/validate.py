@@ -20,7 +20,13 @@ import pyoxigraph as ox
 
 from ketju import namespaces as ns
 from ketju.project import Project, Role, SourceFile
-from ketju.shacl import ShapesGraph, ValidationResult, validate_store
+from ketju.shacl import (
+    FOCUS_GRAPH,
+    ShapesGraph,
+    ValidationResult,
+    mark_focus,
+    validate_store,
+)
 from ketju.turtle_locate import TurtleIndex
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -268,47 +274,45 @@ def check_links(store: ox.Store, sources: Sequence[SourceFile]) -> list[Finding]
     """Every ketju or PTV IRI a file points to (as property, class or value) must exist."""
     if not sources:
         return []
-    defined = {
-        row["s"].value
-        for row in _rows(store, "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }")
-    }
-    graphs = " ".join(f"<{s.graph}>" for s in sources)
     by_graph = {s.graph: s for s in sources}
     checked = " || ".join(f'STRSTARTS(STR(?x), "{n}")' for n in ns.CHECKED_NAMESPACES)
-    rows = _rows(store, f"""
-        SELECT DISTINCT ?g ?s ?p ?x WHERE {{
-            VALUES ?g {{ {graphs} }}
-            GRAPH ?g {{ {{ ?s ?p ?x }} UNION {{ ?s ?x ?o BIND(?x AS ?p) }} }}
-            FILTER(isIRI(?x) && ({checked}))
-            FILTER(!STRSTARTS(STR(?x), "{ns.GRAPH}"))
-        }}""")
     findings = []
     seen: set[tuple[str, str]] = set()
-    for row in rows:
-        target = row["x"].value
-        source = by_graph[row["g"].value]
-        if target in defined or (source.relative, target) in seen:
-            continue
-        seen.add((source.relative, target))
-        suggestion = _did_you_mean(target, defined)
-        hint_fi = f" Tarkoititko <{suggestion}>?" if suggestion else ""
-        hint_en = f" Did you mean <{suggestion}>?" if suggestion else ""
-        subject = row["s"]
-        findings.append(Finding(
-            source.relative, None, Severity.ERROR, "dangling-reference",
-            _msg(f"Viittaus IRI:hin, jota ei ole kuvattu missään (kirjoitusvirhe, tai sen "
-                 f"kuvaava tiedosto puuttuu).{hint_fi}",
-                 f"Reference to an IRI that is not described anywhere (a typo, or the file "
-                 f"describing it is missing).{hint_en}"),
-            node=subject.value if isinstance(subject, ox.NamedNode) else None,
-            property=row["p"].value if row["p"].value != target else None,
-            value=f"<{target}>"))
+    for graph, source in by_graph.items():
+        rows = _rows(store, f"""
+            SELECT DISTINCT ?s ?p ?x WHERE {{
+                GRAPH <{graph}> {{ {{ ?s ?p ?x }} UNION {{ ?s ?x ?o BIND(?x AS ?p) }} }}
+                FILTER(isIRI(?x) && ({checked}) && !STRSTARTS(STR(?x), "{ns.GRAPH}"))
+                FILTER NOT EXISTS {{ ?x ?anyProperty ?anyValue }}
+            }}""")
+        for row in rows:
+            target = row["x"].value
+            if (source.relative, target) in seen:
+                continue
+            seen.add((source.relative, target))
+            suggestion = _did_you_mean(store, target)
+            hint_fi = f" Tarkoititko <{suggestion}>?" if suggestion else ""
+            hint_en = f" Did you mean <{suggestion}>?" if suggestion else ""
+            subject = row["s"]
+            findings.append(Finding(
+                source.relative, None, Severity.ERROR, "dangling-reference",
+                _msg(f"Viittaus IRI:hin, jota ei ole kuvattu missään (kirjoitusvirhe, tai sen "
+                     f"kuvaava tiedosto puuttuu).{hint_fi}",
+                     f"Reference to an IRI that is not described anywhere (a typo, or the file "
+                     f"describing it is missing).{hint_en}"),
+                node=subject.value if isinstance(subject, ox.NamedNode) else None,
+                property=row["p"].value if row["p"].value != target else None,
+                value=f"<{target}>"))
     return findings
 
 
-def _did_you_mean(target: str, known: set[str]) -> str | None:
-    namespace = target.rsplit("#", 1)[0] if "#" in target else target.rsplit("/", 1)[0]
-    candidates = [k for k in known if k.startswith(namespace)]
+def _did_you_mean(store: ox.Store, target: str) -> str | None:
+    """The closest existing IRI in the same namespace (only run for broken links)."""
+    namespace = target.rsplit("#", 1)[0] + "#" if "#" in target else \
+        target.rsplit("/", 1)[0] + "/"
+    rows = _rows(store, f"""SELECT DISTINCT ?s WHERE {{ ?s ?p ?o
+        FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{namespace}")) }}""")
+    candidates = [row["s"].value for row in rows]
     matches = difflib.get_close_matches(target, candidates, n=1, cutoff=0.8)
     return matches[0] if matches else None
 
@@ -319,12 +323,20 @@ def _did_you_mean(target: str, known: set[str]) -> str | None:
 
 
 def shacl_findings(
-    store: ox.Store, shapes: ShapesGraph, sources: Sequence[SourceFile]
+    store: ox.Store, shapes: ShapesGraph, sources: Sequence[SourceFile], everything: bool
 ) -> list[Finding]:
+    """SHACL results for the nodes the given files define. When they are all the data files,
+    the whole catalogue is validated at once; otherwise only their nodes are."""
     if not sources:
         return []
     by_graph = {s.graph: s for s in sources}
-    results = validate_store(store, shapes, focus_graphs=list(by_graph))
+    if not everything:
+        mark_focus(store, list(by_graph))
+    try:
+        results = validate_store(store, shapes, focused=not everything)
+    finally:
+        if not everything:
+            store.remove_graph(ox.NamedNode(FOCUS_GRAPH))
     owners = _defining_graphs(store, {r.focus for r in results}, list(by_graph))
     findings = []
     for result in results:
@@ -410,8 +422,23 @@ def check_store(
         findings.extend(check_file_content(store, source, regions))
     findings.extend(check_links(store, data_targets))
     shapes = ShapesGraph.from_files(str(f.path) for f in project.shape_files())
-    findings.extend(shacl_findings(store, shapes, data_targets))
-    return findings
+    everything = {t.graph for t in data_targets} >= {f.graph for f in project.data_files()}
+    findings.extend(shacl_findings(store, shapes, data_targets, everything))
+    return _unique(findings)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """One finding per place and message: two constraints of one property (say its class and
+    its pattern) share a message, and a planner needs to read it once."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.file, finding.code, finding.node, finding.property, finding.value,
+               finding.message.get("en"))
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
 
 
 def add_lines(findings: list[Finding], sources: Sequence[SourceFile]) -> list[Finding]:
