@@ -10,7 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from ketju.project import Project
-from ketju.queries import load_queries
+from ketju.queries import example_values, load_queries
+from ketju.sparql.analysis import analyse
 from ketju.store import EmbeddedCatalogue, RemoteCatalogue
 from tests.servers import Server, ketju_server, oxigraph_server
 
@@ -38,15 +39,29 @@ def answer_set(response: httpx.Response) -> set[tuple[tuple[str, str], ...]]:
 
 
 def test_every_named_query_gives_the_embedded_answer(built_project: Project,
-                                                     servers: tuple[Server, Server]) -> None:
-    embedded, remote = servers
+                                                     oxigraph: Server) -> None:
+    """Each query of queries/, with its declared example parameters bound, answers the same
+    from the embedded store and from a real Oxigraph server."""
+    embedded = EmbeddedCatalogue(built_project)
+    remote = RemoteCatalogue(oxigraph.base + "/query")
     queries = load_queries(built_project.queries_dir)
-    assert queries
+    assert len(queries) >= 15
     for query in queries.values():
-        ours = answer_set(httpx.post(embedded.sparql, data={"query": query.body}))
-        theirs = answer_set(httpx.post(remote.sparql, data={"query": query.body}))
+        bindings = query.bindings(example_values(query))
+        if analyse(query.body).form == "CONSTRUCT":
+            ours = {str(t) for t in embedded.construct(query.body, bindings)}
+            theirs = {str(t) for t in remote.construct(query.body, bindings)}
+        else:
+            ours = rows_set(embedded.select(query.body, bindings))
+            theirs = rows_set(remote.select(query.body, bindings))
         assert ours == theirs, query.name
-        assert ours, f"{query.name} answers nothing on the example data"
+        if query.name not in ("goals-without-indicators", "chains-derived-from"):
+            assert ours, f"{query.name} answers nothing on the example data"
+
+
+def rows_set(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]],
+             ) -> set[tuple[tuple[str, str], ...]]:
+    return {tuple(sorted((k, str(v)) for k, v in row.items())) for row in rows}
 
 
 def test_catalogue_binds_parameters_the_same_way(built_project: Project,

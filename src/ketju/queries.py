@@ -14,10 +14,13 @@ name (never pasted into the text).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import yaml
 
 PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list")
@@ -25,8 +28,18 @@ PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list")
 PAGE_MARKER = "# PAGE"
 
 
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+MAX_STRING = 500
+MAX_LIST = 100
+
+
 class QueryFileError(ValueError):
     """A query file's header is missing or wrong."""
+
+
+class ParameterError(ValueError):
+    """A parameter value does not fit its declared type; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,28 @@ class NamedQuery:
     def body(self) -> str:
         """The query without its `#+` header."""
         return "\n".join(line for line in self.text.splitlines() if not line.startswith("#+"))
+
+    def bindings(self, raw: Mapping[str, str | list[str]]) -> dict[str, Any]:
+        """Typed terms for the declared parameters from raw text values (defaults applied).
+
+        Unknown parameter names and values that do not fit their type raise ParameterError;
+        nothing of a value ever becomes query text.
+        """
+        declared = {p.name: p for p in self.params}
+        unknown = sorted(set(raw) - set(declared))
+        if unknown:
+            raise ParameterError(f"Unknown parameter(s) {', '.join(unknown)}; "
+                                 f"{self.name} takes {', '.join(declared) or 'none'}.")
+        bound: dict[str, Any] = {}
+        for param in self.params:
+            value = raw.get(param.name, param.default)
+            if value is None or value == "" or value == []:
+                if param.required:
+                    raise ParameterError(f"Parameter {param.name} is required: "
+                                         f"{param.description}")
+                continue
+            bound[param.name] = to_term(param, value)
+        return bound
 
     def page(self, limit: int, offset: int = 0) -> str:
         """The query with LIMIT and OFFSET where its `# PAGE` line is (else at the end).
@@ -102,3 +137,55 @@ def parse_query_file(path: Path) -> NamedQuery:
 
 def load_queries(folder: Path) -> dict[str, NamedQuery]:
     return {q.name: q for q in (parse_query_file(p) for p in sorted(folder.glob("*.rq")))}
+
+
+def _iri(name: str, text: str) -> ox.NamedNode:
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
+        raise ParameterError(f"Parameter {name} must be an absolute IRI, not '{text[:80]}'.")
+    try:
+        return ox.NamedNode(text)
+    except ValueError as error:
+        raise ParameterError(f"Parameter {name} is not a valid IRI: {error}.") from None
+
+
+def to_term(param: Param, value: Any) -> Any:
+    """One parameter value as a pyoxigraph term (or a list of terms for `list`)."""
+    if param.type == "list":
+        items = value if isinstance(value, list) else str(value).split(",")
+        items = [str(i).strip() for i in items if str(i).strip()]
+        if len(items) > MAX_LIST:
+            raise ParameterError(f"Parameter {param.name} takes at most {MAX_LIST} values.")
+        return [_iri(param.name, item) for item in items]
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise ParameterError(f"Parameter {param.name} takes one value.")
+        value = value[0]
+    text = str(value)
+    if param.type == "iri":
+        return _iri(param.name, text)
+    if param.type == "integer":
+        if not re.fullmatch(r"[+-]?\d{1,12}", text.strip()):
+            raise ParameterError(f"Parameter {param.name} must be a whole number.")
+        return ox.Literal(str(int(text)), datatype=XSD_INTEGER)
+    if param.type == "lang":
+        if not LANGUAGE_TAG.match(text):
+            raise ParameterError(f"Parameter {param.name} must be a language tag such as fi.")
+        return ox.Literal(text.lower())
+    if param.type == "enum":
+        if text not in param.values:
+            raise ParameterError(f"Parameter {param.name} must be one of "
+                                 f"{', '.join(param.values)}.")
+        return _iri(param.name, text) if ":" in text else ox.Literal(text)
+    if len(text) > MAX_STRING:
+        raise ParameterError(f"Parameter {param.name} is longer than {MAX_STRING} characters.")
+    return ox.Literal(text)
+
+
+def example_values(query: NamedQuery) -> dict[str, Any]:
+    """The declared examples (or defaults) of a query's parameters."""
+    values: dict[str, Any] = {}
+    for param in query.params:
+        example = param.example if param.example is not None else param.default
+        if example is not None:
+            values[param.name] = example if isinstance(example, list) else str(example)
+    return values
