@@ -26,6 +26,7 @@ from ketju.sparql.description import renderer
 from ketju.sparql.endpoint import SparqlEndpoint
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
 from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.web.api import named_query_routes, resource_router
 from ketju.web.observability import Observability, metrics_text
 from ketju.web.pages import install_not_found
 from ketju.web.pages import router as pages_router
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _graph_store_routes(app)
     _operations_routes(app)
+    named_query_routes(app, state)
+    app.include_router(resource_router())
     app.include_router(pages_router())
     install_not_found(app)
     app.add_middleware(Observability)

@@ -1,0 +1,483 @@
+"""The REST/JSON API: named queries as typed endpoints, and the catalogue's resources as JSON-LD.
+
+- `/api/queries/{name}`: every `queries/*.rq`, its declared parameters checked and bound (never
+  pasted), answers as plain JSON objects or CSV, paged with `limit`/`offset`, `Link` headers and
+  the true total.
+- `/api/regions`, `/api/packages`, `/api/chains`, `/api/services`, `/api/producers`,
+  `/api/service-classes`: filterable, paged lists; each item also at its own URL, as JSON-LD
+  with the context published at `/api/context.jsonld`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import OrderedDict
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ketju.entities import entity_rdf, names_of
+from ketju.jsonld import Compactor, context
+from ketju.namespaces import ID, VOCAB
+from ketju.queries import NamedQuery, ParameterError
+from ketju.sparql.analysis import analyse
+from ketju.web.services import Services, ServicesDep
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long")}
+
+
+class Problem(BaseModel):
+    """An error answer: the HTTP status and a plain-language reason."""
+
+    status: int
+    detail: str
+
+
+class QueryAnswer(BaseModel):
+    """A page of a named query's answer."""
+
+    query: str
+    parameters: dict[str, Any]
+    total: int = Field(description="Rows in the whole answer, not only this page.")
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+class QueryParameter(BaseModel):
+    name: str
+    type: str
+    required: bool
+    description: str
+    default: Any = None
+    example: Any = None
+    values: list[str] = []
+
+
+class QueryDescription(BaseModel):
+    name: str
+    summary: str
+    description: str
+    parameters: list[QueryParameter]
+    url: str
+
+
+class Item(BaseModel):
+    """A resource in a list: JSON-LD under the published context."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    id: str = Field(alias="@id")
+    type: str = Field(alias="@type")
+    label: dict[str, str] = Field(description="Names by language (fi, sv, en).")
+    page: str = Field(description="The HTML page of the resource.")
+    api: str = Field(description="The resource at its own API URL.")
+    region: str | None = None
+    organiser: str | None = None
+    producerType: str | None = None
+    notation: str | None = None
+    broader: str | None = None
+
+
+class ItemPage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    context: str = Field(alias="@context")
+    total: int
+    limit: int
+    offset: int
+    items: list[Item]
+
+
+PROBLEMS = {400: {"model": Problem, "description": "A parameter is wrong; the reason says why."},
+            404: {"model": Problem, "description": "No such resource."}}
+
+
+def problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"status": status, "detail": detail}, status_code=status)
+
+
+def plain(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
+    """A term as a plain JSON value: IRIs and texts as strings, numbers and booleans as such."""
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype in NUMERIC:
+            try:
+                number = float(term.value)
+            except ValueError:
+                return term.value
+            return int(number) if number.is_integer() and "." not in term.value else number
+        if datatype == XSD + "boolean":
+            return term.value == "true"
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return term.value if isinstance(term, ox.NamedNode) else str(term)
+
+
+def link_header(request: Request, total: int, limit: int, offset: int) -> str:
+    params = {k: v for k, v in request.query_params.multi_items() if k not in ("offset",)}
+    base = str(request.url.replace(query=""))
+
+    def url(at: int) -> str:
+        return base + "?" + urlencode([*params.items(), ("offset", str(at))])
+
+    links = [f'<{url(0)}>; rel="first"']
+    if offset > 0:
+        links.append(f'<{url(max(0, offset - limit))}>; rel="prev"')
+    if offset + limit < total:
+        links.append(f'<{url(offset + limit)}>; rel="next"')
+    last = max(0, ((total - 1) // limit) * limit) if total else 0
+    links.append(f'<{url(last)}>; rel="last"')
+    return ", ".join(links)
+
+
+class RowCache:
+    """Whole answers by (data version, query, parameters), so paging does not recompute."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[str, ...], list[dict[str, Any]]] = OrderedDict()
+
+    def get(self, key: tuple[str, ...]) -> list[dict[str, Any]] | None:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        return None
+
+    def put(self, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        self.items[key] = rows
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+def run_named(services: Services, query: NamedQuery, bindings: dict[str, Any],
+              cache: RowCache) -> list[dict[str, Any]]:
+    key = (services.catalogue.version(), query.name,
+           repr(sorted((k, str(v)) for k, v in bindings.items())))
+    if (rows := cache.get(key)) is not None:
+        return rows
+    if analyse(query.body).form == "CONSTRUCT":
+        rows = [{"subject": plain(t.subject), "predicate": plain(t.predicate),
+                 "object": plain(t.object)}
+                for t in services.catalogue.construct(query.body, bindings)]
+    else:
+        rows = [{k: plain(v) for k, v in row.items()}
+                for row in services.catalogue.select(query.body, bindings)]
+    cache.put(key, rows)
+    return rows
+
+
+def _openapi_parameter(param: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "iri": {"type": "string", "format": "uri"},
+        "string": {"type": "string", "maxLength": 500},
+        "lang": {"type": "string", "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"},
+        "integer": {"type": "integer", "minimum": -99999999999, "maximum": 999999999999},
+        "enum": {"type": "string", "enum": list(param.values)},
+        "list": {"type": "array", "items": {"type": "string", "format": "uri"},
+                 "maxItems": 100},
+    }[param.type]
+    if param.default is not None:
+        schema["default"] = param.default
+    spec: dict[str, Any] = {"name": param.name, "in": "query", "required": param.required,
+                            "description": param.description or param.name, "schema": schema}
+    if param.type == "list":
+        spec["style"], spec["explode"] = "form", True
+    if param.example is not None:
+        spec["example"] = param.example
+    return spec
+
+
+PAGING = [
+    {"name": "limit", "in": "query", "required": False, "description": "Rows per page.",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+    {"name": "offset", "in": "query", "required": False, "description": "Rows to skip.",
+     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {"name": "format", "in": "query", "required": False,
+     "description": "json (default) or csv; overrides Accept.",
+     "schema": {"type": "string", "enum": ["json", "csv"]}},
+]
+
+
+def _paging(request: Request) -> tuple[int, int] | JSONResponse:
+    try:
+        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+        offset = int(request.query_params.get("offset", 0))
+    except ValueError:
+        return problem(400, "limit and offset must be whole numbers.")
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        return problem(400, f"limit must be 1–{MAX_LIMIT} and offset 0 or more.")
+    return limit, offset
+
+
+def _wants_csv(request: Request) -> bool:
+    fmt = request.query_params.get("format")
+    if fmt:
+        return fmt.lower() == "csv"
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
+def named_query_routes(app: FastAPI, services: Services) -> None:
+    """One GET route per named query, with its parameters in the OpenAPI document."""
+    cache = RowCache()
+
+    for query in services.queries.values():
+        def endpoint(request: Request, query: NamedQuery = query) -> Response:
+            paging = _paging(request)
+            if isinstance(paging, JSONResponse):
+                return paging
+            limit, offset = paging
+            fmt = request.query_params.get("format")
+            if fmt is not None and fmt.lower() not in ("json", "csv"):
+                return problem(400, "format must be json or csv.")
+            raw: dict[str, str | list[str]] = {}
+            for name in {k for k in request.query_params if k not in ("limit", "offset",
+                                                                       "format")}:
+                values = request.query_params.getlist(name)
+                raw[name] = values if len(values) > 1 else values[0]
+            try:
+                bindings = query.bindings(raw)
+            except ParameterError as error:
+                return problem(400, str(error))
+            state: Services = request.app.state.services
+            rows = run_named(state, query, bindings, cache)
+            page = rows[offset:offset + limit]
+            headers = {"Link": link_header(request, len(rows), limit, offset),
+                       "X-Total-Count": str(len(rows)), "Cache-Control": "public, max-age=60"}
+            if _wants_csv(request):
+                columns = sorted({k for row in rows for k in row}, key=str)
+                buffer = io.StringIO()
+                writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+                writer.writeheader()
+                writer.writerows(page)
+                return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                                headers=headers)
+            answer = {"query": query.name, "parameters": {k: str(v) for k, v in raw.items()},
+                      "total": len(rows), "limit": limit, "offset": offset, "items": page}
+            return JSONResponse(answer, headers=headers)
+
+        app.add_api_route(
+            f"/api/queries/{query.name}", endpoint, methods=["GET"], tags=["Named queries"],
+            summary=query.summary, description=query.description or query.summary,
+            response_model=QueryAnswer, responses={**PROBLEMS, 200: {"content": {
+                "text/csv": {"schema": {"type": "string"}}}}},
+            openapi_extra={"parameters": [_openapi_parameter(p) for p in query.params]
+                           + PAGING},
+            operation_id=f"query_{query.name.replace('-', '_')}",
+        )
+
+
+#: API list -> (named query, IRI kind and query variable, ontology class).
+KINDS = {
+    "packages": ("resource-packages", "package", "ServicePackage"),
+    "chains": ("resource-chains", "chain", "ServiceChain"),
+    "services": ("resource-services", "service", "Service"),
+    "producers": ("resource-producers", "producer", "Producer"),
+}
+
+
+def resource_router() -> APIRouter:
+    routes = APIRouter(prefix="/api", tags=["Resources"])
+    compactors: dict[str, Compactor] = {}
+
+    def compactor(state: Services) -> tuple[Compactor, dict[str, Any]]:
+        version = state.catalogue.version()
+        if version not in compactors:
+            rows = state.catalogue.select(state.queries["ontology-properties"].body)
+            document = context([(r["property"].value, r["kind"].value,
+                                 r["range"].value if "range" in r else None) for r in rows])
+            compactors.clear()
+            compactors[version] = Compactor(document)
+            compactors[version].document = document  # type: ignore[attr-defined]
+        found = compactors[version]
+        return found, found.document  # type: ignore[attr-defined]
+
+    def items(request: Request, state: Services, iris: list[tuple[str, dict[str, Any]]],
+              total: int, limit: int, offset: int, kind: str) -> dict[str, Any]:
+        names = names_of(state.catalogue, state.queries, [iri for iri, _ in iris])
+        base = str(request.base_url).rstrip("/")
+        listed = []
+        for iri, extra in iris:
+            local = iri.removeprefix(state.settings.data_base)
+            item = {"@id": iri, "@type": kind,
+                    "label": dict(sorted(names[iri].values.items())) if iri in names else {},
+                    "page": base + "/" + local if iri.startswith(state.settings.data_base)
+                    else base + "/resource?" + urlencode({"iri": iri}),
+                    "api": extra.pop("api"), **{k: v for k, v in extra.items() if v}}
+            listed.append(item)
+        return {"@context": base + "/api/context.jsonld", "total": total, "limit": limit,
+                "offset": offset, "items": listed}
+
+    @routes.get("/context.jsonld", summary="The JSON-LD context of every API answer",
+                response_class=JSONResponse)
+    def jsonld_context(state: ServicesDep) -> JSONResponse:
+        _, document = compactor(state)
+        return JSONResponse(document, media_type="application/ld+json")
+
+    def list_route(kind: str) -> Any:
+        query_name, iri_kind, type_name = KINDS[kind]
+
+        def listing(
+            request: Request, state: ServicesDep,
+            region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
+                              description="A region's short name, e.g. pohjois-savo.")] = None,
+            segment: Annotated[str | None, Query(max_length=500,
+                               description="IRI of a target segment.")] = None,
+            serviceClass: Annotated[str | None, Query(max_length=500,
+                                    description="IRI of a JHS 183 service class.")] = None,
+            producerType: Annotated[str | None, Query(max_length=500,
+                                    description="IRI of a producer type.")] = None,
+            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+            offset: Annotated[int, Query(ge=0)] = 0,
+        ) -> Any:
+            query = state.queries[query_name]
+            raw: dict[str, str | list[str]] = {}
+            if kind == "producers":
+                if region:
+                    raw["region"] = region
+            elif region:
+                raw["organiser"] = f"{ID}{region}/organiser/{region}"
+            for name, value in (("segment", segment), ("serviceClass", serviceClass),
+                                ("producerType", producerType)):
+                if value and name in {p.name for p in query.params}:
+                    raw[name] = value
+                elif value:
+                    return problem(400, f"{kind} cannot be filtered by {name}.")
+            try:
+                bindings = query.bindings(raw)
+            except ParameterError as error:
+                return problem(400, str(error))
+            rows = state.catalogue.select(query.body, bindings)
+            seen: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                iri = row[iri_kind].value
+                if iri in seen:
+                    continue
+                path = iri.removeprefix(ID).replace(f"/{iri_kind}/", "/", 1)
+                seen[iri] = {
+                    "api": str(request.base_url).rstrip("/") + f"/api/{kind}/{path}",
+                    "region": iri.removeprefix(ID).split("/", 1)[0],
+                    "organiser": row["organiser"].value if "organiser" in row else None,
+                    "producerType": row["producerType"].value if "producerType" in row
+                    and kind == "producers" else None,
+                }
+            ordered = list(seen.items())
+            page = ordered[offset:offset + limit]
+            body = items(request, state, page, len(ordered), limit, offset, type_name)
+            return JSONResponse(body, headers={"Link": link_header(request, len(ordered),
+                                                                   limit, offset),
+                                               "X-Total-Count": str(len(ordered))})
+
+        routes.add_api_route(f"/{kind}", listing, methods=["GET"], response_model=ItemPage,
+                             summary=f"The catalogue's {kind}, filtered and paged",
+                             responses=PROBLEMS, operation_id=f"list_{kind.replace('-', '_')}")
+
+        def item(request: Request, state: ServicesDep,
+                 region: Annotated[str, Path(pattern=SLUG, max_length=60)],
+                 slug: Annotated[str, Path(pattern=SLUG, max_length=200)]) -> Any:
+            iri = f"{ID}{region}/{iri_kind}/{slug}"
+            return jsonld_item(request, state, iri, type_name)
+
+        routes.add_api_route(f"/{kind}/{{region}}/{{slug}}", item, methods=["GET"],
+                             summary=f"One of the {kind} as JSON-LD", responses=PROBLEMS,
+                             response_class=JSONResponse,
+                             operation_id=f"get_{kind.replace('-', '_')}")
+
+    def jsonld_item(request: Request, state: Services, iri: str, type_name: str) -> Response:
+        triples = entity_rdf(state.catalogue, state.queries, iri)
+        if not any(t.subject == ox.NamedNode(iri) and t.predicate.value.endswith("#type")
+                   and t.object == ox.NamedNode(f"https://w3id.org/ketju/ontology#{type_name}")
+                   for t in triples):
+            return problem(404, f"There is no {type_name} <{iri}> in the catalogue.")
+        compact, _ = compactor(state)
+        node = compact.node(iri, triples)
+        base = str(request.base_url).rstrip("/")
+        body = {"@context": base + "/api/context.jsonld", **node}
+        return JSONResponse(body, media_type="application/ld+json",
+                            headers={"Link": f'<{base}/api/context.jsonld>; '
+                                             'rel="http://www.w3.org/ns/json-ld#context"'})
+
+    for kind in KINDS:
+        list_route(kind)
+
+    @routes.get("/regions", response_model=ItemPage, summary="The regions and their organisers",
+                operation_id="list_regions")
+    def regions(request: Request, state: ServicesDep,
+                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+                offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+        rows = state.catalogue.select(state.queries["regions"].body)
+        base = str(request.base_url).rstrip("/")
+        listed = []
+        for row in rows:
+            slug = row["region"].value.removeprefix(VOCAB + "region/")
+            listed.append((row["region"].value, {
+                "api": f"{base}/api/regions/{slug}", "region": slug,
+                "organiser": row["organiser"].value,
+                "notation": row["code"].value if "code" in row else None}))
+        page = listed[offset:offset + limit]
+        body = items(request, state, page, len(listed), limit, offset, "Region")
+        return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
+                                                               offset)})
+
+    @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS,
+                response_class=JSONResponse, operation_id="get_region")
+    def region(request: Request, state: ServicesDep,
+               slug: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Any:
+        return jsonld_item(request, state, f"{VOCAB}region/{slug}", "Region")
+
+    @routes.get("/service-classes", response_model=ItemPage,
+                summary="The JHS 183 service classes", operation_id="list_service_classes")
+    def service_classes(
+        request: Request, state: ServicesDep,
+        broader: Annotated[str | None, Query(max_length=500,
+                           description="IRI of a parent class.")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        query = state.queries["resource-service-classes"]
+        try:
+            bindings = query.bindings({"broader": broader} if broader else {})
+        except ParameterError as error:
+            return problem(400, str(error))
+        base = str(request.base_url).rstrip("/")
+        listed = [(row["class"].value, {
+            "api": f"{base}/api/service-classes/{row['notation'].value}",
+            "notation": row["notation"].value,
+            "broader": row["parent"].value if "parent" in row else None})
+            for row in state.catalogue.select(query.body, bindings)]
+        page = listed[offset:offset + limit]
+        body = items(request, state, page, len(listed), limit, offset, "ServiceClass")
+        return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
+                                                               offset)})
+
+    @routes.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
+                responses=PROBLEMS, response_class=JSONResponse,
+                operation_id="get_service_class")
+    def service_class(request: Request, state: ServicesDep,
+                      code: Annotated[str, Path(pattern=r"^P[0-9]+(\.[0-9]+)*$",
+                                                max_length=20)]) -> Any:
+        iri = f"http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/{code}"
+        return jsonld_item(request, state, iri, "ServiceClass")
+
+    @routes.get("/queries", response_model=list[QueryDescription],
+                summary="The named queries and their parameters", operation_id="list_queries")
+    def queries(request: Request, state: ServicesDep) -> Any:
+        base = str(request.base_url).rstrip("/")
+        return [QueryDescription(
+            name=q.name, summary=q.summary, description=q.description,
+            url=f"{base}/api/queries/{q.name}",
+            parameters=[QueryParameter(
+                name=p.name, type=p.type, required=p.required, description=p.description,
+                default=p.default, example=p.example, values=list(p.values))
+                for p in q.params]) for q in state.queries.values()]
+
+    return routes
