@@ -138,7 +138,8 @@ def load_chain(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -
     for row in catalogue.select(queries["chain-texts"].body, {"chain": chain}):
         text = row["text"]
         lang = text.language if isinstance(text, ox.Literal) and text.language else ""
-        texts.setdefault((row["node"].value, row["property"].value), {})[lang] = text.value
+        owner = row["node"].value if "node" in row else iri  # no node: the chain's own text
+        texts.setdefault((owner, row["property"].value), {})[lang] = text.value
 
     def names(node: str, prop: str = SKOS_LABEL) -> Texts:
         return Texts(texts.get((node, prop), {}))

@@ -111,8 +111,9 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
     names: dict[str, dict[str, str]] = defaultdict(dict)
     for row in catalogue.select(queries["entity-names"].body, bind):
         name = row["name"]
+        owner = row["node"].value if "node" in row else iri  # no node: the entity's own name
         if isinstance(name, ox.Literal):
-            names[row["node"].value].setdefault(name.language or "", name.value)
+            names[owner].setdefault(name.language or "", name.value)
 
     def node(value: str) -> Node:
         return Node(value, Texts(names.get(value, {})))

@@ -128,6 +128,15 @@ def parse_query_file(path: Path) -> NamedQuery:
             example=spec.get("example", spec.get("default")),
             values=tuple(str(v) for v in spec.get("values", ())),
         ))
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    for param in params:
+        # pyoxigraph binds parameters after evaluation for BIND and BOUND: a query that relies
+        # on them would silently ignore the parameter (found the hard way).
+        if re.search(rf"BIND\s*\(\s*[?$]{param.name}\s+AS", body, re.IGNORECASE) or \
+                re.search(rf"BOUND\s*\(\s*[?$]{param.name}\s*\)", body, re.IGNORECASE):
+            raise QueryFileError(f"{path.name}: parameter {param.name} is used in BIND or "
+                                 "BOUND, which bound parameters do not reach; use it in a "
+                                 "triple pattern, FILTER or EXISTS instead")
     return NamedQuery(
         name=meta["name"], summary=str(meta["summary"]), text=text, path=path,
         description=str(meta.get("description", "")), params=tuple(params),

@@ -1,0 +1,244 @@
+"""The REST API on a real server: every named query answers as asserted, parameters are bound
+(never pasted), lists page with Link headers and true totals, items are JSON-LD (so RDF)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rdflib import Graph, URIRef
+
+from ketju.project import Project
+from ketju.queries import load_queries
+from tests.conftest import ROOT
+from tests.servers import Server, ketju_server
+
+ID = "https://w3id.org/ketju/id/"
+VOCAB = "https://w3id.org/ketju/vocab/"
+JHS = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/"
+HIP = f"{ID}national/segment/lonkkamurtumapotilaat"
+VS_CHAIN = f"{ID}varsinais-suomi/chain/lonkkamurtuma"
+YOUTH = f"{ID}keski-suomi/package/nuorten-palvelukokonaisuus"
+
+Items = list[dict[str, Any]]
+
+
+def regions_of(items: Items, key: str) -> set[str]:
+    return {item[key].removeprefix(ID).split("/")[0] for item in items}
+
+
+#: What each named query answers on the example data: (parameters, check of all items).
+EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
+    "catalogue-summary": ({}, lambda items: any(
+        i["region"] == "keski-suomi" and i["class"].endswith("ServicePackage")
+        and i["count"] == 2 for i in items)),
+    "chains": ({"segment": HIP}, lambda items: regions_of(items, "chain") == {
+        "varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa"}),
+    "chain-steps": ({"chain": VS_CHAIN}, lambda items: [i["position"] for i in items]
+                    == list(range(1, 10))),
+    "chain-transitions": ({"chain": VS_CHAIN}, lambda items: len(items) == 8 and any(
+        i.get("maximumWait") == "P2D" for i in items)),
+    "chain-texts": ({"chain": VS_CHAIN}, lambda items: any(
+        "node" not in i and i["text"].startswith("Lonkkamurtumapotilaan") for i in items)
+        and all(i.get("node", VS_CHAIN).startswith(VS_CHAIN) or "/vocab/" in i["node"]
+                or "varsinais-suomi" in i["node"] or "national" in i["node"]
+                or "uri.suomi.fi" in i["node"] for i in items)),
+    "chain-producer-types": ({"chain": f"{ID}pohjois-savo/chain/lonkkamurtuma"},
+                             lambda items: any(i["producerType"].endswith("private-contracted")
+                                               for i in items)),
+    "chains-derived-from": ({"source": VS_CHAIN}, lambda items: all(
+        i["chain"] != VS_CHAIN for i in items)),
+    "class-coverage": ({}, lambda items: any(
+        i["organiser"].endswith("etela-karjala") and i["notation"] == "P4" for i in items)),
+    "entity-statements": ({"entity": f"{ID}national/producer/kela"}, lambda items: any(
+        i["property"].endswith("#producerType") for i in items)),
+    "entity-names": ({"entity": f"{ID}national/producer/kela"}, lambda items: any(
+        "node" not in i and i["name"] == "Kansaneläkelaitos (Kela)" for i in items)
+        and len(items) < 100),
+    "entity-links-here": ({"entity": HIP}, lambda items: {
+        i["subject"] for i in items if "/chain/" in i["subject"]} >= {VS_CHAIN}),
+    "entity-links-here-count": ({"entity": HIP}, lambda items: items[0]["links"] >= 3),
+    "entity-rdf": ({"entity": VS_CHAIN}, lambda items: sum(
+        1 for i in items if i["predicate"].endswith("#hasStep")) == 9 and all(
+        i["subject"].startswith(VS_CHAIN) or i["predicate"].endswith("#prefLabel")
+        for i in items)),
+    "goal-tree": ({"owner": YOUTH}, lambda items: any(i["main"] is True for i in items)),
+    "goals-without-indicators": ({}, lambda items: items == []),
+    "handover-within": ({"segment": HIP, "days": 7}, lambda items: regions_of(
+        items, "chain") == {"varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa"}),
+    "indicators-by-data-source": ({"dataSource": f"{ID}national/data-source/sotkanet"},
+                                  lambda items: len({i["indicator"] for i in items}) >= 5),
+    "names-of": ({"node": [f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"]},
+                 lambda items: {i["node"] for i in items} == {
+                     f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"}),
+    "ontology-properties": ({}, lambda items: any(
+        i["property"].endswith("#hasStep") and i["kind"] == "object" for i in items)),
+    "package-parts": ({"package": YOUTH}, lambda items: sum(
+        1 for i in items if i["role"] == "interface") == 7),
+    "package-services": ({"package": YOUTH}, lambda items: len(items) == 18),
+    "regions": ({}, lambda items: len(items) == 24),
+    "region-catalogue": ({"organiser": f"{ID}keski-uusimaa/organiser/keski-uusimaa"},
+                         lambda items: len({i["entity"] for i in items if i["kind"].endswith(
+                             "ServicePackage")}) == 3),
+    "resource-chains": ({"producerType": f"{VOCAB}producer-type/private-contracted"},
+                        lambda items: f"{ID}pohjois-savo/chain/lonkkamurtuma" in {
+                            i["chain"] for i in items}),
+    "resource-packages": ({"serviceClass": f"{JHS}P3.8"}, lambda items: any(
+        i["package"] == YOUTH for i in items)),
+    "resource-producers": ({"region": "pohjois-savo"}, lambda items: regions_of(
+        items, "producer") == {"pohjois-savo"}),
+    "resource-services": ({"serviceClass": f"{JHS}P5", "organiser":
+                           f"{ID}pirkanmaa/organiser/pirkanmaa"},
+                          lambda items: len(items) >= 5 and regions_of(items, "service") == {
+                              "pirkanmaa"}),
+    "resource-service-classes": ({"broader": f"{JHS}P5"}, lambda items: len(items) == 21),
+    "services-by-class": ({"serviceClass": f"{JHS}P5.6"}, lambda items: {
+        "varsinais-suomi", "pohjois-savo"} <= regions_of(items, "service")),
+}
+
+
+@pytest.fixture(scope="module")
+def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(built_project.root, server_logs) as running:
+        yield running
+
+
+def test_every_named_query_has_an_asserted_answer() -> None:
+    assert set(load_queries(ROOT / "queries")) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_named_query_answers(server: Server, name: str) -> None:
+    params, check = EXPECTED[name]
+    response = httpx.get(f"{server.base}/api/queries/{name}",
+                         params={**params, "limit": 1000})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    assert check(body["items"]), body["items"][:5]
+
+
+def test_paging_link_headers_and_true_total(server: Server) -> None:
+    url = f"{server.base}/api/queries/services-by-class"
+    everything = httpx.get(url, params={"serviceClass": f"{JHS}P5", "limit": 1000}).json()
+    first = httpx.get(url, params={"serviceClass": f"{JHS}P5", "limit": 10})
+    assert first.json()["total"] == everything["total"] > 20
+    assert first.headers["x-total-count"] == str(everything["total"])
+    links = httpx.Response(200, headers={"link": first.headers["link"]}).links
+    assert set(links) >= {"first", "next", "last"}
+    second = httpx.get(links["next"]["url"]).json()
+    assert second["offset"] == 10
+    assert first.json()["items"] + second["items"] == everything["items"][:20]
+
+
+def test_csv_answers(server: Server) -> None:
+    response = httpx.get(f"{server.base}/api/queries/chain-steps",
+                         params={"chain": VS_CHAIN, "format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["position"] for row in rows] == [str(n) for n in range(1, 10)]
+
+
+@pytest.mark.parametrize("value", [
+    'pohjois-savo" } UNION { ?producer ?p ?o } #',
+    "x') } ; DROP ALL ; #",
+    "{ } } } ((( \"'",
+])
+def test_hostile_string_is_matched_literally(server: Server, value: str) -> None:
+    response = httpx.get(f"{server.base}/api/queries/resource-producers",
+                         params={"region": value})
+    assert response.status_code == 200
+    assert response.json()["total"] == 0
+
+
+@pytest.mark.parametrize(("name", "params", "reason"), [
+    ("chain-steps", {"chain": "> } UNION { ?s ?p ?o"}, "absolute IRI"),
+    ("chain-steps", {"chain": "https://x/a> . ?s ?p <https://y"}, "not a valid IRI"),
+    ("chain-steps", {}, "required"),
+    ("chains", {"lang": 'fi" } UNION {'}, "language tag"),
+    ("handover-within", {"days": "7 } UNION {"}, "whole number"),
+    ("chains", {"nonsense": "1"}, "Unknown parameter"),
+    ("chains", {"limit": "0"}, "limit"),
+])
+def test_bad_parameters_get_400_with_the_reason(server: Server, name: str,
+                                                params: dict[str, str], reason: str) -> None:
+    response = httpx.get(f"{server.base}/api/queries/{name}", params=params)
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+
+
+def test_openapi_documents_every_named_query(server: Server) -> None:
+    spec = httpx.get(server.base + "/openapi.json").json()
+    for name, (params, _) in EXPECTED.items():
+        operation = spec["paths"][f"/api/queries/{name}"]["get"]
+        declared = {p["name"] for p in operation["parameters"]}
+        assert set(params) <= declared
+        assert {"limit", "offset", "format"} <= declared
+        assert all("example" in p or p["name"] in ("limit", "offset", "format", "lang", "days")
+                   for p in operation["parameters"])
+
+
+# -- resources ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "params", "expected"), [
+    ("chains", {"segment": HIP}, 3),
+    ("chains", {"region": "pohjois-savo"}, 1),
+    ("packages", {"region": "keski-uusimaa"}, 3),
+    ("services", {"region": "pirkanmaa", "serviceClass": f"{JHS}P5.6"}, None),
+    ("producers", {"producerType": f"{VOCAB}producer-type/ngo"}, None),
+    ("regions", {}, 24),
+    ("service-classes", {}, 228),
+])
+def test_resource_lists(server: Server, kind: str, params: dict[str, str],
+                        expected: int | None) -> None:
+    response = httpx.get(f"{server.base}/api/{kind}", params={**params, "limit": 1000})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["@context"].endswith("/api/context.jsonld")
+    if expected is not None:
+        assert body["total"] == expected
+    assert body["items"], kind
+    for item in body["items"]:
+        assert item["label"].get("fi"), item
+        assert httpx.get(item["api"]).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/api/chains/varsinais-suomi/lonkkamurtuma",
+    "/api/packages/keski-suomi/nuorten-palvelukokonaisuus",
+    "/api/services/keski-suomi/lastensuojelu",
+    "/api/producers/national/kela",
+    "/api/regions/keski-suomi",
+    "/api/service-classes/P5.6",
+])
+def test_items_are_json_ld(server: Server, path: str) -> None:
+    response = httpx.get(server.base + path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/ld+json")
+    item = response.json()
+    graph = Graph().parse(data=response.text, format="json-ld", base=server.base)
+    subject = URIRef(item["@id"])
+    assert len(list(graph.predicate_objects(subject))) >= 3
+    labels = {str(o) for o in graph.objects(
+        subject, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"))}
+    assert labels, "labels are a language map that becomes RDF"
+
+
+def test_chain_item_embeds_its_steps(server: Server) -> None:
+    item = httpx.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma").json()
+    assert len(item["hasStep"]) == 9
+    assert all(isinstance(step, dict) and "position" in step for step in item["hasStep"])
+
+
+def test_unknown_items_and_bad_filters(server: Server) -> None:
+    assert httpx.get(server.base + "/api/chains/kainuu/ei-ole").status_code == 404
+    assert httpx.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 422 or \
+        httpx.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 400
+    bad = httpx.get(server.base + "/api/producers", params={"segment": HIP})
+    assert bad.status_code == 400 and "cannot be filtered" in bad.json()["detail"]
