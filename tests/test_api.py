@@ -39,6 +39,12 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
         and i["count"] == 2 for i in items)),
     "chains": ({"segment": HIP}, lambda items: regions_of(items, "chain") == {
         "varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa"}),
+    "chain-for-reuse": ({"chain": VS_CHAIN}, lambda items: {
+        i["s"] for i in items} >= {VS_CHAIN, f"{VS_CHAIN}/step/leikkaus"}),
+    "reuse-regions": ({"region": f"{VOCAB}region/kainuu"}, lambda items: items[0][
+        "organiser"] == f"{ID}kainuu/organiser/kainuu"),
+    "reuse-producers": ({"chain": VS_CHAIN}, lambda items: len(
+        {i["producer"] for i in items}) == 7),
     "chain-steps": ({"chain": VS_CHAIN}, lambda items: [i["position"] for i in items]
                     == list(range(1, 10))),
     "chain-transitions": ({"chain": VS_CHAIN}, lambda items: len(items) == 8 and any(
