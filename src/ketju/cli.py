@@ -227,6 +227,52 @@ def serve(
                 loop="uvloop", http="httptools", access_log=False, log_level="warning")
 
 
+def _chain_iri(text: str) -> str:
+    """A chain given as an IRI or as region/slug."""
+    from ketju.namespaces import ID
+
+    return text if "://" in text else f"{ID}{text.split('/', 1)[0]}/chain/{text.split('/', 1)[-1]}"
+
+
+def _catalogue() -> tuple[object, dict[str, object]]:
+    from ketju.queries import load_queries
+    from ketju.store import EmbeddedCatalogue, StoreMissing
+
+    project = Project.locate()
+    try:
+        catalogue = EmbeddedCatalogue(project)
+    except StoreMissing as missing:
+        err.print(f"{missing}", markup=False)
+        raise typer.Exit(EXIT_DATA) from None
+    return catalogue, load_queries(project.queries_dir)  # type: ignore[return-value]
+
+
+@app.command()
+def reuse(
+    chain: Annotated[str, typer.Argument(help="The chain: its IRI, or region/slug.")],
+    into: Annotated[str, typer.Option("--into", help="The target region's short name.")],
+    producers: Annotated[Path | None, typer.Option(
+        help="CSV with columns source,target mapping source producers to yours.")] = None,
+) -> None:
+    """Derive a draft of another region's chain for your region (Turtle on standard output)."""
+    from ketju.reuse import ReuseError, derive_chain, read_producer_map
+
+    catalogue, queries = _catalogue()
+    try:
+        mapping = read_producer_map(producers) if producers else None
+        derived = derive_chain(catalogue, queries, _chain_iri(chain), into,  # type: ignore[arg-type]
+                               producer_map=mapping)
+    except (ReuseError, OSError) as error:
+        message = error.messages.get(_default_language().value) if isinstance(
+            error, ReuseError) else str(error)
+        err.print(message, style="red", markup=False)
+        raise typer.Exit(EXIT_DATA) from None
+    sys.stdout.write(derived.turtle)
+    if derived.placeholders:
+        err.print(f"{len(derived.placeholders)} producer placeholder(s) to complete; "
+                  f"save as data/{into}/ and check with `ketju validate`.", markup=False)
+
+
 @app.command()
 def codelists() -> None:
     """Regenerate ontology/generated/ from the official code lists in standards/."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ from ketju.entities import entity_rdf, names_of
 from ketju.jsonld import Compactor, context
 from ketju.namespaces import ID, VOCAB
 from ketju.queries import NamedQuery, ParameterError
+from ketju.reuse import ReuseError, derive_chain
 from ketju.sparql.analysis import analyse
 from ketju.web.services import Services, ServicesDep
 
@@ -479,5 +480,32 @@ def resource_router() -> APIRouter:
                 name=p.name, type=p.type, required=p.required, description=p.description,
                 default=p.default, example=p.example, values=list(p.values))
                 for p in q.params]) for q in state.queries.values()]
+
+    @routes.post(
+        "/chains/{region}/{slug}/reuse", tags=["Compare and reuse"],
+        summary="Derive a draft of this chain for another region (Turtle; nothing is stored)",
+        responses={**PROBLEMS, 200: {"content": {"text/turtle": {"schema": {"type": "string"}}},
+                                     "description": "The derived chain as Turtle."}},
+        response_class=Response, operation_id="reuse_chain")
+    def reuse_chain(
+        state: ServicesDep,
+        region: Annotated[str, Path(pattern=SLUG, max_length=60)],
+        slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
+        into: Annotated[str, Query(pattern=SLUG, max_length=60,
+                                   description="The target region's short name.")],
+        producers: Annotated[dict[str, str] | None, Body(
+            description="Source producer IRI -> target producer IRI.")] = None,
+    ) -> Response:
+        try:
+            derived = derive_chain(state.catalogue, state.queries, f"{ID}{region}/chain/{slug}",
+                                   into, producer_map=producers)
+        except ReuseError as error:
+            status = 404 if "chain" in str(error).lower() and "not" in str(error).lower() \
+                else 400
+            return problem(status, str(error))
+        filename = f"{slug}-{region}.ttl"
+        return Response(derived.turtle, media_type="text/turtle; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Ketju-Placeholders": str(len(derived.placeholders))})
 
     return routes
