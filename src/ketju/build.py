@@ -25,10 +25,16 @@ import pyoxigraph as ox
 
 from ketju import __version__
 from ketju import namespaces as ns
+from ketju.feeds import catalog, cpsv, dumps, ldes
 from ketju.project import Project, SourceFile
 from ketju.validate import Finding, Report, add_lines, check_store, load_sources
 
 MANIFEST = "build.json"
+
+#: What the build makes besides the store, in this order (search index, feeds, dumps).
+BUILD_STEPS: list[Callable[[Project, ox.Store, Path], dict[str, object]]] = [
+    cpsv.build_step, ldes.build_step, catalog.build_step, dumps.build_step,
+]
 KEEP_OLD_STORES = 2
 
 
@@ -205,6 +211,8 @@ def _build_locked(
         }
         store.bulk_extend(_build_quads(manifest, sources))
         store.flush()
+        for step in BUILD_STEPS:
+            manifest.update(step(project, store, new_path))
         if hold := os.environ.get("KETJU_BUILD_HOLD_SECONDS"):
             # Test hook: keep the finished-but-not-swapped state open so a test can kill it.
             print("holding before swap", file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ from ketju.sparql.description import renderer
 from ketju.sparql.endpoint import SparqlEndpoint
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
 from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
 from ketju.web.api import named_query_routes, resource_router
 from ketju.web.observability import Observability, metrics_text
 from ketju.web.pages import install_not_found
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     _graph_store_routes(app)
     _operations_routes(app)
     named_query_routes(app, state)
+    app.include_router(feeds_cpsv.router())
+    app.include_router(feeds_ldes.router())
+    app.include_router(feeds_catalog.router())
     app.include_router(resource_router())
     app.include_router(pages_router())
     install_not_found(app)
