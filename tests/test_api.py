@@ -39,6 +39,10 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
         and i["count"] == 2 for i in items)),
     "chains": ({"segment": HIP}, lambda items: regions_of(items, "chain") == {
         "varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa", "lappi"}),
+    "chain-features": ({"chain": VS_CHAIN}, lambda items: [i["position"] for i in items]
+                       == list(range(1, 10))),
+    "chain-goals": ({"chain": VS_CHAIN}, lambda items: any(
+        i["kind"] == "indicator" and "hilmo" in i.get("dataSources", "") for i in items)),
     "chain-for-reuse": ({"chain": VS_CHAIN}, lambda items: {
         i["s"] for i in items} >= {VS_CHAIN, f"{VS_CHAIN}/step/leikkaus"}),
     "reuse-regions": ({"region": f"{VOCAB}region/kainuu"}, lambda items: items[0][
