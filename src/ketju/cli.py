@@ -248,6 +248,35 @@ def _catalogue() -> tuple[object, dict[str, object]]:
 
 
 @app.command()
+def compare(
+    chain_a: Annotated[str, typer.Argument(help="A chain: its IRI, or region/slug.")],
+    chain_b: Annotated[str, typer.Argument(help="Another chain.")],
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    lang: Annotated[Language | None, typer.Option(help="Language of names.")] = None,
+) -> None:
+    """Align two chains step by step and score how similar they are (0 to 1)."""
+    import json
+
+    from ketju.compare import UnknownChains, format_comparison
+    from ketju.compare import compare as compare_chains
+
+    catalogue, queries = _catalogue()
+    language = (lang or _default_language()).value
+    try:
+        result = compare_chains(catalogue, queries, _chain_iri(chain_a),  # type: ignore[arg-type]
+                                _chain_iri(chain_b))
+    except UnknownChains as unknown:
+        err.print(f"No such service chain: {', '.join(unknown.iris)}", style="red",
+                  markup=False)
+        raise typer.Exit(EXIT_DATA) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(result.to_dict(language), ensure_ascii=False, indent=2)
+                         + "\n")
+    else:
+        sys.stdout.write(format_comparison(result, language) + "\n")
+
+
+@app.command()
 def reuse(
     chain: Annotated[str, typer.Argument(help="The chain: its IRI, or region/slug.")],
     into: Annotated[str, typer.Option("--into", help="The target region's short name.")],
@@ -282,6 +311,38 @@ def codelists() -> None:
     counts = generate(project.root / "standards", project.ontology_dir / "generated")
     for name, count in counts.items():
         out.print(f"{name}: {count}")
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Argument(help="What to export: cpsv-ap.")],
+    output_format: Annotated[str, typer.Option(
+        "--format", help="turtle, ntriples, jsonld or rdfxml.")] = "turtle",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write (default: standard output).")] = None,
+) -> None:
+    """Export the built store in a national format: `cpsv-ap` (CPSV-AP 3.2.0 services)."""
+    from ketju.feeds import cpsv
+
+    if what != "cpsv-ap":
+        err.print(f"Unknown export '{what}': the only one is cpsv-ap.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    if output_format not in cpsv.FEED_FILES:
+        err.print(f"Unknown format '{output_format}': use "
+                  f"{', '.join(cpsv.FEED_FILES)}.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    catalogue, _queries = _catalogue()
+    body = cpsv.export_bytes(catalogue, output_format)  # type: ignore[arg-type]
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            output.write_bytes(body)
+        except OSError as error:
+            err.print(f"Cannot write {output}: {error}", style="red", markup=False)
+            raise typer.Exit(EXIT_USAGE) from None
+        err.print(f"Wrote {output} ({len(body)} bytes).", markup=False)
 
 
 def main() -> None:

@@ -500,8 +500,7 @@ def resource_router() -> APIRouter:
             derived = derive_chain(state.catalogue, state.queries, f"{ID}{region}/chain/{slug}",
                                    into, producer_map=producers)
         except ReuseError as error:
-            status = 404 if "chain" in str(error).lower() and "not" in str(error).lower() \
-                else 400
+            status = 404 if str(error).startswith("There is no service chain") else 400
             return problem(status, str(error))
         filename = f"{slug}-{region}.ttl"
         return Response(derived.turtle, media_type="text/turtle; charset=utf-8", headers={

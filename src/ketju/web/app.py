@@ -28,6 +28,8 @@ from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
 from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
 from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
 from ketju.web.api import named_query_routes, resource_router
+from ketju.web.compare import router as compare_router
+from ketju.web.compare import warm_index
 from ketju.web.observability import Observability, metrics_text
 from ketju.web.pages import install_not_found
 from ketju.web.pages import router as pages_router
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
+        warm_index(state)
         try:
             yield
         finally:
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     app.include_router(feeds_ldes.router())
     app.include_router(feeds_catalog.router())
     app.include_router(resource_router())
+    app.include_router(compare_router())
     app.include_router(pages_router())
     install_not_found(app)
     app.add_middleware(Observability)

@@ -1,0 +1,123 @@
+"""Compare chains across regions: the API (`/api/compare`, `/api/chains/.../similar`) and the
+side-by-side page (`/compare`), all calling `ketju.compare`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from ketju.compare import UnknownChains, chain_index, chain_iri, compare_many, load_indexed_chains
+from ketju.entities import names_of
+from ketju.namespaces import ID
+from ketju.web.api import PROBLEMS, SLUG, problem
+from ketju.web.pages import Site, page_language, render_page
+from ketju.web.services import Services, ServicesDep
+
+MAX_CHAINS = 6
+
+
+def warm_index(services: Services) -> None:
+    """Build the chain index in the background (seconds at national scale), so the first
+    comparison after a start or a rebuild does not wait for it."""
+    def run() -> None:
+        try:
+            chain_index(services.catalogue, services.queries)
+        except Exception:  # pragma: no cover - the next request builds it and reports
+            return
+
+    threading.Thread(target=run, name="chain-index", daemon=True).start()
+
+
+def _chain_list(text: str) -> list[str]:
+    iris = [chain_iri(part) for part in text.split(",") if part.strip()]
+    if len(iris) > MAX_CHAINS:
+        raise ValueError(f"compare at most {MAX_CHAINS} chains at a time")
+    if len(set(iris)) != len(iris):
+        raise ValueError("the same chain is given twice")
+    return iris
+
+
+def comparison(state: Services, chains: list[str], lang: str) -> dict[str, Any]:
+    loaded, goals = load_indexed_chains(state.catalogue, state.queries, chains)
+    return compare_many(loaded, goals, lang)
+
+
+def router() -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/api/compare", tags=["Compare and reuse"], responses=PROBLEMS,
+                summary="Align the steps of two or more chains and score their similarity",
+                operation_id="compare_chains", response_class=JSONResponse)
+    def compare_api(
+        state: ServicesDep,
+        chains: Annotated[str, Query(max_length=2000, description=(
+            "Comma-separated chains: IRIs or region/slug, e.g. "
+            "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma."))],
+        lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
+    ) -> Response:
+        try:
+            iris = _chain_list(chains)
+            if len(iris) < 2:
+                return problem(400, "Give at least two chains to compare.")
+            return JSONResponse(comparison(state, iris, lang))
+        except UnknownChains as unknown:
+            return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
+        except ValueError as error:
+            return problem(400, str(error))
+
+    @routes.get("/api/chains/{region}/{slug}/similar", tags=["Compare and reuse"],
+                responses=PROBLEMS, response_class=JSONResponse,
+                summary="The chains of the whole catalogue most similar to this one",
+                operation_id="similar_chains")
+    def similar_api(
+        request: Request, state: ServicesDep,
+        region: Annotated[str, Path(pattern=SLUG, max_length=60)],
+        slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+        lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
+    ) -> Response:
+        iri = f"{ID}{region}/chain/{slug}"
+        index = chain_index(state.catalogue, state.queries)
+        if iri not in index:
+            return problem(404, f"No such service chain: {iri}.")
+        ranked = index.similar(iri, limit)
+        names = names_of(state.catalogue, state.queries, [other for other, _ in ranked])
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"chain": iri, "items": [
+            {"chain": other, "score": round(score, 6),
+             "label": names[other].pick(lang)[0] if other in names else other,
+             "region": other.removeprefix(ID).split("/", 1)[0],
+             "compare": f"{base}/api/compare?chains={iri},{other}"}
+            for other, score in ranked]})
+
+    @routes.get("/compare", include_in_schema=False)
+    def compare_page(request: Request, state: ServicesDep,
+                     chains: Annotated[str, Query(max_length=2000)] = "") -> Response:
+        lang = page_language(request)
+        site = Site(state)
+        try:
+            iris = _chain_list(chains)
+        except ValueError as error:
+            return render_page(request, site, "compare.html", lang, status=400,
+                               error=str(error), result=None, suggestions=[])
+        suggestions: list[dict[str, Any]] = []
+        index = chain_index(state.catalogue, state.queries)
+        if len(iris) == 1 and iris[0] in index:
+            ranked = index.similar(iris[0], 10)
+            names = names_of(state.catalogue, state.queries, [o for o, _ in ranked])
+            suggestions = [{"iri": o, "score": s, "names": names.get(o)} for o, s in ranked]
+        result = None
+        if len(iris) >= 2:
+            try:
+                result = comparison(state, iris, lang)
+            except UnknownChains as unknown:
+                return render_page(request, site, "compare.html", lang, status=404,
+                                   error=", ".join(unknown.iris), result=None,
+                                   suggestions=[])
+        return render_page(request, site, "compare.html", lang, result=result, chains=iris,
+                           suggestions=suggestions, error=None)
+
+    return routes
