@@ -179,6 +179,19 @@ def build(
         return _build_locked(project, sources, stamp, on_file)
 
 
+class _Phases:
+    """Seconds spent in each phase of a build, for the manifest (and the benchmarks)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._since = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.times[phase] = round(now - self._since, 3)
+        self._since = now
+
+
 def _build_locked(
     project: Project,
     sources: list[SourceFile],
@@ -186,20 +199,26 @@ def _build_locked(
     on_file: Callable[[SourceFile], None] | None,
 ) -> BuildResult:
     started = time.monotonic()
+    phases = _Phases()
+    lap = phases.lap
+
     name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
     new_path = project.stores_dir / name
     store = ox.Store(str(new_path))
     try:
         findings, loaded = load_sources(store, sources, bulk=True, progress=on_file)
+        lap("load")
         if not findings:
             findings = check_store(store, project, project.data_files(), loaded)
         findings = add_lines(findings, sources)
         report = Report(findings=findings, files_checked=len(sources))
+        lap("validate")
         if not report.ok:
             raise BuildRefused(report)
 
         store.bulk_extend(_inferred_quads(store))
         triples = len(store)
+        lap("inference")
         manifest: dict[str, object] = {
             "fingerprint": stamp,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -207,17 +226,19 @@ def _build_locked(
             "version": __version__,
             "files": len(sources),
             "triples": triples,
-            "seconds": round(time.monotonic() - started, 3),
         }
         store.bulk_extend(_build_quads(manifest, sources))
         store.flush()
         for step in BUILD_STEPS:
             manifest.update(step(project, store, new_path))
+            lap(step.__module__.rsplit(".", 1)[-1])
         if hold := os.environ.get("KETJU_BUILD_HOLD_SECONDS"):
             # Test hook: keep the finished-but-not-swapped state open so a test can kill it.
             print("holding before swap", file=sys.stderr, flush=True)
             time.sleep(float(hold))
         del store
+        manifest["seconds"] = round(time.monotonic() - started, 3)
+        manifest["phases"] = phases.times
         (new_path / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except BaseException:
         shutil.rmtree(new_path, ignore_errors=True)
