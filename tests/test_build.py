@@ -74,6 +74,24 @@ def test_refused_build_keeps_the_previous_store(built: Project) -> None:
     assert sorted(p.name for p in built.stores_dir.iterdir()) == [before.name]
 
 
+def test_builds_within_one_second_never_share_a_folder(project_copy: Project) -> None:
+    # Regression: folders named by second and pid made a refused build delete the live store.
+    first = build(project_copy).path
+    bad = project_copy.data_dir / "kainuu" / "shacl-chain.ttl"
+    bad.parent.mkdir(exist_ok=True)
+    shutil.copy(FIXTURES / "contributions" / "shacl-chain.ttl", bad)
+    for _ in range(3):
+        with pytest.raises(BuildRefused):
+            build(project_copy)
+    assert project_copy.store_link.resolve() == first
+    assert len(CatalogueStore.open(project_copy)) > 0
+    bad.unlink()
+    second = build(project_copy).path
+    third = build(project_copy).path
+    assert len({first, second, third}) == 3
+    assert CatalogueStore.open(project_copy).path == third
+
+
 def _start_build(project: Project, hold: float | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "KETJU_HOME": str(project.root)}
     if hold is not None:
