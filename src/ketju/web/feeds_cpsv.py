@@ -1,9 +1,108 @@
-"""(being written)"""
+"""`GET /feeds/cpsv-ap`: the catalogue's services as CPSV-AP 3.2.0, by content negotiation.
+
+With the embedded store the route sends the file the build wrote (`{store}/feeds/`); in remote
+mode, where there is no such file, it computes the export from the catalogue once per build and
+keeps it in memory. ETag and Last-Modified come from the build, so an unchanged build is 304.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from ketju.feeds import cpsv
+from ketju.sparql.formats import RDF_FORMATS, Format, choose
+from ketju.web.pages import Site, not_modified
+from ketju.web.services import Services, ServicesDep
+
+OFFERED = ", ".join(fmt.media_type for fmt in RDF_FORMATS)
+DESCRIPTION = (
+    "Every service of the catalogue as a `cpsv:PublicService` of the EU Core Public Service "
+    "Vocabulary Application Profile (CPSV-AP 3.2.0): identifier, titles and descriptions in "
+    "the languages the service has, its competent authority (`cv:PublicOrganisation` with "
+    "`dct:spatial`), channels, PTV target groups (`dct:audience`) and life events "
+    "(`cv:isGroupedBy`), the JHS 183 class as `cv:thematicArea`. Packages and chains are "
+    "ketju's own extension, linked to their services with `dct:hasPart`. The export conforms "
+    "to the official CPSV-AP 3.2.0 SHACL shapes.\n\n"
+    "Formats by `Accept` or `?format=`: Turtle (default), JSON-LD, N-Triples, RDF/XML; "
+    "406 when none of them is acceptable."
+)
+
+
+class _Computed:
+    """Remote mode: the export per format, computed once per build of the remote engine."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version = ""
+        self.triples: list[ox.Triple] | None = None
+        self.bodies: dict[str, bytes] = {}
+
+    def body(self, services: Services, fmt: str) -> bytes:
+        """The export in one format; the queries run once per build, concurrent requests wait."""
+        version = services.catalogue.version()
+        with self.lock:
+            if version != self.version:
+                self.version, self.triples, self.bodies = version, None, {}
+            if fmt not in self.bodies:
+                if self.triples is None:
+                    self.triples = cpsv.cpsv_graph(services.catalogue, services.queries)
+                body = cpsv.serialize(self.triples, fmt)
+                assert body is not None
+                self.bodies[fmt] = body
+            return self.bodies[fmt]
 
 
 def router() -> APIRouter:
-    return APIRouter()
+    """The CPSV-AP feed route."""
+    routes = APIRouter(tags=["Feeds"])
+    computed = _Computed()
+
+    @routes.api_route(
+        "/feeds/cpsv-ap", methods=["GET", "HEAD"], response_class=Response,
+        summary="The services as CPSV-AP 3.2.0 (Turtle, JSON-LD, N-Triples, RDF/XML)",
+        description=DESCRIPTION, operation_id="feed_cpsv_ap",
+        responses={
+            200: {"description": "The CPSV-AP export.",
+                  "content": {fmt.media_type: {"schema": {"type": "string"}}
+                              for fmt in RDF_FORMATS}},
+            304: {"description": "Not modified since the ETag or date given."},
+            406: {"description": "None of the offered formats is acceptable.",
+                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+        },
+    )
+    def cpsv_ap(
+        request: Request, services: ServicesDep,
+        format: Annotated[str | None, Query(
+            description="turtle, ntriples, jsonld or rdfxml (overrides Accept)",
+            max_length=40)] = None,
+    ) -> Response:
+        fmt = choose(RDF_FORMATS, request.headers.get("accept"), format)
+        if fmt is None:
+            return Response(f"Available formats: {OFFERED}\n", status_code=406,
+                            media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+        return _feed(request, services, fmt, computed)
+
+    return routes
+
+
+def _feed(request: Request, services: Services, fmt: Format, computed: _Computed) -> Response:
+    site = Site(services)
+    etag = site.etag("feeds/cpsv-ap", fmt.name)
+    modified = site.last_modified()
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=300",
+               "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
+    if not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    path = cpsv.precomputed(services.catalogue, fmt.name)
+    if path is not None:
+        return FileResponse(path, media_type=fmt.content_type, headers=headers)
+    body = computed.body(services, fmt.name)
+    return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
+                    headers={**headers, "Content-Length": str(len(body))})

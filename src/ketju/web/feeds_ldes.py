@@ -1,9 +1,222 @@
-"""(being written)"""
+"""`/feeds/ldes`: the LDES change stream that `ketju build` wrote into the store folder.
+
+`GET /feeds/ldes` is the root node: the `ldes:EventStream` with `tree:view <>` and a time window
+(two `tree:Relation`s on `dct:issued`) to every page; `GET /feeds/ldes/{page}` is a page of
+members (see `ketju.feeds.ldes`). Turtle by default; N-Triples, JSON-LD, N-Quads and TriG by
+`Accept` or `?format=`. Pages that can no longer change are served with
+`Cache-Control: immutable` and a year's lifetime, the newest page and the root for a minute;
+all with a strong ETag made from the content, so `If-None-Match` answers 304.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from ketju.feeds import ldes
+from ketju.sparql.formats import Format, choose
+from ketju.store import EmbeddedCatalogue
+from ketju.web.openapi_docs import answers
+from ketju.web.services import ServicesDep
+
+PROFILE = "https://w3id.org/tree/profile"
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT_LIVED = "public, max-age=60"
+
+#: What the stream is served as; the first is the default (also for browsers and */*).
+LDES_FORMATS: tuple[Format, ...] = (
+    Format("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl"),
+           "http://www.w3.org/ns/formats/Turtle"),
+    Format("ntriples", "application/n-triples", ("text/plain",), ("ntriples", "nt", "n-triples"),
+           "http://www.w3.org/ns/formats/N-Triples"),
+    Format("jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json"),
+           "http://www.w3.org/ns/formats/JSON-LD"),
+    Format("nquads", "application/n-quads", (), ("nquads", "nq", "n-quads"),
+           "http://www.w3.org/ns/formats/N-Quads"),
+    Format("trig", "application/trig", (), ("trig",), "http://www.w3.org/ns/formats/TriG"),
+)
+#: Turtle is valid TriG and N-Triples valid N-Quads: the same bytes under another type.
+_SAME_AS = {"trig": "turtle", "nquads": "ntriples"}
+_ORDERED = {"turtle", "ntriples", "nquads", "trig"}
+
+FormatParam = Annotated[str | None, Query(
+    description="turtle (default), ntriples, jsonld, nquads or trig; overrides Accept")]
+
+
+def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error as `{"status", "detail"}`, like the rest of the API."""
+    return JSONResponse({"status": status, "detail": detail}, status_code=status,
+                        headers=headers)
+
+
+def _pick_format(request: Request, param: str | None) -> Format | None:
+    """`?format=` first, then Accept; None when nothing acceptable can be produced (406)."""
+    if param:
+        return choose(LDES_FORMATS, None, param)
+    accept = request.headers.get("accept")
+    fmt = choose(LDES_FORMATS, accept)
+    if fmt is None and accept and "text/html" in accept.lower():
+        return LDES_FORMATS[0]  # a browser: Turtle reads well enough
+    return fmt
+
+
+def _public_base(request: Request, services: Any) -> str:
+    """The server's public URL with a trailing slash: the setting, else the request's."""
+    base = services.settings.public_base_url or str(request.base_url)
+    return base.rstrip("/") + "/"
+
+
+@lru_cache(maxsize=8)
+def _index(folder: str, mtime: float) -> dict[str, Any]:
+    """The index the build wrote (cached per folder and modification time)."""
+    index: dict[str, Any] = json.loads((Path(folder) / ldes.INDEX).read_text(encoding="utf-8"))
+    return index
+
+
+@lru_cache(maxsize=32)
+def _body(path: str, sha256: str, fmt: str, base: str) -> bytes:
+    """A stored page (N-Triples) in one format, its IRIs under the public URL. Cached: the
+    pages of a store never change, and the content hash is part of the key."""
+    data = Path(path).read_bytes().replace(ldes.PLACEHOLDER.encode(), base.encode())
+    fmt = _SAME_AS.get(fmt, fmt)
+    if fmt == "ntriples":
+        return data
+    triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+    if fmt == "jsonld":
+        jsonld: bytes = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
+        return jsonld
+    prefixes = {name: iri.replace(ldes.PLACEHOLDER, base)
+                for name, iri in ldes.PAGE_PREFIXES.items()}
+    turtle: bytes = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    # The serializer writes the prefixes in no fixed order; the bytes behind a strong ETag
+    # must not differ between processes, so sort them.
+    head, body = [], turtle.split(b"\n")
+    while body and body[0].startswith(b"@prefix "):
+        head.append(body.pop(0))
+    return b"\n".join([*sorted(head), b"", *body])
+
+
+def _etag(sha256: str, fmt: Format, base: str) -> str:
+    """A strong ETag: the stored content, the format and the public URL decide the bytes."""
+    return '"' + hashlib.sha256(f"{sha256}|{fmt.name}|{base}".encode()).hexdigest()[:32] + '"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    """If-None-Match (weak comparison, as RFC 9110 wants for it)."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _feed(services: Any) -> tuple[Path, dict[str, Any]] | JSONResponse:
+    """The feed folder of the store being served and its index, or the answer to give."""
+    catalogue = services.catalogue
+    if not isinstance(catalogue, EmbeddedCatalogue):
+        return _problem(503, "The LDES change stream is built with the embedded store "
+                             "(`ketju build`); this server reads a remote SPARQL endpoint and "
+                             "has no stream to serve.")
+    folder = ldes.feed_folder(catalogue.path)
+    index_path = folder / ldes.INDEX
+    try:
+        index = _index(str(folder), index_path.stat().st_mtime)
+    except (OSError, ValueError):
+        return _problem(503, "The store being served was built without the LDES change "
+                             "stream; run `ketju build` again.", {"Retry-After": "60"})
+    return folder, index
+
+
+def _answer(request: Request, path: Path, sha256: str, immutable: bool, fmt: Format,
+            base: str) -> Response:
+    """A page or the root in the chosen format, with its caching headers (or 304)."""
+    etag = _etag(sha256, fmt, base)
+    media = fmt.content_type + (f'; profile="{PROFILE}"' if fmt.name in _ORDERED else "")
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else SHORT_LIVED,
+               "Vary": "Accept"}
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    body = _body(str(path), sha256, fmt.name, base)
+    headers["Content-Length"] = str(len(body))
+    return Response(b"" if request.method == "HEAD" else body, media_type=media,
+                    headers=headers)
+
+
+def _not_acceptable() -> JSONResponse:
+    """406 with the media types on offer."""
+    offered = ", ".join(f.media_type for f in LDES_FORMATS)
+    return _problem(406, f"The change stream is RDF; ask for one of: {offered}.")
+
+
+ROOT_DOC = (
+    "A Linked Data Event Stream (ldes:EventStream) of every version of every service package, "
+    "service chain, service and producer, taken from the git history of the data; deletions "
+    "are as:Delete tombstones. This root node lists every page once with its time window "
+    "(tree:GreaterThanOrEqualToRelation and tree:LessThanRelation on dct:issued). Replicate "
+    "by following the relations; stay in sync by re-reading the root and the newest page.")
+PAGE_DOC = (
+    "Members (versions and deletions) in time order, in the TREE profile order. Every page but "
+    "the newest is immutable once it is full of committed versions, and is then served with "
+    "Cache-Control: immutable and a strong ETag (If-None-Match gives 304).")
+
+
+def root(request: Request, services: ServicesDep, format: FormatParam = None) -> Response:
+    """The root node of the stream."""
+    fmt = _pick_format(request, format)
+    if fmt is None:
+        return _not_acceptable()
+    found = _feed(services)
+    if isinstance(found, Response):
+        return found
+    folder, index = found
+    entry = index["root"]
+    return _answer(request, folder / entry["file"], entry["sha256"], False, fmt,
+                   _public_base(request, services))
+
+
+def page(request: Request, services: ServicesDep, page: str,
+         format: FormatParam = None) -> Response:
+    """One page of members."""
+    fmt = _pick_format(request, format)
+    if fmt is None:
+        return _not_acceptable()
+    found = _feed(services)
+    if isinstance(found, Response):
+        return found
+    folder, index = found
+    pages = index["pages"]
+    if not page.isdigit() or str(int(page)) != page or int(page) >= len(pages):
+        extent = f"pages 0–{len(pages) - 1}" if pages else "no pages yet"
+        return _problem(404, f"There is no page '{page}' in the change stream; it has "
+                             f"{extent}. Start at /feeds/ldes.")
+    entry = pages[int(page)]
+    return _answer(request, folder / entry["file"], entry["sha256"], entry["immutable"], fmt,
+                   _public_base(request, services))
 
 
 def router() -> APIRouter:
-    return APIRouter()
+    """`/feeds/ldes` and `/feeds/ldes/{page}` (GET documented, HEAD as well)."""
+    routes = APIRouter(tags=["Feeds"])
+    documented = answers("The node in the format asked for.",
+                         *(fmt.media_type for fmt in LDES_FORMATS), statuses=(304, 406, 503))
+    routes.add_api_route("/feeds/ldes", root, methods=["GET"], operation_id="ldes_root",
+                         response_class=Response, responses=documented,
+                         summary="LDES change stream: the event stream and its root node",
+                         description=ROOT_DOC)
+    routes.add_api_route("/feeds/ldes", root, methods=["HEAD"], include_in_schema=False)
+    routes.add_api_route("/feeds/ldes/{page}", page, methods=["GET"], operation_id="ldes_page",
+                         response_class=Response,
+                         responses={**documented, 404: {
+                             "description": "No such page; the reason gives the range.",
+                             "content": {"application/json": {"schema": {"type": "object"}}}}},
+                         summary="LDES change stream: one page of members, oldest first",
+                         description=PAGE_DOC)
+    routes.add_api_route("/feeds/ldes/{page}", page, methods=["HEAD"], include_in_schema=False)
+    return routes
