@@ -31,9 +31,11 @@ from ketju.web.api import named_query_routes, resource_router
 from ketju.web.compare import router as compare_router
 from ketju.web.compare import warm_index
 from ketju.web.observability import Observability, metrics_text
+from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.pages import install_not_found
 from ketju.web.pages import router as pages_router
 from ketju.web.query_page import query_page
+from ketju.web.search import router as search_router
 from ketju.web.services import Services, ServicesDep
 
 log = logging.getLogger("ketju")
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     app.include_router(feeds_catalog.router())
     app.include_router(resource_router())
     app.include_router(compare_router())
+    app.include_router(search_router())
     app.include_router(pages_router())
     install_not_found(app)
     app.add_middleware(Observability)
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
 
 def _graph_store_routes(app: FastAPI) -> None:
     @app.api_route("/graph-store", methods=["GET", "HEAD"], tags=["SPARQL"],
+                   response_class=Response,
+                   responses=answers("The graph's triples.", *RDF_MEDIA,
+                                     statuses=(400, 404, 406)),
                    summary="SPARQL 1.1 Graph Store Protocol (read): one graph as RDF")
     def graph_store(
         request: Request,
@@ -136,7 +142,9 @@ def _operations_routes(app: FastAPI) -> None:
             info["query_processes"] = len(state.backend.pool.processes)
         return info
 
-    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics",
+             response_class=Response,
+             responses=answers("Prometheus text exposition format.", "text/plain"))
     def metrics() -> Response:
         body, content_type = metrics_text()
         return Response(body, media_type=content_type)

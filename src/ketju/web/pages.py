@@ -27,7 +27,8 @@ from ketju.namespaces import ONTOLOGY
 from ketju.packages import load_package
 from ketju.regions import KINDS, catalogue_regions, region_catalogue
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.web.i18n import LANGUAGES, choose_language, translate
+from ketju.web.i18n import LANGUAGES, choose_language
+from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.services import ServicesDep
 from ketju.web.templating import render
 
@@ -241,7 +242,10 @@ def router() -> APIRouter:
         iri = services.settings.data_base + request.url.path.lstrip("/")
         return entity_response(request, services, iri, links)
 
-    @routes.api_route("/resource", methods=["GET", "HEAD"],
+    @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
+                      responses=answers("The entity's page or its RDF.", "text/html",
+                                        *RDF_MEDIA, statuses=(304, 400, 404, 406),
+                                        problem_media=("text/plain", "text/html")),
                       summary="Any entity of the catalogue by its IRI (also outside the base)")
     def resource(request: Request, services: ServicesDep,
                  iri: Annotated[str, Query(max_length=2000)],
@@ -274,7 +278,3 @@ def install_not_found(app: FastAPI) -> None:
             status_code=error.status_code, media_type="application/json")
 
     del not_found
-
-
-def translate_kind(iri: str, lang: str) -> str:
-    return translate("kind_" + iri.rsplit("#", 1)[-1], lang)

@@ -1,0 +1,150 @@
+"""Search (haku): the `/search` page and `/api/search`, both calling `ketju.search`.
+
+With the embedded store the index is the file the build wrote beside the store; a store built
+without one (an older ketju) or a remote engine gets an index built here once per data version.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from ketju import search
+from ketju.store import EmbeddedCatalogue
+from ketju.web.api import PROBLEMS, link_header
+from ketju.web.i18n import translate
+from ketju.web.pages import Site, page_language, render_page
+from ketju.web.services import Services, ServicesDep
+
+PAGE_SIZE = 20
+#: The kinds a search can be narrowed to (class local names), as an enumeration for OpenAPI.
+SearchKind = StrEnum("SearchKind", {k: k for k in (*search.KIND_CLASSES, "Concept")})
+SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class SearchIndex:
+    """Where the index of the data being served is; built on first use when the build gave
+    none (remote mode), and again whenever the data changes."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.lock = threading.Lock()
+        self.version = ""
+        self.workdir = tempfile.TemporaryDirectory(prefix="ketju-search-")
+
+    def path(self) -> Path:
+        catalogue = self.services.catalogue
+        if isinstance(catalogue, EmbeddedCatalogue):
+            built = catalogue.path / search.INDEX_FILE
+            if built.exists():
+                return built
+        version = catalogue.version()
+        target = Path(self.workdir.name) / f"{abs(hash(version))}.sqlite"
+        with self.lock:
+            if version != self.version or not target.exists():
+                if isinstance(catalogue, EmbeddedCatalogue):
+                    search.build_index(catalogue.current.store, target)
+                else:
+                    search.build_index_from(catalogue, target)
+                self.version = version
+        return target
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """The kind in words; vocabulary concepts of other schemes are just "concept"."""
+    label = translate("kind_" + kind, lang)
+    return label if label != "kind_" + kind else translate("kind_Concept", lang)
+
+
+def _item(request: Request, site: Site, hit: search.Hit, lang: str) -> dict[str, Any]:
+    return {"iri": hit.iri, "page": site.href(hit.iri), "kind": hit.kind,
+            "kindLabel": kind_label(hit.kind, lang), "region": hit.region,
+            "label": hit.label, "labelLanguage": hit.label_lang or None,
+            "snippet": hit.snippet, "score": round(hit.score, 4)}
+
+
+def _wants_json(request: Request) -> bool:
+    wanted = request.query_params.get("format")
+    if wanted is not None:
+        return wanted == "json"
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def router() -> APIRouter:
+    routes = APIRouter()
+    holder: dict[str, SearchIndex] = {}
+
+    def index(state: Services) -> Path:
+        if "index" not in holder:
+            holder["index"] = SearchIndex(state)
+        return holder["index"].path()
+
+    def results(state: Services, q: str, lang: str, kind: list[SearchKind] | None,
+                region: str | None, limit: int, offset: int) -> search.SearchResults:
+        return search.search(index(state), q, lang=lang, region=region, limit=limit,
+                             offset=offset, kinds=[k.value for k in kind] if kind else None)
+
+    def json_answer(request: Request, state: Services, found: search.SearchResults, q: str,
+                    lang: str, limit: int, offset: int) -> JSONResponse:
+        site = Site(state)
+        body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
+                "items": [_item(request, site, hit, lang) for hit in found.hits]}
+        return JSONResponse(body, headers={
+            "Link": link_header(request, found.total, max(1, limit), offset),
+            "X-Total-Count": str(found.total), "Vary": "Accept"})
+
+    @routes.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
+                operation_id="search", summary="Search labels and descriptions in fi, sv and en")
+    def search_api(
+        request: Request, state: ServicesDep,
+        q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY_CHARS,
+                                description="Words to find; each must match (word starts, "
+                                "or inside labels from three letters). Case and diacritics "
+                                "do not matter.", examples=["lonkk"])],
+        lang: Annotated[str, Query(pattern="^(fi|sv|en)$",
+                                   description="Language of labels and ranking")] = "fi",
+        kind: Annotated[list[SearchKind] | None, Query(
+            description="Only these kinds (repeatable)")] = None,
+        region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+        limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> Response:
+        found = results(state, q, lang, kind, region, limit, offset)
+        return json_answer(request, state, found, q, lang, limit, offset)
+
+    @routes.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
+    def search_page(
+        request: Request, state: ServicesDep,
+        q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
+        kind: Annotated[list[SearchKind] | None, Query()] = None,
+        region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    ) -> Response:
+        lang = page_language(request)
+        offset = (page - 1) * PAGE_SIZE
+        found = (results(state, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
+                 else search.SearchResults(0, []))
+        if _wants_json(request):
+            return json_answer(request, state, found, q, lang, PAGE_SIZE, offset)
+        site = Site(state)
+        pages = max(1, -(-found.total // PAGE_SIZE))
+
+        def page_url(number: int) -> str:
+            kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+            return "/search?" + urlencode([*kept, ("page", str(number))])
+
+        return render_page(request, site, "search.html", lang, search_query=q, found=found,
+                           items=[_item(request, site, hit, lang) for hit in found.hits],
+                           page=page, pages=pages, first=offset + 1,
+                           prev_url=page_url(page - 1) if page > 1 else None,
+                           next_url=page_url(page + 1) if page < pages else None)
+
+    return routes
