@@ -194,6 +194,19 @@ def test_openapi_documents_every_named_query(server: Server) -> None:
                    for p in operation["parameters"])
 
 
+
+def test_a_request_body_never_replaces_the_query(server: Server) -> None:
+    # Regression: a defaulted endpoint argument was published as a JSON body that FastAPI
+    # would parse into the query object, so a body could carry any SPARQL text.
+    spec = httpx.get(server.base + "/openapi.json").json()
+    assert not [path for path, item in spec["paths"].items()
+                if path.startswith("/api/queries/") and "requestBody" in item["get"]]
+    plain = httpx.get(server.base + "/api/queries/regions").json()
+    body = {"name": "regions", "summary": "", "text": "", "path": "", "description": "",
+            "params": [], "tags": [], "body": "SELECT * WHERE { ?s ?p ?o }"}
+    sneaky = httpx.request("GET", server.base + "/api/queries/regions", json=body)
+    assert sneaky.status_code == 200 and sneaky.json() == plain
+
 # -- resources ------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from ketju.namespaces import ID, VOCAB
 from ketju.queries import NamedQuery, ParameterError
 from ketju.reuse import ReuseError, derive_chain
 from ketju.sparql.analysis import analyse
+from ketju.web.openapi_docs import JSONLDResponse
 from ketju.web.services import Services, ServicesDep
 
 MAX_LIMIT = 1000
@@ -99,6 +101,11 @@ class ItemPage(BaseModel):
 
 PROBLEMS = {400: {"model": Problem, "description": "A parameter is wrong; the reason says why."},
             404: {"model": Problem, "description": "No such resource."}}
+#: The same for routes whose success is JSON-LD: their problems are still plain JSON.
+PROBLEMS_LD: dict[int | str, Any] = {
+    status: {"description": entry["description"], "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, entry in PROBLEMS.items()}
 
 
 def problem(status: int, detail: str) -> JSONResponse:
@@ -231,8 +238,10 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
     """One GET route per named query, with its parameters in the OpenAPI document."""
     cache = RowCache()
 
-    for query in services.queries.values():
-        def endpoint(request: Request, query: NamedQuery = query) -> Response:
+    def make_endpoint(query: NamedQuery) -> Callable[[Request], Response]:
+        # A closure, not a default argument: FastAPI would publish a defaulted parameter as
+        # a request body, and a body could then replace the query text.
+        def endpoint(request: Request) -> Response:
             paging = _paging(request)
             if isinstance(paging, JSONResponse):
                 return paging
@@ -266,8 +275,12 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
                       "total": len(rows), "limit": limit, "offset": offset, "items": page}
             return JSONResponse(answer, headers=headers)
 
+        return endpoint
+
+    for query in services.queries.values():
         app.add_api_route(
-            f"/api/queries/{query.name}", endpoint, methods=["GET"], tags=["Named queries"],
+            f"/api/queries/{query.name}", make_endpoint(query), methods=["GET"],
+            tags=["Named queries"],
             summary=query.summary, description=query.description or query.summary,
             response_model=QueryAnswer, responses={**PROBLEMS, 200: {"content": {
                 "text/csv": {"schema": {"type": "string"}}}}},
@@ -319,10 +332,10 @@ def resource_router() -> APIRouter:
                 "offset": offset, "items": listed}
 
     @routes.get("/context.jsonld", summary="The JSON-LD context of every API answer",
-                response_class=JSONResponse)
+                response_class=JSONLDResponse)
     def jsonld_context(state: ServicesDep) -> JSONResponse:
         _, document = compactor(state)
-        return JSONResponse(document, media_type="application/ld+json")
+        return JSONLDResponse(document)
 
     def list_route(kind: str) -> Any:
         query_name, iri_kind, type_name = KINDS[kind]
@@ -389,8 +402,8 @@ def resource_router() -> APIRouter:
             return jsonld_item(request, state, iri, type_name)
 
         routes.add_api_route(f"/{kind}/{{region}}/{{slug}}", item, methods=["GET"],
-                             summary=f"One of the {kind} as JSON-LD", responses=PROBLEMS,
-                             response_class=JSONResponse,
+                             summary=f"One of the {kind} as JSON-LD", responses=PROBLEMS_LD,
+                             response_class=JSONLDResponse,
                              operation_id=f"get_{kind.replace('-', '_')}")
 
     def jsonld_item(request: Request, state: Services, iri: str, type_name: str) -> Response:
@@ -403,8 +416,7 @@ def resource_router() -> APIRouter:
         node = compact.node(iri, triples)
         base = str(request.base_url).rstrip("/")
         body = {"@context": base + "/api/context.jsonld", **node}
-        return JSONResponse(body, media_type="application/ld+json",
-                            headers={"Link": f'<{base}/api/context.jsonld>; '
+        return JSONLDResponse(body, headers={"Link": f'<{base}/api/context.jsonld>; '
                                              'rel="http://www.w3.org/ns/json-ld#context"'})
 
     for kind in KINDS:
@@ -429,13 +441,13 @@ def resource_router() -> APIRouter:
         return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
                                                                offset)})
 
-    @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS,
-                response_class=JSONResponse, operation_id="get_region")
+    @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS_LD,
+                response_class=JSONLDResponse, operation_id="get_region")
     def region(request: Request, state: ServicesDep,
                slug: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Any:
         return jsonld_item(request, state, f"{VOCAB}region/{slug}", "Region")
 
-    @routes.get("/service-classes", response_model=ItemPage,
+    @routes.get("/service-classes", response_model=ItemPage, responses=PROBLEMS,
                 summary="The JHS 183 service classes", operation_id="list_service_classes")
     def service_classes(
         request: Request, state: ServicesDep,
@@ -461,7 +473,7 @@ def resource_router() -> APIRouter:
                                                                offset)})
 
     @routes.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
-                responses=PROBLEMS, response_class=JSONResponse,
+                responses=PROBLEMS_LD, response_class=JSONLDResponse,
                 operation_id="get_service_class")
     def service_class(request: Request, state: ServicesDep,
                       code: Annotated[str, Path(pattern=r"^P[0-9]+(\.[0-9]+)*$",
