@@ -108,12 +108,13 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
     links_total = int(count_rows[0]["links"].value) if count_rows else 0
     if not rows and not links_total:
         raise NotFound(iri)
+    # Names of the properties and values in one lookup by list: a join from the entity to
+    # every label of the store is planned badly at national scale (seconds, not ms).
+    pointed = {row["property"].value for row in rows} | {
+        row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in catalogue.select(queries["entity-names"].body, bind):
-        name = row["name"]
-        owner = row["node"].value if "node" in row else iri  # no node: the entity's own name
-        if isinstance(name, ox.Literal):
-            names[owner].setdefault(name.language or "", name.value)
+    for owner, texts in names_of(catalogue, queries, pointed | {iri}).items():
+        names[owner].update(texts.values)
 
     def node(value: str) -> Node:
         return Node(value, Texts(names.get(value, {})))
@@ -191,4 +192,14 @@ def names_of(catalogue: Catalogue, queries: dict[str, NamedQuery],
 
 
 def entity_rdf(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -> list[ox.Triple]:
-    return catalogue.construct(queries["entity-rdf"].body, {"entity": ox.NamedNode(iri)})
+    """The entity's statements, those of its steps and hand-overs, and the names of the IRIs
+    it points to as rdfs:label (entailed by skos:prefLabel), so a client can show them."""
+    triples = catalogue.construct(queries["entity-rdf"].body, {"entity": ox.NamedNode(iri)})
+    linked = {t.object.value for t in triples
+              if t.subject.value == iri and isinstance(t.object, ox.NamedNode)} - {iri}
+    label = ox.NamedNode(PREFIXES["rdfs"] + "label")
+    for node, texts in names_of(catalogue, queries, linked).items():
+        triples.extend(ox.Triple(ox.NamedNode(node), label,
+                                 ox.Literal(text, language=lang) if lang else ox.Literal(text))
+                       for lang, text in texts.values.items())
+    return triples

@@ -9,7 +9,8 @@ The header is YAML in `#+` comment lines, after grlc's decorator convention:
 
 Parameter types: iri, string, lang (a language tag), integer, enum (with `values`), list (of
 IRIs). Values are checked against their type and then bound to the query variable of the same
-name (never pasted into the text).
+name (never pasted into the text): single values by pyoxigraph's substitutions, lists (and
+every value of a query with a `# BIND AS VALUES` line) by a VALUES block of typed terms.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ import yaml
 PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list")
 #: A line of its own where paging goes (e.g. inside a subquery); else it goes at the end.
 PAGE_MARKER = "# PAGE"
+#: A line of its own asking for every parameter to be bound by a VALUES block opening the
+#: WHERE clause. Oxigraph applies substituted values after planning the joins, which is right
+#: for a parameter inside nested groups but scans the store when the parameter is what
+#: narrows a flat pattern (a region's chains); with VALUES the plan starts from the value.
+VALUES_MARKER = "# BIND AS VALUES"
 
 
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")

@@ -24,6 +24,7 @@ import httpx
 import pyoxigraph as ox
 
 from ketju.project import Project
+from ketju.queries import VALUES_MARKER
 from ketju.sparql.analysis import bind_values
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -117,8 +118,10 @@ class EmbeddedCatalogue:
         return self.current.path.name
 
     def _query(self, query: str, bindings: Mapping[str, Binding] | None) -> object:
-        # Single values are substituted by pyoxigraph; lists go in a VALUES block.
-        lists = {k: v for k, v in (bindings or {}).items() if isinstance(v, list)}
+        # Single values are substituted by pyoxigraph; lists go in a VALUES block, and so
+        # does everything for a query that asks for it (see queries.VALUES_MARKER).
+        as_values = VALUES_MARKER in query
+        lists = {k: v for k, v in (bindings or {}).items() if as_values or isinstance(v, list)}
         bound = {ox.Variable(k): v for k, v in (bindings or {}).items() if k not in lists}
         return self.current.store.query(bind_values(query, lists),
                                         use_default_graph_as_union=True, substitutions=bound)
