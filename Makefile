@@ -4,15 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build run test lint bench clean browser
+.PHONY: setup build run test lint bench clean browser tools
 
-# The browser tests drive Debian's Chromium (no browser download at test time).
+SIZE ?= 1m
+# The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
+# use wrk as their load generator. Both come from the system packages.
 CHROMIUM := /usr/bin/chromium
+WRK := /usr/bin/wrk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -23,6 +26,11 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+$(WRK):
+	apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
+
+tools: $(CHROMIUM) $(WRK)
+
 build: setup
 	$(BIN)/ketju build
 
@@ -31,13 +39,16 @@ run: setup
 	$(BIN)/ketju status
 	$(BIN)/ketju serve --no-build
 
-test: setup browser
+test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
+
+bench: setup tools
+	$(BIN)/python bench/run.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,760 @@
+"""`make bench`: ketju measured side by side with the engines users would pick instead.
+
+Everything runs in one go on this machine and is reported as median, min–max and the ratio to
+its reference measured in the same run, in bench/RESULTS.md:
+
+- build: `ketju build` against `oxigraph load` of the same files;
+- validation: `ketju validate` of the whole catalogue and of one changed file, against plain
+  pySHACL on the same data and shapes, with a check that both find the same violations on a copy
+  with seeded errors;
+- SPARQL: a fixed mix of distinct queries at 16 concurrent clients, ketju's `/sparql` against
+  `oxigraph serve` on the same store (and against rdflib-endpoint on a 0.1M catalogue);
+- API and pages: entity and chain pages, search, named queries, compare, similar chains;
+- memory: peak RSS of the build and of the server.
+
+The load generator is wrk (a separate process, C) with a Lua script cycling through request
+lists; it runs on the same two cores as the server, for ketju and the references alike.
+
+    python bench/run.py --size 1m          # default of `make bench`
+    python bench/run.py --size 0.1m --quick  # what the tests run
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from generate import generate, parse_size, seed_errors  # noqa: E402
+
+BIN = Path(sys.executable).parent
+OUT = ROOT / "bench" / "out"
+ID = "https://w3id.org/ketju/id/"
+SEED = 20261123
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "runs": len(values)}
+
+
+def timed(command: list[str], env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB, of the process and its children) and stderr."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, group_rss(process.pid))
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    stderr = process.stderr.read() if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{command[:3]} failed ({process.returncode}): {stderr[-2000:]}")
+    return elapsed, peak, stderr
+
+
+def group_rss(pgid: int) -> float:
+    """Resident memory (MiB) of every process in a process group."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int((entry / "statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(command: list[str], health: str, env: dict[str, str] | None = None,
+           ) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(health, timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        else:
+            raise TimeoutError(health)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+WRK_SCRIPT = r"""
+local paths = {}
+local accept = os.getenv("BENCH_ACCEPT") or "application/json"
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter * 7919)
+  counter = counter + 1
+end
+local index = 0
+request = function()
+  index = index + 1
+  local path = paths[((index + offset) % #paths) + 1]
+  return wrk.format("GET", path, { ["Accept"] = accept })
+end
+"""
+
+
+def wrk(base: str, paths: list[str], seconds: int, accept: str = "application/json",
+        connections: int = 16, watch: int | None = None) -> dict[str, float]:
+    """Requests per second and latency percentiles (ms) from wrk, 2 threads."""
+    work = OUT / "wrk"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "paths.txt").write_text("\n".join(paths) + "\n", encoding="utf-8")
+    (work / "mix.lua").write_text(WRK_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "BENCH_PATHS": str(work / "paths.txt"), "BENCH_ACCEPT": accept}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
+               "--latency", "-s", str(work / "mix.lua"), base]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    peak = 0.0
+    while process.poll() is None:
+        if watch is not None:
+            peak = max(peak, group_rss(watch))
+        time.sleep(0.25)
+    output = process.stdout.read() if process.stdout else ""
+    result: dict[str, float] = {"rss_mb": peak}
+    for label, key in (("50%", "p50"), ("90%", "p90"), ("99%", "p99")):
+        match = re.search(rf"^\s+{re.escape(label)}\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if match:
+            value, unit = float(match.group(1)), match.group(2)
+            result[key] = value / 1000 if unit == "us" else value * 1000 if unit == "s" \
+                else value
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    result["rps"] = float(rate.group(1)) if rate else 0.0
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["non2xx"] = float(errors.group(1)) if errors else 0.0
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    result["socket_errors"] = socket_errors.group(1) if socket_errors else ""  # type: ignore
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The catalogue and its workload
+# --------------------------------------------------------------------------------------------
+
+
+def tree_for(size: str) -> Path:
+    target = parse_size(size)
+    tree = OUT / f"tree-{size}"
+    marker = tree / "generated.json"
+    if marker.exists():
+        return tree
+    shutil.rmtree(tree, ignore_errors=True)
+    counts = generate(tree, target, SEED)
+    marker.write_text(json.dumps(counts), encoding="utf-8")
+    return tree
+
+
+def ketju(*args: str, home: Path) -> list[str]:
+    del home
+    return [str(BIN / "ketju"), *args]
+
+
+def env_for(home: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "KETJU_HOME": str(home), **extra}
+
+
+def source_files(tree: Path) -> list[str]:
+    files = sorted((tree / "ontology").rglob("*.ttl")) + sorted((tree / "shapes").glob("*.ttl"))
+    files += sorted((tree / "data").rglob("*.ttl"))
+    return [str(f) for f in files]
+
+
+PREFIXES = ("PREFIX ketju: <https://w3id.org/ketju/ontology#>\n"
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
+
+
+def workload(tree: Path, rng: random.Random) -> dict[str, list[str]]:
+    """Entities to look up, by kind, read from the built store."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str((tree / "var" / "store").resolve()))
+
+    def column(query: str, name: str) -> list[str]:
+        rows = store.query(PREFIXES + query, use_default_graph_as_union=True)
+        return sorted(row[name].value for row in rows)
+
+    found = {kind: column(f"SELECT ?s WHERE {{ ?s a ketju:{kind} }}", "s")
+             for kind in ("ServiceChain", "Service", "Producer", "ServicePackage")}
+    found["classes"] = column("SELECT DISTINCT ?c WHERE { ?s ketju:serviceClass ?c }", "c")
+    found["organisers"] = column(
+        "SELECT DISTINCT ?o WHERE { ?c a ketju:ServiceChain ; ketju:organiser ?o }", "o")
+    found["segments"] = column(
+        """SELECT ?segment (GROUP_CONCAT(STR(?c); SEPARATOR=" ") AS ?chains) WHERE {
+           ?c ketju:targetSegment ?segment ; a ketju:ServiceChain } GROUP BY ?segment""",
+        "chains")
+    for key in found:
+        if key != "segments":
+            rng.shuffle(found[key])
+    return found
+
+
+def sparql_mix(found: dict[str, list[str]], rng: random.Random) -> list[str]:
+    """The fixed query mix: 70 % lookups of distinct entities, 10 % a region's chains, 10 %
+    chains by service class, 10 % aggregations."""
+    lookups = [f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}" for iri in
+               (found["Service"][:400] + found["ServiceChain"][:200] + found["Producer"][:100])]
+    regions = [PREFIXES + f"""SELECT ?chain ?label WHERE {{ ?chain a ketju:ServiceChain ;
+        ketju:organiser <{o}> ; skos:prefLabel ?label FILTER(LANG(?label) = "fi") }}"""
+               for o in found["organisers"]]
+    classes = [PREFIXES + f"""SELECT DISTINCT ?chain WHERE {{ ?chain ketju:hasStep ?step .
+        ?step ketju:service ?service . ?service ketju:serviceClass <{c}> }}"""
+               for c in found["classes"]]
+    aggregations = [PREFIXES + query for query in (
+        """SELECT ?organiser (COUNT(?s) AS ?n) WHERE {
+           ?s a ketju:Service ; ketju:organiser ?organiser } GROUP BY ?organiser""",
+        "SELECT ?level (COUNT(?s) AS ?n) WHERE { ?s ketju:serviceLevel ?level } GROUP BY ?level",
+        """SELECT ?type (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p ketju:producerType ?type }
+           GROUP BY ?type""",
+        """SELECT ?kind (COUNT(?t) AS ?n) WHERE { ?t ketju:transitionKind ?kind }
+           GROUP BY ?kind""",
+    )]
+    mix = lookups[:]
+    share = len(lookups) // 7
+    for group in (regions, classes, aggregations):
+        mix += [group[i % len(group)] for i in range(share)]
+    rng.shuffle(mix)
+    return mix
+
+
+def local(iri: str) -> str:
+    return "/" + iri.removeprefix("https://w3id.org/ketju/")
+
+
+def api_paths(found: dict[str, list[str]], rng: random.Random) -> dict[str, list[str]]:
+    chains = found["ServiceChain"]
+    entities = found["Service"][:300] + found["Producer"][:100] + found["ServicePackage"][:100]
+    pairs = []
+    for group in found["segments"]:
+        members = group.split()
+        if len(members) >= 2:
+            a, b = rng.sample(members, 2)
+            pairs.append(f"/api/compare?chains={quote(a, safe='')},{quote(b, safe='')}")
+    words = ["lonkka", "muisti", "kotihoito", "kuntoutus", "päivystys", "nuoret", "neuvola",
+             "mielenterveys", "perhe", "vanhus", "ohjaus", "sosiaali", "terveys", "asumis",
+             "lapsi", "kotisairaanhoito", "vamma", "päihde", "suun", "rokotus"]
+    searches = [f"/search?q={quote(w[:n])}&format=json" for w in words for n in (4, 6, len(w))]
+    named = [f"/api/queries/chains?{urlencode({'organiser': o})}" for o in found["organisers"]]
+    named += [f"/api/queries/services-by-class?{urlencode({'serviceClass': c})}&limit=50"
+              for c in found["classes"][:40]]
+    return {
+        "entity pages": [local(i) for i in entities],
+        "chain pages (with diagram)": [local(c) for c in chains[:300]],
+        "search": searches,
+        "named queries": named,
+        "compare": pairs[:300],
+        "similar chains": [
+            "/api/chains/" + c.removeprefix(ID).replace("/chain/", "/", 1) + "/similar"
+            for c in chains[:300]],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The sections
+# --------------------------------------------------------------------------------------------
+
+
+def bench_build(tree: Path, repeat: int) -> dict[str, Any]:
+    builds, loads, build_rss, load_rss, phases = [], [], [], [], []
+    for _ in range(repeat):
+        shutil.rmtree(tree / "var", ignore_errors=True)
+        seconds, rss, stderr = timed(ketju("build", "--quiet", home=tree), env=env_for(tree))
+        if "Built" not in stderr:
+            raise RuntimeError(f"build failed: {stderr[-3000:]}")
+        builds.append(seconds)
+        build_rss.append(rss)
+        manifest = json.loads(((tree / "var" / "store").resolve() / "build.json").read_text())
+        # Phases in order; "steps" splits into the step times, "store" is the wait for the
+        # on-disk store written beside the steps (its own time in "store written").
+        steps = dict(manifest.get("step_seconds", {}))
+        written = steps.pop("store", None)
+        phases.append({**manifest.get("phases", {}),
+                       **{f"{name} step": value for name, value in steps.items()},
+                       **({"store written (beside the steps)": written} if written else {})})
+        target = OUT / "oxigraph-load"
+        shutil.rmtree(target, ignore_errors=True)
+        seconds, rss, _ = timed([str(BIN / "oxigraph"), "load", "--location", str(target),
+                                 "--file", *source_files(tree)])
+        loads.append(seconds)
+        load_rss.append(rss)
+    shutil.rmtree(OUT / "oxigraph-load", ignore_errors=True)
+    merged = {k: statistics.median(p.get(k, 0) for p in phases) for k in phases[-1]}
+    return {"ketju": summary(builds), "oxigraph": summary(loads), "rss": max(build_rss),
+            "oxigraph_rss": max(load_rss), "phases": merged, "triples": manifest["triples"],
+            "files": manifest["files"]}
+
+
+def pyshacl_run(tree: Path, limit: float) -> tuple[float, set[tuple[str, str]] | None, float]:
+    """Plain pySHACL on the same data and shapes: seconds, (focus, path) of violations, RSS.
+    Stopped after `limit` seconds: then the seconds are the limit and the findings None."""
+    script = r"""
+import json, sys, time, pathlib, pyshacl
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+root = pathlib.Path(sys.argv[1])
+started = time.monotonic()
+data, shapes = Graph(), Graph()
+for p in sorted((root / "ontology").rglob("*.ttl")) + sorted((root / "data").rglob("*.ttl")):
+    data.parse(p, format="turtle")
+for p in sorted((root / "shapes").glob("*.ttl")):
+    shapes.parse(p, format="turtle")
+_, results, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+found = []
+for r in results.subjects(SH.resultSeverity, SH.Violation):
+    path = results.value(r, SH.resultPath)
+    found.append([str(results.value(r, SH.focusNode)),
+                  str(path) if isinstance(path, URIRef) else ""])
+print(json.dumps({"seconds": time.monotonic() - started, "found": found}))
+"""
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-c", script, str(tree)],
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, group_rss(process.pid))
+        if time.monotonic() - started > limit:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return limit, None, peak
+        time.sleep(0.2)
+    output = json.loads(process.stdout.read() if process.stdout else "{}")
+    return output["seconds"], {tuple(f) for f in output["found"]}, peak  # type: ignore[misc]
+
+
+def bench_validation(tree: Path, repeat: int, pyshacl_tree: Path | None,
+                     pyshacl_limit: float) -> dict[str, Any]:
+    whole, one = [], []
+    region_file = sorted((tree / "data").glob("*/chain-*.ttl"))[0]
+    for _ in range(repeat):
+        seconds, rss, _ = timed(ketju("validate", home=tree), env=env_for(tree))
+        whole.append(seconds)
+        text = region_file.read_text(encoding="utf-8")
+        region_file.write_text(text + "\n# changed\n", encoding="utf-8")
+        try:
+            seconds, _, _ = timed(ketju("validate", str(region_file), home=tree),
+                                  env=env_for(tree))
+        finally:
+            region_file.write_text(text, encoding="utf-8")
+        one.append(seconds)
+    result: dict[str, Any] = {"whole": summary(whole), "one_file": summary(one),
+                              "rss": rss, "changed_file": str(region_file.relative_to(tree))}
+    if pyshacl_tree is None:
+        return result
+    # Side by side on one copy with the same seeded errors: the findings must agree.
+    seeded = OUT / "seeded"
+    shutil.rmtree(seeded, ignore_errors=True)
+    shutil.copytree(pyshacl_tree / "data", seeded / "data")
+    for name in ("ontology", "shapes", "queries", "standards"):
+        (seeded / name).symlink_to((pyshacl_tree / name).resolve())
+    injected = seed_errors(seeded, 1)
+    ours_seconds = []
+    for _ in range(repeat):
+        seconds, _, _ = timed(ketju("validate", home=seeded), env=env_for(seeded))
+        ours_seconds.append(seconds)
+    process = subprocess.run(ketju("validate", "--format", "json", home=seeded),
+                             env=env_for(seeded), capture_output=True, text=True)
+    report = json.loads(process.stdout)
+    ours = {(f["node"], f["property"] or "") for f in report["findings"]
+            if f["code"] == "shape" and f["severity"] == "error"}
+    seconds, theirs, rss_pyshacl = pyshacl_run(seeded, pyshacl_limit)
+    result.update({"pyshacl_size": pyshacl_tree.name.removeprefix("tree-"),
+                   "ours_seeded": summary(ours_seconds), "pyshacl": seconds,
+                   "pyshacl_rss": rss_pyshacl, "seeded": len(injected)})
+    if theirs is not None:
+        theirs = {t for t in theirs if t[0].startswith(ID)}
+        result.update({"ours_found": len(ours), "pyshacl_found": len(theirs),
+                       "same_findings": ours == theirs,
+                       "only_ours": sorted(ours - theirs)[:5],
+                       "only_pyshacl": sorted(theirs - ours)[:5]})
+    shutil.rmtree(seeded, ignore_errors=True)
+    return result
+
+
+def sparql_paths(mix: list[str], path: str) -> list[str]:
+    return [f"{path}?{urlencode({'query': q})}" for q in mix]
+
+
+def bench_sparql(tree: Path, mix: list[str], seconds: int) -> dict[str, Any]:
+    store = (tree / "var" / "store").resolve()
+    results: dict[str, Any] = {}
+    copy = OUT / "oxigraph-serve-store"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(store, copy)
+    port = free_port()
+    with server([str(BIN / "oxigraph"), "serve-read-only", "--location", str(copy),
+                 "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                f"http://127.0.0.1:{port}/query?query=ASK%7B%7D") as process:
+        base = f"http://127.0.0.1:{port}"
+        wrk(base, sparql_paths(mix, "/query"), 3)
+        results["oxigraph"] = wrk(base, sparql_paths(mix, "/query"), seconds,
+                                  accept="application/sparql-results+json", watch=process.pid)
+    shutil.rmtree(copy, ignore_errors=True)
+    for label, extra in (("ketju", {}), ("ketju (cache off)", {"result_cache_entries": "0"})):
+        with ketju_serve(tree, workers=2, **extra) as (base, process):
+            wrk(base, sparql_paths(mix, "/sparql"), 3)
+            results[label] = wrk(base, sparql_paths(mix, "/sparql"), seconds,
+                                 accept="application/sparql-results+json", watch=process.pid)
+    return results
+
+
+@contextlib.contextmanager
+def ketju_serve(tree: Path, workers: int = 2, **settings: str,
+                ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = env_for(tree, **{f"KETJU_{k.upper()}": v for k, v in settings.items()})
+    with server(ketju("serve", "--no-build", "--port", str(port), "--workers", str(workers),
+                      home=tree), f"http://127.0.0.1:{port}/healthz", env=env) as process:
+        base = f"http://127.0.0.1:{port}"
+        # The chain index and the caches warm up in the background; wait for the first compare.
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(base + "/api/compare?chains=x,y", timeout=120)
+        yield base, process
+
+
+def bench_rdflib_endpoint(size: str, seconds: int) -> dict[str, Any]:
+    tree = tree_for(size)
+    if not (tree / "var" / "store").exists():
+        timed(ketju("build", "--quiet", home=tree), env=env_for(tree))
+    rng = random.Random(SEED)
+    mix = sparql_mix(workload(tree, rng), rng)
+    results: dict[str, Any] = {}
+    port = free_port()
+    files = [f for f in source_files(tree) if "/shapes/" not in f]
+    with server([str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port",
+                 str(port), *files], f"http://127.0.0.1:{port}/?query=ASK%7B%7D"):
+        base = f"http://127.0.0.1:{port}"  # rdflib-endpoint 0.6 answers SPARQL at "/"
+        results["rdflib-endpoint"] = wrk(base, sparql_paths(mix, "/"), seconds,
+                                         accept="application/sparql-results+json")
+    with ketju_serve(tree, result_cache_entries="0") as (base, _):
+        wrk(base, sparql_paths(mix, "/sparql"), 3)
+        results["ketju (cache off)"] = wrk(base, sparql_paths(mix, "/sparql"), seconds,
+                                           accept="application/sparql-results+json")
+    results["triples"] = json.loads(((tree / "var" / "store").resolve() / "build.json")
+                                    .read_text())["triples"]
+    return results
+
+
+def bench_api(tree: Path, paths: dict[str, list[str]], seconds: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for label, extra in (("cache on", {}), ("cache off", {"result_cache_entries": "0"})):
+        with ketju_serve(tree, **extra) as (base, process):
+            section = {}
+            for name, urls in paths.items():
+                if not urls:
+                    continue
+                accept = "text/html" if "pages" in name else "application/json"
+                wrk(base, urls, 2, accept=accept)
+                section[name] = wrk(base, urls, seconds, accept=accept, watch=process.pid)
+            results[label] = section
+            if label == "cache on":
+                break  # pages and API have no result cache to switch off
+    return results["cache on"]
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 2**20:.0f} GiB"
+    versions = {}
+    for package in ("pyoxigraph", "pyshacl", "rdflib", "fastapi", "uvicorn", "ketju"):
+        with contextlib.suppress(Exception):
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+    with contextlib.suppress(Exception):
+        versions["oxigraph CLI"] = subprocess.run(
+            [str(BIN / "oxigraph"), "--version"], capture_output=True, text=True
+        ).stdout.strip().split()[-1]
+    with contextlib.suppress(Exception):
+        versions["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True,
+                                         text=True).stdout.split()[1]
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory,
+            "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(),
+            "versions": ", ".join(f"{k} {v}" for k, v in versions.items())}
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}".replace(",", " ")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "–"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write_report(results: dict[str, Any], path: Path) -> None:
+    lines: list[str] = []
+    m = results["machine"]
+    build = results.get("build")
+    lines += [
+        "# ketju benchmarks",
+        "",
+        f"Run {results['date']} with `make bench SIZE={results['size']}`: a synthetic national "
+        f"catalogue of {fmt(build['triples'], 0) if build else '?'} triples in "
+        f"{build['files'] if build else '?'} files (23 organisers, `bench/generate.py`, "
+        f"seed {SEED}).",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['system']}, "
+        f"Python {m['python']}. Versions: {m['versions']}.",
+        "",
+        "Every figure is measured in this run, side by side with its reference; medians with "
+        "min–max over the repeated runs. The load generator is wrk (a separate C process, 2 "
+        "threads, 16 connections, a Lua script cycling through the request list), on the same "
+        "two cores as the servers. Ratios > 1 mean ketju takes longer (times) or serves more "
+        "(throughput), as labelled.",
+        "",
+        "## Headline",
+        "",
+        "| figure | ketju | reference | ratio | target | |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    headline: list[str] = []
+    if build:
+        b, o = build["ketju"]["median"], build["oxigraph"]["median"]
+        headline.append(f"| build | {fmt(b)} s | `oxigraph load` {fmt(o)} s | {ratio(b, o)} "
+                        f"| ≤ 1.2× | {verdict(b <= 1.2 * o)} |")
+    validation = results.get("validation")
+    if validation and "pyshacl" in validation:
+        v, p = validation["ours_seeded"]["median"], validation["pyshacl"]
+        size = validation["pyshacl_size"]
+        stopped = "same_findings" not in validation
+        theirs = f"pySHACL {'> ' if stopped else ''}{fmt(p)} s"
+        agree = "findings not compared (pySHACL stopped)" if stopped else (
+            "same findings" if validation["same_findings"] else "**different findings**")
+        headline.append(f"| validate whole catalogue ({size}, seeded errors) | {fmt(v)} s | "
+                        f"{theirs} | {'≥ ' if stopped else ''}{p / v:.1f}× faster; {agree} | "
+                        f"≥ 5× faster, same findings | "
+                        f"{verdict(p >= 5 * v and validation.get('same_findings', False))} |")
+    if validation:
+        one = validation["one_file"]["median"]
+        headline.append(f"| validate one changed file | {fmt(one)} s | – | – | ≤ 5 s | "
+                        f"{verdict(one <= 5)} |")
+    sparql = results.get("sparql")
+    if sparql:
+        k, o = sparql["ketju"], sparql["oxigraph"]
+        headline.append(f"| `/sparql` throughput (result cache on) | {fmt(k['rps'], 0)} req/s | "
+                        f"`oxigraph serve` {fmt(o['rps'], 0)} req/s | {ratio(k['rps'], o['rps'])}"
+                        f" | ≥ 0.5× | {verdict(k['rps'] >= 0.5 * o['rps'])} |")
+        kc = sparql["ketju (cache off)"]
+        headline.append(f"| `/sparql` throughput (cache off) | {fmt(kc['rps'], 0)} req/s | "
+                        f"`oxigraph serve` {fmt(o['rps'], 0)} req/s | "
+                        f"{ratio(kc['rps'], o['rps'])} | ≥ 0.5× | "
+                        f"{verdict(kc['rps'] >= 0.5 * o['rps'])} |")
+        headline.append(f"| `/sparql` p99 (cache off) | {fmt(kc['p99'])} ms | "
+                        f"`oxigraph serve` {fmt(o['p99'])} ms | {ratio(kc['p99'], o['p99'])} | "
+                        f"≤ 2× | {verdict(kc['p99'] <= 2 * o['p99'])} |")
+    rdflib_endpoint = results.get("rdflib_endpoint")
+    if rdflib_endpoint:
+        k, r = rdflib_endpoint["ketju (cache off)"], rdflib_endpoint["rdflib-endpoint"]
+        headline.append(f"| `/sparql` vs rdflib-endpoint at {fmt(rdflib_endpoint['triples'], 0)}"
+                        f" triples | {fmt(k['rps'], 0)} req/s | {fmt(r['rps'], 1)} req/s | "
+                        f"{ratio(k['rps'], r['rps'])} | ≥ 5× | "
+                        f"{verdict(k['rps'] >= 5 * r['rps'])} |")
+    api = results.get("api")
+    targets = {"entity pages": 50, "chain pages (with diagram)": 50, "compare": 20,
+               "similar chains": 200, "search": 30}
+    if api:
+        for name, target in targets.items():
+            if name in api:
+                p99 = api[name].get("p99", 0)
+                answered = api[name]["rps"] > 0 and not api[name].get("non2xx")
+                headline.append(f"| {name} p99 | {fmt(p99)} ms | – | – | ≤ {target} ms | "
+                                + (f"{verdict(p99 <= target)} |" if answered
+                                   else "**not measured: errors or no answers** |"))
+    lines += [*headline, ""]
+    if build:
+        lines += ["## Build", "",
+                  f"`ketju build` {fmt(build['ketju']['median'])} s "
+                  f"({fmt(build['ketju']['min'])}–{fmt(build['ketju']['max'])}, "
+                  f"{build['ketju']['runs']} runs), peak RSS {fmt(build['rss'], 0)} MiB; "
+                  f"`oxigraph load --file` on the same {build['files']} files "
+                  f"{fmt(build['oxigraph']['median'])} s "
+                  f"({fmt(build['oxigraph']['min'])}–{fmt(build['oxigraph']['max'])}), peak RSS "
+                  f"{fmt(build['oxigraph_rss'], 0)} MiB.", "",
+                  "Where the build's time goes (median seconds): "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in build["phases"].items()) + ".", ""]
+    if validation:
+        lines += ["## Validation", "",
+                  f"`ketju validate` (whole catalogue) {fmt(validation['whole']['median'])} s "
+                  f"({fmt(validation['whole']['min'])}–{fmt(validation['whole']['max'])}); "
+                  f"one changed file (`{validation['changed_file']}`) "
+                  f"{fmt(validation['one_file']['median'])} s "
+                  f"({fmt(validation['one_file']['min'])}–{fmt(validation['one_file']['max'])})."]
+        if "pyshacl" in validation:
+            stopped = "same_findings" not in validation
+            lines += ["",
+                      f"Side by side on a copy of the {validation['pyshacl_size']} catalogue with "
+                      f"{validation['seeded']} seeded errors: `ketju validate` "
+                      f"{fmt(validation['ours_seeded']['median'])} s "
+                      f"({fmt(validation['ours_seeded']['min'])}–"
+                      f"{fmt(validation['ours_seeded']['max'])}); plain pySHACL (rdflib parsing "
+                      f"included, `inference='none'`) "
+                      + (f"stopped after {fmt(validation['pyshacl'])} s without finishing"
+                         if stopped else f"{fmt(validation['pyshacl'])} s")
+                      + f", peak RSS {fmt(validation['pyshacl_rss'], 0)} MiB."]
+            if not stopped:
+                lines += [f"Violations (focus node, property): ketju {validation['ours_found']}, "
+                          f"pySHACL {validation['pyshacl_found']}, "
+                          + ("identical." if validation["same_findings"] else
+                             f"different: only ketju {validation['only_ours']}, only pySHACL "
+                             f"{validation['only_pyshacl']}.")]
+        lines.append("")
+    if sparql:
+        lines += ["## SPARQL", "",
+                  "Fixed mix of distinct queries: 70 % lookups of 700 different entities, 10 % "
+                  "a region's chains, 10 % chains by service class, 10 % aggregations. ketju "
+                  "runs `--workers 2` (each with its query processes); `oxigraph serve-read-only "
+                  "--union-default-graph` serves a copy of the same store. With the cache on, "
+                  "repeated queries are answered from memory until the next build.", "",
+                  "| server | req/s | p50 ms | p90 ms | p99 ms | errors | peak RSS MiB |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for name, r in sparql.items():
+            lines.append(f"| {name} | {fmt(r['rps'], 0)} | {fmt(r.get('p50', 0), 2)} | "
+                         f"{fmt(r.get('p90', 0), 2)} | {fmt(r.get('p99', 0), 2)} | "
+                         f"{int(r.get('non2xx', 0))} | {fmt(r['rss_mb'], 0)} |")
+        lines.append("")
+    if rdflib_endpoint:
+        lines += [f"Against rdflib-endpoint on the {fmt(rdflib_endpoint['triples'], 0)}-triple "
+                  "catalogue (same mix):", "",
+                  "| server | req/s | p50 ms | p99 ms | errors |",
+                  "| --- | --- | --- | --- | --- |"]
+        for name, r in rdflib_endpoint.items():
+            if isinstance(r, dict):
+                lines.append(f"| {name} | {fmt(r['rps'], 1)} | {fmt(r.get('p50', 0), 1)} | "
+                             f"{fmt(r.get('p99', 0), 1)} | {int(r.get('non2xx', 0))} |")
+        lines.append("")
+    if api:
+        lines += ["## API and pages", "",
+                  "Each at 16 connections over a list of distinct requests (ketju `--workers 2`).",
+                  "", "| requests | req/s | p50 ms | p90 ms | p99 ms | errors | server RSS MiB |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for name, r in api.items():
+            lines.append(f"| {name} | {fmt(r['rps'], 0)} | {fmt(r.get('p50', 0), 1)} | "
+                         f"{fmt(r.get('p90', 0), 1)} | {fmt(r.get('p99', 0), 1)} | "
+                         f"{int(r.get('non2xx', 0))} | {fmt(r['rss_mb'], 0)} |")
+        lines.append("")
+    if results.get("notes"):
+        lines += ["## Notes", "", *results["notes"], ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1m")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each load test")
+    parser.add_argument("--quick", action="store_true",
+                        help="one run each, short load tests, no pySHACL (for the tests)")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip")
+    parser.add_argument("--pyshacl-size", default="10k",
+                        help="catalogue size of the pySHACL comparison (pySHACL needs about 80 s "
+                        "for 10k triples with these shapes; 0.1m does not finish in 4 minutes)")
+    parser.add_argument("--pyshacl-limit", type=float, default=240,
+                        help="seconds after which pySHACL is stopped (reported as > limit)")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    repeat, seconds = (1, 2) if args.quick else (args.repeat, args.seconds)
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results: dict[str, Any] = {"size": args.size, "machine": machine(),
+                               "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                               "notes": []}
+
+    def step(name: str, run: Callable[[], Any]) -> None:
+        if name in skip:
+            return
+        print(f"[{time.monotonic() - started:6.0f} s] {name}", flush=True)
+        results[name] = run()
+        (OUT / f"results-{args.size}.json").write_text(json.dumps(results, indent=2, default=str))
+
+    tree = tree_for(args.size)
+    step("build", lambda: bench_build(tree, repeat))
+    if not (tree / "var" / "store").exists():
+        timed(ketju("build", "--quiet", home=tree), env=env_for(tree))
+    rng = random.Random(SEED)
+    found = workload(tree, rng)
+    pyshacl_tree = None if args.quick else tree_for(args.pyshacl_size)
+    step("validation", lambda: bench_validation(tree, repeat, pyshacl_tree,
+                                                args.pyshacl_limit))
+    step("sparql", lambda: bench_sparql(tree, sparql_mix(found, rng), seconds))
+    step("api", lambda: bench_api(tree, api_paths(found, rng), seconds))
+    if not args.quick:
+        step("rdflib_endpoint", lambda: bench_rdflib_endpoint("0.1m", seconds))
+    results["notes"].append(f"Whole run: {time.monotonic() - started:.0f} s.")
+    write_report(results, args.output)
+    print(f"wrote {args.output} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
