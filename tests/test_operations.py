@@ -63,3 +63,26 @@ def test_server_follows_a_rebuild(project_copy: Project, server_logs: Path) -> N
         query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # fresh"}
         assert httpx.get(running.sparql, params=query).status_code == 200
         assert httpx.get(running.base + "/healthz").json()["build"]["store"] != first
+
+
+def test_pages_change_with_the_data_after_a_rebuild(project_copy: Project,
+                                                    server_logs: Path) -> None:
+    # Finished pages are kept per build: a rebuild must show the new text, not the kept page.
+    from ketju.build import build
+
+    build(project_copy)
+    producers = project_copy.data_dir / "national" / "producers.ttl"
+    page = "/id/national/producer/kela"
+    with ketju_server(project_copy.root, server_logs) as running:
+        before = httpx.get(running.base + page)
+        assert before.status_code == 200 and "Kansaneläkelaitos" in before.text
+        again = httpx.get(running.base + page)
+        assert again.text == before.text and again.headers["ETag"] == before.headers["ETag"]
+        producers.write_text(producers.read_text(encoding="utf-8").replace(
+            "Kansaneläkelaitos (Kela)", "Kansaneläkelaitos (Kela, uusi nimi)"), encoding="utf-8")
+        build(project_copy)
+        time.sleep(1.5)
+        after = httpx.get(running.base + page)
+        assert "uusi nimi" in after.text and after.headers["ETag"] != before.headers["ETag"]
+        stale = httpx.get(running.base + page, headers={"If-None-Match": before.headers["ETag"]})
+        assert stale.status_code == 200

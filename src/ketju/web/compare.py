@@ -4,6 +4,7 @@ side-by-side page (`/compare`), all calling `ketju.compare`."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -31,6 +32,19 @@ def warm_index(services: Services) -> None:
     threading.Thread(target=run, name="chain-index", daemon=True).start()
 
 
+def kept(request: Request, state: Services, produce: Callable[[], Response]) -> Response:
+    """An answer that depends only on the build and the URL, kept per build like the pages
+    (`--result-cache-entries`)."""
+    key = "|".join((state.catalogue.version(), "answer", str(request.url)))
+    if (hit := state.page_cache.get(key)) is not None:
+        return Response(hit[0], headers=hit[1])
+    response = produce()
+    if response.status_code == 200 and isinstance(response.body, bytes):
+        state.page_cache.put(key, response.body, {
+            k: v for k, v in response.headers.items() if k.lower() != "content-length"})
+    return response
+
+
 def _chain_list(text: str) -> list[str]:
     iris = [chain_iri(part) for part in text.split(",") if part.strip()]
     if len(iris) > MAX_CHAINS:
@@ -52,7 +66,7 @@ def router() -> APIRouter:
                 summary="Align the steps of two or more chains and score their similarity",
                 operation_id="compare_chains", response_class=JSONResponse)
     def compare_api(
-        state: ServicesDep,
+        request: Request, state: ServicesDep,
         chains: Annotated[str, Query(max_length=2000, description=(
             "Comma-separated chains: IRIs or region/slug, e.g. "
             "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma."))],
@@ -62,7 +76,7 @@ def router() -> APIRouter:
             iris = _chain_list(chains)
             if len(iris) < 2:
                 return problem(400, "Give at least two chains to compare.")
-            return JSONResponse(comparison(state, iris, lang))
+            return kept(request, state, lambda: JSONResponse(comparison(state, iris, lang)))
         except UnknownChains as unknown:
             return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
         except ValueError as error:
@@ -79,6 +93,11 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
         lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
     ) -> Response:
+        return kept(request, state, lambda: similar_answer(request, state, region, slug,
+                                                           limit, lang))
+
+    def similar_answer(request: Request, state: Services, region: str, slug: str, limit: int,
+                       lang: str) -> Response:
         iri = f"{ID}{region}/chain/{slug}"
         index = chain_index(state.catalogue, state.queries)
         if iri not in index:

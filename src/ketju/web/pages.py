@@ -26,6 +26,7 @@ from ketju.goals import goal_tree
 from ketju.namespaces import ONTOLOGY
 from ketju.packages import load_package
 from ketju.regions import KINDS, catalogue_regions, region_catalogue
+from ketju.sparql.endpoint import ResultCache
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
 from ketju.web.i18n import LANGUAGES, choose_language
 from ketju.web.openapi_docs import RDF_MEDIA, answers
@@ -179,12 +180,33 @@ def not_found_page(request: Request, site: Site, iri: str | None) -> Response:
 
 def entity_response(request: Request, services: Any, iri: str,
                     links_offset: int) -> Response:
-    site = Site(services)
+    """An entity's page or RDF. Finished answers are kept per build (like the SPARQL answers,
+    `--result-cache-entries`): a page only changes when the store is rebuilt."""
     fmt = negotiate(request)
     if fmt is None:
         offered = ", ".join(["text/html", *(f.media_type for f in RDF_FORMATS)])
         return Response(f"Available formats: {offered}\n", status_code=406,
                         media_type="text/plain; charset=utf-8")
+    cache: ResultCache = services.page_cache
+    # A ?lang= answer also sets the language cookie: made afresh, not kept.
+    cacheable = request.method == "GET" and "lang" not in request.query_params
+    key = "|".join((services.catalogue.version(), iri, str(links_offset),
+                    fmt.name if isinstance(fmt, Format) else "html:" + page_language(request)))
+    if cacheable and (kept := cache.get(key)) is not None:
+        body, headers = kept
+        if not_modified(request, headers["etag"], Site(services).last_modified()):
+            return Response(status_code=304, headers=headers)
+        return Response(body, headers=headers)
+    response = _entity_response(request, services, iri, links_offset, fmt)
+    if cacheable and response.status_code == 200 and isinstance(response.body, bytes):
+        cache.put(key, response.body, {k.lower(): v for k, v in response.headers.items()
+                                       if k.lower() != "content-length"})
+    return response
+
+
+def _entity_response(request: Request, services: Any, iri: str, links_offset: int,
+                     fmt: str | Format) -> Response:
+    site = Site(services)
     catalogue, queries = services.catalogue, services.queries
     try:
         description = describe(catalogue, queries, iri, links_offset=max(0, links_offset))

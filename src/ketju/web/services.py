@@ -12,6 +12,7 @@ from ketju.project import Project
 from ketju.queries import load_queries
 from ketju.settings import Settings
 from ketju.sparql.backend import QueryBackend
+from ketju.sparql.endpoint import ResultCache
 from ketju.store import Catalogue, EmbeddedCatalogue
 
 
@@ -25,6 +26,8 @@ class Services:
         self.catalogue = catalogue
         self.backend = backend
         self.queries = load_queries(project.queries_dir)
+        #: Finished entity pages and their RDF, per build (see pages.entity_response).
+        self.page_cache = ResultCache(settings.result_cache_entries)
 
     def build_info(self) -> dict[str, Any]:
         if isinstance(self.catalogue, EmbeddedCatalogue):
