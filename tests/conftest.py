@@ -48,6 +48,19 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 @pytest.fixture(scope="session")
+def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The real tree plus a contribution of hostile text (scripts in labels, a javascript:
+    IRI) that passes validation, built once: every page must keep it inert."""
+    from ketju.build import build
+
+    project = copy_tree(tmp_path_factory.mktemp("hostile"))
+    (project.data_dir / "kainuu").mkdir()
+    shutil.copy(FIXTURES / "pages" / "hostile.ttl", project.data_dir / "kainuu" / "hostile.ttl")
+    build(project)
+    return project
+
+
+@pytest.fixture(scope="session")
 def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 

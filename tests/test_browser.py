@@ -4,7 +4,6 @@ diagram's accessible name; axe-core finds no serious or critical issue on any ki
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -12,9 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from ketju.build import build
 from ketju.project import Project
-from tests.conftest import FIXTURES, copy_tree
 from tests.servers import Server, ketju_server
 from tests.tools import npm_package
 
@@ -53,13 +50,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, server_logs: Path) -> Iterator[Server]:
+def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
     """The example catalogue plus the hostile contribution, served for the browser."""
-    project: Project = copy_tree(tmp_path_factory.mktemp("browser"))
-    (project.data_dir / "kainuu").mkdir()
-    shutil.copy(FIXTURES / "pages" / "hostile.ttl", project.data_dir / "kainuu" / "hostile.ttl")
-    build(project)
-    with ketju_server(project.root, server_logs) as running:
+    with ketju_server(hostile_project.root, server_logs) as running:
         yield running
 
 

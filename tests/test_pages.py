@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from ketju.build import build
 from ketju.project import Project
-from tests.conftest import FIXTURES
 from tests.servers import Server, ketju_server
 
 BASE = "https://w3id.org/ketju/"
@@ -154,15 +151,8 @@ def test_package_page_groups_services_and_shows_the_goal_tree(server: Server) ->
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, server_logs: Path) -> Iterator[Server]:
-    from tests.conftest import copy_tree
-
-    project = copy_tree(tmp_path_factory.mktemp("hostile"))
-    target = project.data_dir / "kainuu"
-    target.mkdir()
-    shutil.copy(FIXTURES / "pages" / "hostile.ttl", target / "hostile.ttl")
-    build(project)
-    with ketju_server(project.root, server_logs) as running:
+def hostile(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(hostile_project.root, server_logs) as running:
         yield running
 
 

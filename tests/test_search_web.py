@@ -3,17 +3,14 @@ same in remote mode (index built from the remote engine)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ketju.build import build
 from ketju.project import Project
 from ketju.search import INDEX_FILE
-from tests.conftest import FIXTURES, copy_tree
 from tests.servers import Server, ketju_server, oxigraph_server
 
 HIP_CHAINS = {f"https://w3id.org/ketju/id/{region}/chain/lonkkamurtuma"
@@ -21,13 +18,8 @@ HIP_CHAINS = {f"https://w3id.org/ketju/id/{region}/chain/lonkkamurtuma"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, server_logs: Path) -> Iterator[Server]:
-    """The example catalogue plus the hostile contribution."""
-    project: Project = copy_tree(tmp_path_factory.mktemp("search"))
-    (project.data_dir / "kainuu").mkdir()
-    shutil.copy(FIXTURES / "pages" / "hostile.ttl", project.data_dir / "kainuu" / "hostile.ttl")
-    build(project)
-    with ketju_server(project.root, server_logs) as running:
+def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(hostile_project.root, server_logs) as running:
         yield running
 
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ketju.feeds import ldes
-from ketju.sparql.formats import Format, choose
+from ketju.sparql.formats import RDF_FORMATS, Format, choose
 from ketju.store import EmbeddedCatalogue
 from ketju.web.openapi_docs import answers
 from ketju.web.services import ServicesDep
@@ -32,12 +32,7 @@ SHORT_LIVED = "public, max-age=60"
 
 #: What the stream is served as; the first is the default (also for browsers and */*).
 LDES_FORMATS: tuple[Format, ...] = (
-    Format("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl"),
-           "http://www.w3.org/ns/formats/Turtle"),
-    Format("ntriples", "application/n-triples", ("text/plain",), ("ntriples", "nt", "n-triples"),
-           "http://www.w3.org/ns/formats/N-Triples"),
-    Format("jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json"),
-           "http://www.w3.org/ns/formats/JSON-LD"),
+    *(fmt for fmt in RDF_FORMATS if fmt.name in ("turtle", "ntriples", "jsonld")),
     Format("nquads", "application/n-quads", (), ("nquads", "nq", "n-quads"),
            "http://www.w3.org/ns/formats/N-Quads"),
     Format("trig", "application/trig", (), ("trig",), "http://www.w3.org/ns/formats/TriG"),
