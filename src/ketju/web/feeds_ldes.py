@@ -162,15 +162,25 @@ PAGE_DOC = (
     "Cache-Control: immutable and a strong ETag (If-None-Match gives 304).")
 
 
-def root(request: Request, services: ServicesDep, format: FormatParam = None) -> Response:
-    """The root node of the stream."""
+def _stream(request: Request, services: ServicesDep,
+            format: str | None) -> Response | tuple[Format, Path, dict[str, Any]]:
+    """The format asked for and the stream of the store being served, or the answer to give
+    when there is none (406, 503)."""
     fmt = _pick_format(request, format)
     if fmt is None:
         return _not_acceptable()
     found = _feed(services)
     if isinstance(found, Response):
         return found
-    folder, index = found
+    return (fmt, *found)
+
+
+def root(request: Request, services: ServicesDep, format: FormatParam = None) -> Response:
+    """The root node of the stream."""
+    stream = _stream(request, services, format)
+    if isinstance(stream, Response):
+        return stream
+    fmt, folder, index = stream
     entry = index["root"]
     return _answer(request, folder / entry["file"], entry["sha256"], False, fmt,
                    _public_base(request, services))
@@ -179,13 +189,10 @@ def root(request: Request, services: ServicesDep, format: FormatParam = None) ->
 def page(request: Request, services: ServicesDep, page: str,
          format: FormatParam = None) -> Response:
     """One page of members."""
-    fmt = _pick_format(request, format)
-    if fmt is None:
-        return _not_acceptable()
-    found = _feed(services)
-    if isinstance(found, Response):
-        return found
-    folder, index = found
+    stream = _stream(request, services, format)
+    if isinstance(stream, Response):
+        return stream
+    fmt, folder, index = stream
     pages = index["pages"]
     if not page.isdigit() or str(int(page)) != page or int(page) >= len(pages):
         extent = f"pages 0–{len(pages) - 1}" if pages else "no pages yet"
