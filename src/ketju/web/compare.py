@@ -4,7 +4,6 @@ side-by-side page (`/compare`), all calling `ketju.compare`."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,7 +13,7 @@ from ketju.compare import UnknownChains, chain_index, chain_iri, compare_many, l
 from ketju.entities import names_of
 from ketju.namespaces import ID
 from ketju.web.api import PROBLEMS, SLUG, problem
-from ketju.web.pages import Site, page_language, render_page
+from ketju.web.pages import Site, kept, page_language, render_page
 from ketju.web.services import Services, ServicesDep
 
 MAX_CHAINS = 6
@@ -30,19 +29,6 @@ def warm_index(services: Services) -> None:
             return
 
     threading.Thread(target=run, name="chain-index", daemon=True).start()
-
-
-def kept(request: Request, state: Services, produce: Callable[[], Response]) -> Response:
-    """An answer that depends only on the build and the URL, kept per build like the pages
-    (`--result-cache-entries`)."""
-    key = "|".join((state.catalogue.version(), "answer", str(request.url)))
-    if (hit := state.page_cache.get(key)) is not None:
-        return Response(hit[0], headers=hit[1])
-    response = produce()
-    if response.status_code == 200 and isinstance(response.body, bytes):
-        state.page_cache.put(key, response.body, {
-            k: v for k, v in response.headers.items() if k.lower() != "content-length"})
-    return response
 
 
 def _chain_list(text: str) -> list[str]:
@@ -76,7 +62,8 @@ def router() -> APIRouter:
             iris = _chain_list(chains)
             if len(iris) < 2:
                 return problem(400, "Give at least two chains to compare.")
-            return kept(request, state, lambda: JSONResponse(comparison(state, iris, lang)))
+            return kept(request, state, f"answer|{request.url}",
+                        lambda: JSONResponse(comparison(state, iris, lang)))
         except UnknownChains as unknown:
             return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
         except ValueError as error:
@@ -93,8 +80,8 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
         lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
     ) -> Response:
-        return kept(request, state, lambda: similar_answer(request, state, region, slug,
-                                                           limit, lang))
+        return kept(request, state, f"answer|{request.url}",
+                    lambda: similar_answer(request, state, region, slug, limit, lang))
 
     def similar_answer(request: Request, state: Services, region: str, slug: str, limit: int,
                        lang: str) -> Response:

@@ -31,7 +31,7 @@ from ketju.feeds import catalog, dumps
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
 from ketju.store import EmbeddedCatalogue
 from ketju.web.openapi_docs import RDF_MEDIA, answers
-from ketju.web.pages import Site, not_modified
+from ketju.web.pages import Site, not_modified, wants_json
 from ketju.web.services import Services, ServicesDep
 
 HTML = "html"
@@ -168,18 +168,6 @@ def _dumps(services: Services) -> tuple[Path, dict[str, dict[str, Any]]] | JSONR
     return folder, index
 
 
-def _wants_json(request: Request, param: str | None) -> bool:
-    if param:
-        return param.lower() == "json"
-    for media, q in parse_accept(request.headers.get("accept")):
-        if q <= 0:
-            continue
-        if media in ("application/json", "application/*"):
-            return True
-        if media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
-            return False
-    return False
-
 
 def _size(count: int) -> str:
     size = float(count)
@@ -256,7 +244,7 @@ def router() -> APIRouter:
                                                              str(item[1].get("region")),
                                                              item[0]))]
         headers = {"Vary": "Accept", "Cache-Control": CACHE}
-        if _wants_json(request, format):
+        if wants_json(request, format):
             body = json.dumps({"files": files, "sha256sums": f"{base}/dumps/{dumps.SUMS}",
                                "description": f"{base}/catalog",
                                "built_at": services.build_info().get("built_at")},

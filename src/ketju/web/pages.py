@@ -9,6 +9,7 @@ an unchanged build answer 304.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
@@ -187,21 +188,47 @@ def entity_response(request: Request, services: Any, iri: str,
         offered = ", ".join(["text/html", *(f.media_type for f in RDF_FORMATS)])
         return Response(f"Available formats: {offered}\n", status_code=406,
                         media_type="text/plain; charset=utf-8")
-    cache: ResultCache = services.page_cache
+    def produce() -> Response:
+        return _entity_response(request, services, iri, links_offset, fmt)
+
     # A ?lang= answer also sets the language cookie: made afresh, not kept.
-    cacheable = request.method == "GET" and "lang" not in request.query_params
-    key = "|".join((services.catalogue.version(), iri, str(links_offset),
-                    fmt.name if isinstance(fmt, Format) else "html:" + page_language(request)))
-    if cacheable and (kept := cache.get(key)) is not None:
-        body, headers = kept
-        if not_modified(request, headers["etag"], Site(services).last_modified()):
+    if request.method != "GET" or "lang" in request.query_params:
+        return produce()
+    variant = fmt.name if isinstance(fmt, Format) else "html:" + page_language(request)
+    return kept(request, services, f"page|{iri}|{links_offset}|{variant}", produce)
+
+
+def kept(request: Request, services: Any, key: str,
+         produce: Callable[[], Response]) -> Response:
+    """An answer that only changes when the store is rebuilt, kept for this build (with the
+    SPARQL answers' limit, `--result-cache-entries`); `key` names all else it depends on."""
+    cache: ResultCache = services.page_cache
+    key = services.catalogue.version() + "|" + key
+    if (hit := cache.get(key)) is not None:
+        body, headers = hit
+        if "etag" in headers and not_modified(request, headers["etag"],
+                                              Site(services).last_modified()):
             return Response(status_code=304, headers=headers)
         return Response(body, headers=headers)
-    response = _entity_response(request, services, iri, links_offset, fmt)
-    if cacheable and response.status_code == 200 and isinstance(response.body, bytes):
+    response = produce()
+    if response.status_code == 200 and isinstance(response.body, bytes):
         cache.put(key, response.body, {k.lower(): v for k, v in response.headers.items()
                                        if k.lower() != "content-length"})
     return response
+
+
+def wants_json(request: Request, param: str | None) -> bool:
+    """JSON rather than HTML: by `?format=json`, else by an Accept that ranks JSON first."""
+    if param:
+        return param.lower() == "json"
+    for media, q in parse_accept(request.headers.get("accept")):
+        if q <= 0:
+            continue
+        if media in ("application/json", "application/*"):
+            return True
+        if media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
+            return False
+    return False
 
 
 def _entity_response(request: Request, services: Any, iri: str, links_offset: int,

@@ -20,7 +20,7 @@ from ketju import search
 from ketju.store import EmbeddedCatalogue
 from ketju.web.api import PROBLEMS, link_header
 from ketju.web.i18n import translate
-from ketju.web.pages import Site, page_language, render_page
+from ketju.web.pages import Site, page_language, render_page, wants_json
 from ketju.web.services import Services, ServicesDep
 
 PAGE_SIZE = 20
@@ -68,14 +68,6 @@ def _item(request: Request, site: Site, hit: search.Hit, lang: str) -> dict[str,
             "kindLabel": kind_label(hit.kind, lang), "region": hit.region,
             "label": hit.label, "labelLanguage": hit.label_lang or None,
             "snippet": hit.snippet, "score": round(hit.score, 4)}
-
-
-def _wants_json(request: Request) -> bool:
-    wanted = request.query_params.get("format")
-    if wanted is not None:
-        return wanted == "json"
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
 
 
 def router() -> APIRouter:
@@ -132,7 +124,7 @@ def router() -> APIRouter:
         offset = (page - 1) * PAGE_SIZE
         found = (results(state, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
                  else search.SearchResults(0, []))
-        if _wants_json(request):
+        if wants_json(request, request.query_params.get("format")):
             return json_answer(request, state, found, q, lang, PAGE_SIZE, offset)
         site = Site(state)
         pages = max(1, -(-found.total // PAGE_SIZE))
