@@ -73,16 +73,22 @@ def test_pages_change_with_the_data_after_a_rebuild(project_copy: Project,
     build(project_copy)
     producers = project_copy.data_dir / "national" / "producers.ttl"
     page = "/id/national/producer/kela"
+    searches = ["/api/search?q=uusi+nimi", "/search?q=uusi+nimi&format=json"]
     with ketju_server(project_copy.root, server_logs) as running:
         before = httpx.get(running.base + page)
         assert before.status_code == 200 and "Kansaneläkelaitos" in before.text
         again = httpx.get(running.base + page)
         assert again.text == before.text and again.headers["ETag"] == before.headers["ETag"]
+        for search in searches:  # kept too, until the next build
+            assert httpx.get(running.base + search).json()["total"] == 0
         producers.write_text(producers.read_text(encoding="utf-8").replace(
             "Kansaneläkelaitos (Kela)", "Kansaneläkelaitos (Kela, uusi nimi)"), encoding="utf-8")
         build(project_copy)
         time.sleep(1.5)
         after = httpx.get(running.base + page)
         assert "uusi nimi" in after.text and after.headers["ETag"] != before.headers["ETag"]
+        for search in searches:
+            found = httpx.get(running.base + search).json()["items"]
+            assert [item["iri"] for item in found] == ["https://w3id.org/ketju/id/national/producer/kela"]
         stale = httpx.get(running.base + page, headers={"If-None-Match": before.headers["ETag"]})
         assert stale.status_code == 200

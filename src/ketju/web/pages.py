@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju import __version__
@@ -179,8 +180,8 @@ def not_found_page(request: Request, site: Site, iri: str | None) -> Response:
     return render_page(request, site, "not_found.html", lang, status=404, iri=iri)
 
 
-def entity_response(request: Request, services: Any, iri: str,
-                    links_offset: int) -> Response:
+async def entity_response(request: Request, services: Any, iri: str,
+                          links_offset: int) -> Response:
     """An entity's page or RDF. Finished answers are kept per build (like the SPARQL answers,
     `--result-cache-entries`): a page only changes when the store is rebuilt."""
     fmt = negotiate(request)
@@ -193,15 +194,19 @@ def entity_response(request: Request, services: Any, iri: str,
 
     # A ?lang= answer also sets the language cookie: made afresh, not kept.
     if request.method != "GET" or "lang" in request.query_params:
-        return produce()
+        return await run_in_threadpool(produce)
     variant = fmt.name if isinstance(fmt, Format) else "html:" + page_language(request)
-    return kept(request, services, f"page|{iri}|{links_offset}|{variant}", produce)
+    return await kept(request, services, f"page|{iri}|{links_offset}|{variant}", produce)
 
 
-def kept(request: Request, services: Any, key: str,
-         produce: Callable[[], Response]) -> Response:
+async def kept(request: Request, services: Any, key: str,
+               produce: Callable[[], Response]) -> Response:
     """An answer that only changes when the store is rebuilt, kept for this build (with the
-    SPARQL answers' limit, `--result-cache-entries`); `key` names all else it depends on."""
+    SPARQL answers' limit, `--result-cache-entries`); `key` names all else it depends on.
+
+    A kept answer is sent straight from the event loop; only a new one is made in a worker
+    thread (queries and templates block), so repeat visits never queue behind thread hand-offs.
+    """
     cache: ResultCache = services.page_cache
     key = services.catalogue.version() + "|" + key
     if (hit := cache.get(key)) is not None:
@@ -210,7 +215,7 @@ def kept(request: Request, services: Any, key: str,
                                               Site(services).last_modified()):
             return Response(status_code=304, headers=headers)
         return Response(body, headers=headers)
-    response = produce()
+    response = await run_in_threadpool(produce)
     if response.status_code == 200 and isinstance(response.body, bytes):
         cache.put(key, response.body, {k.lower(): v for k, v in response.headers.items()
                                        if k.lower() != "content-length"})
@@ -286,25 +291,25 @@ def router() -> APIRouter:
 
     @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    def entity(request: Request, services: ServicesDep, path: str,
-               links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    async def entity(request: Request, services: ServicesDep, path: str,
+                     links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
         iri = services.settings.data_base + request.url.path.lstrip("/")
-        return entity_response(request, services, iri, links)
+        return await entity_response(request, services, iri, links)
 
     @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
                       responses=answers("The entity's page or its RDF.", "text/html",
                                         *RDF_MEDIA, statuses=(304, 400, 404, 406),
                                         problem_media=("text/plain", "text/html")),
                       summary="Any entity of the catalogue by its IRI (also outside the base)")
-    def resource(request: Request, services: ServicesDep,
-                 iri: Annotated[str, Query(max_length=2000)],
-                 links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    async def resource(request: Request, services: ServicesDep,
+                       iri: Annotated[str, Query(max_length=2000)],
+                       links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
         try:
             ox.NamedNode(iri)
         except ValueError:
             return Response(f"'{iri}' is not an IRI.\n", status_code=400,
                             media_type="text/plain; charset=utf-8")
-        return entity_response(request, services, iri, links)
+        return await entity_response(request, services, iri, links)
 
     return routes
 

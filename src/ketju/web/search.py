@@ -15,12 +15,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ketju import search
 from ketju.store import EmbeddedCatalogue
 from ketju.web.api import PROBLEMS, link_header
 from ketju.web.i18n import translate
-from ketju.web.pages import Site, page_language, render_page, wants_json
+from ketju.web.pages import Site, kept, page_language, render_page, wants_json
 from ketju.web.services import Services, ServicesDep
 
 PAGE_SIZE = 20
@@ -95,7 +96,7 @@ def router() -> APIRouter:
 
     @routes.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
                 operation_id="search", summary="Search labels and descriptions in fi, sv and en")
-    def search_api(
+    async def search_api(
         request: Request, state: ServicesDep,
         q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY_CHARS,
                                 description="Words to find; each must match (word starts, "
@@ -109,11 +110,14 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> Response:
-        found = results(state, q, lang, kind, region, limit, offset)
-        return json_answer(request, state, found, q, lang, limit, offset)
+        def produce() -> Response:
+            found = results(state, q, lang, kind, region, limit, offset)
+            return json_answer(request, state, found, q, lang, limit, offset)
+
+        return await kept(request, state, f"search|{request.url}", produce)
 
     @routes.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
-    def search_page(
+    async def search_page(
         request: Request, state: ServicesDep,
         q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
         kind: Annotated[list[SearchKind] | None, Query()] = None,
@@ -121,17 +125,29 @@ def router() -> APIRouter:
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> Response:
         lang = page_language(request)
+        as_json = wants_json(request, request.query_params.get("format"))
+
+        def produce() -> Response:
+            return search_answer(request, state, q, kind, region, page, lang, as_json)
+
+        # A ?lang= page also sets the language cookie: made afresh, like entity pages.
+        if request.method != "GET" or "lang" in request.query_params:
+            return await run_in_threadpool(produce)
+        return await kept(request, state, f"search|{request.url}|{lang}|{as_json}", produce)
+
+    def search_answer(request: Request, state: Services, q: str, kind: list[SearchKind] | None,
+                      region: str | None, page: int, lang: str, as_json: bool) -> Response:
         offset = (page - 1) * PAGE_SIZE
         found = (results(state, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
                  else search.SearchResults(0, []))
-        if wants_json(request, request.query_params.get("format")):
+        if as_json:
             return json_answer(request, state, found, q, lang, PAGE_SIZE, offset)
         site = Site(state)
         pages = max(1, -(-found.total // PAGE_SIZE))
 
         def page_url(number: int) -> str:
-            kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-            return "/search?" + urlencode([*kept, ("page", str(number))])
+            others = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+            return "/search?" + urlencode([*others, ("page", str(number))])
 
         return render_page(request, site, "search.html", lang, search_query=q, found=found,
                            items=[_item(request, site, hit, lang) for hit in found.hits],

@@ -28,8 +28,17 @@ class Services:
         self.queries = load_queries(project.queries_dir)
         #: Finished entity pages and their RDF, per build (see pages.entity_response).
         self.page_cache = ResultCache(settings.result_cache_entries)
+        self._build_info: tuple[str, dict[str, Any]] = ("", {})
 
     def build_info(self) -> dict[str, Any]:
+        """Which build is served (store, commit, time, triples), read once per data version:
+        every page's ETag and Last-Modified come from it."""
+        version = self.catalogue.version()
+        if self._build_info[0] != version:
+            self._build_info = (version, self._read_build_info())
+        return dict(self._build_info[1])
+
+    def _read_build_info(self) -> dict[str, Any]:
         if isinstance(self.catalogue, EmbeddedCatalogue):
             try:
                 manifest = json.loads((self.catalogue.path / MANIFEST).read_text("utf-8"))
