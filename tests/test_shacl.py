@@ -15,7 +15,7 @@ from ketju.namespaces import PREFIXES
 from ketju.shacl import (
     ShapesGraph,
     UnsupportedShape,
-    mark_focus,
+    focus_nodes,
     term_text,
     validate_store,
 )
@@ -161,13 +161,14 @@ def test_unsupported_features_are_refused() -> None:
         ShapesGraph(graph).compile({})
 
 
-def test_focus_marks_restrict_results(shapes: ShapesGraph) -> None:
+def test_focus_nodes_restrict_results(shapes: ShapesGraph) -> None:
     fixture = SHAPE_FIXTURES / "invalid" / "goal.ttl"
     store = store_of([*ontology_paths(), SHAPE_FIXTURES / "base.ttl", fixture])
-    mark_focus(store, [(SHAPE_FIXTURES / "base.ttl").resolve().as_uri()])
-    assert validate_store(store, shapes, focused=True) == []
-    mark_focus(store, [fixture.resolve().as_uri()])
-    only_fixture = validate_store(store, shapes, focused=True)
+    base = focus_nodes(store, [(SHAPE_FIXTURES / "base.ttl").resolve().as_uri()])
+    assert base and validate_store(store, shapes, focus=base) == []
+    assert validate_store(store, shapes, focus=[]) == []
+    only_fixture = validate_store(store, shapes,
+                                  focus=focus_nodes(store, [fixture.resolve().as_uri()]))
     assert {r.focus for r in only_fixture} == {BASE_IRI + f for f in (
         "goal/ilman-mittaria", "goal/vaara-mittari", "indicator/ilman-lahdetta",
         "indicator/vaara-lahde", "data-source/ilman-lajia")}

@@ -22,10 +22,9 @@ import pyoxigraph as ox
 from ketju import namespaces as ns
 from ketju.project import Project, Role, SourceFile
 from ketju.shacl import (
-    FOCUS_GRAPH,
     ShapesGraph,
     ValidationResult,
-    mark_focus,
+    focus_nodes,
     validate_store,
 )
 from ketju.turtle_locate import TurtleIndex
@@ -331,13 +330,8 @@ def shacl_findings(
     if not sources:
         return []
     by_graph = {s.graph: s for s in sources}
-    if not everything:
-        mark_focus(store, list(by_graph))
-    try:
-        results = validate_store(store, shapes, focused=not everything)
-    finally:
-        if not everything:
-            store.remove_graph(ox.NamedNode(FOCUS_GRAPH))
+    focus = None if everything else focus_nodes(store, list(by_graph))
+    results = validate_store(store, shapes, focus=focus)
     owners = _defining_graphs(store, {r.focus for r in results}, list(by_graph))
     findings = []
     for result in results:
