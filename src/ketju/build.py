@@ -307,7 +307,7 @@ def _build_locked(
     store = ox.Store()
     writer = _StoreWriter(new_path)
     try:
-        findings, loaded = load_sources(store, sources, bulk=True, progress=on_file)
+        findings, loaded = load_sources(store, sources, progress=on_file)
         lap("load")
         if not findings:
             writer.start(store)

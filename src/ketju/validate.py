@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -380,50 +380,16 @@ def _finding_from_result(result: ValidationResult, source: SourceFile) -> Findin
 
 
 def load_sources(
-    store: ox.Store, sources: Sequence[SourceFile], bulk: bool = False,
+    store: ox.Store, sources: Sequence[SourceFile],
     progress: Callable[[SourceFile], None] | None = None,
 ) -> tuple[list[Finding], set[str]]:
     """Load every file into its named graph; return the findings that stopped files and the
-    graphs that loaded.
-
-    `bulk` streams every file through one `bulk_extend` (for a new on-disk store: one
-    `bulk_load` per file writes a set of store files each time, measured 8× slower on 3,000
-    files). A file that fails half-way leaves part of its graph; the build then refuses the
-    whole new store anyway.
-    """
+    graphs that loaded. One `load` per file (parsed in Rust): on the in-memory store that
+    validation uses, measured 2.3 s for 1M triples against 3.8 s through one Python stream."""
     findings: list[Finding] = []
     loaded: set[str] = set()
     empty = _msg("Tiedostossa ei ole yhtään kuvausta (vain kommentteja tai etuliitteitä).",
                  "The file holds no statements (only comments or prefixes).")
-
-    def parsed(source: SourceFile, data: bytes) -> Iterator[ox.Quad]:
-        graph = ox.NamedNode(source.graph)
-        count = 0
-        try:
-            for triple in ox.parse(data, format=ox.RdfFormat.TURTLE):
-                count += 1
-                yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
-        except SyntaxError as error:
-            findings.append(syntax_finding(source, error))
-            return
-        if count:
-            loaded.add(source.graph)
-        else:
-            findings.append(Finding(source.relative, 1, Severity.ERROR, "empty", empty))
-
-    if bulk:
-        def everything() -> Iterator[ox.Quad]:
-            for source in sources:
-                data, problems = read_checked(source)
-                findings.extend(problems)
-                if data is not None:
-                    yield from parsed(source, data)
-                if progress is not None:
-                    progress(source)
-
-        store.bulk_extend(everything())
-        return findings, loaded
-
     for source in sources:
         data, problems = read_checked(source)
         findings.extend(problems)
