@@ -21,3 +21,25 @@ def test_bench_quick_run_writes_every_section(tmp_path: Path) -> None:
         assert heading in report
     assert "oxigraph load" in report and "oxigraph serve" in report
     assert "| compare |" in report and "| search |" in report
+
+
+def test_profile_summary_ranks_ketju_functions_among_busy_samples() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from run import bounds, profile_summary
+
+    raw = "\n".join([
+        "process 1;main (ketju/web/app.py:10);render (ketju/web/pages.py:5) 30",
+        "process 1;main (ketju/web/app.py:11);select (ketju/store.py:7) 40",
+        "process 1;main (ketju/web/app.py:11);select.<locals>.<listcomp> (ketju/store.py:8) 20",
+        "process 1;worker (threading.py:300);wait (threading.py:320) 500",  # idle: not counted
+        "process 2;run (uvloop/loop.py:1) 10",
+    ])
+    summary = profile_summary(raw)
+    assert summary["samples"] == 100
+    assert summary["top"] == [("select", 60.0), ("render", 30.0)]  # 10 outside ketju
+    api = {"fresh": {"search": {"p99": 60.0, "rps": 300.0}},
+           "single": {"search": {"rps": 250.0}},
+           "profiles": {"search": summary}}
+    text = "\n".join(bounds(api))
+    assert "**search, made afresh**: p99 60.0 ms against 30 ms (2.0×)" in text
+    assert "16 × 4.0 / 2 = 32.0 ms" in text and "`select` 60.0 %" in text

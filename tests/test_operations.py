@@ -29,6 +29,12 @@ def test_healthz_names_the_build(server: Server, built_project: Project) -> None
     assert health["build"]["triples"] == manifest["triples"]
     assert health["build"]["built_at"] == manifest["built_at"]
     assert "commit" in health["build"]
+    # The process finishes its start-up work (the chain index) in the background.
+    deadline = time.monotonic() + 60
+    while not health["warm"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = httpx.get(server.base + "/healthz").json()
+    assert health["warm"] is True and health["process"] == server.process.pid
 
 
 def test_metrics_count_requests_latency_and_stops(server: Server) -> None:

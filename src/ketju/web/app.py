@@ -7,6 +7,7 @@ backend and the routes. Routes stay thin: they parse, call a domain function, pi
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -135,9 +136,12 @@ def _graph_store_routes(app: FastAPI) -> None:
 def _operations_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["Operations"], summary="Alive, and which build is served")
     def healthz(state: ServicesDep) -> dict[str, Any]:
+        # `process` and `warm` tell a load balancer (or the benchmarks) which server process
+        # answered and whether it has finished its start-up work (the chain index).
         info: dict[str, Any] = {"status": "ok", "version": __version__,
                                 "mode": "remote" if state.settings.sparql_endpoint
-                                else "embedded", "build": state.build_info()}
+                                else "embedded", "build": state.build_info(),
+                                "process": os.getpid(), "warm": state.warm.is_set()}
         if isinstance(state.backend, EmbeddedBackend):
             info["query_processes"] = len(state.backend.pool.processes)
         return info

@@ -32,6 +32,7 @@ def warm_index(services: Services) -> None:
         # passes, which otherwise stop the server for 50-120 ms every few seconds at 1M.
         gc.collect()
         gc.freeze()
+        services.warm.set()
 
     threading.Thread(target=run, name="chain-index", daemon=True).start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -29,6 +30,8 @@ class Services:
         #: Finished entity pages and their RDF, per build (see pages.entity_response).
         self.page_cache = ResultCache(settings.result_cache_entries)
         self._build_info: tuple[str, dict[str, Any]] = ("", {})
+        #: Set once this process has its chain index (see compare.warm_index).
+        self.warm = threading.Event()
 
     def build_info(self) -> dict[str, Any]:
         """Which build is served (store, commit, time, triples), read once per data version:
