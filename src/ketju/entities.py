@@ -104,9 +104,10 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
     entity = ox.NamedNode(iri)
     bind = {"entity": entity}
     rows = catalogue.select(queries["entity-statements"].body, bind)
-    count_rows = catalogue.select(queries["entity-links-here-count"].body, bind)
-    links_total = int(count_rows[0]["links"].value) if count_rows else 0
-    if not rows and not links_total:
+    # Every link, sorted and paged here: ordering IRIs in SPARQL is the slow part.
+    linking = sorted({(row["property"].value, row["subject"].value)
+                      for row in catalogue.select(queries["entity-links-here"].body, bind)})
+    if not rows and not linking:
         raise NotFound(iri)
     # Names of the properties and values in one lookup by list: a join from the entity to
     # every label of the store is planned badly at national scale (seconds, not ms).
@@ -146,34 +147,16 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
         for prop, values in sorted(by_property.items())
         if prop != RDF_TYPE
     )
-    link_query = queries["entity-links-here"].page(links_limit, links_offset)
-    items = []
-    for row in catalogue.select(link_query, bind):
-        subject = row["subject"].value
-        subject_names = {} if "subjectName" not in row else {
-            row["subjectName"].language or "": row["subjectName"].value}  # type: ignore[union-attr]
-        names[subject].update(subject_names)
-        items.append((Node(subject, Texts(names[subject])), node(row["property"].value)))
+    page = linking[links_offset:links_offset + links_limit]
+    for subject, texts in names_of(catalogue, queries, {s for _, s in page}).items():
+        names[subject].update(texts.values)
+    items = tuple((node(subject), node(prop)) for prop, subject in page)
     return Description(
         iri=iri, names=_texts(labels), descriptions=_texts(descriptions), types=types,
         statements=statements, sources=tuple(sorted(sources)),
-        links=Links(links_total, links_offset, links_limit, _merge_links(items)),
+        links=Links(len(linking), links_offset, links_limit, items),
         _names={k: Texts(v) for k, v in names.items()},
     )
-
-
-def _merge_links(items: list[tuple[Node, Node]]) -> tuple[tuple[Node, Node], ...]:
-    """One entry per (subject, property): a subject with names in three languages comes back
-    as three rows from the query."""
-    merged: dict[tuple[str, str], tuple[Node, Node]] = {}
-    for subject, prop in items:
-        key = (subject.iri, prop.iri)
-        if key in merged:
-            values = {**merged[key][0].names.values, **subject.names.values}
-            merged[key] = (Node(subject.iri, Texts(values)), prop)
-        else:
-            merged[key] = (subject, prop)
-    return tuple(merged.values())
 
 
 def names_of(catalogue: Catalogue, queries: dict[str, NamedQuery],

@@ -38,7 +38,8 @@ class SearchIndex:
         self.services = services
         self.lock = threading.Lock()
         self.version = ""
-        self.workdir = tempfile.TemporaryDirectory(prefix="ketju-search-")
+        # Made only when needed (remote mode, or a store built without an index).
+        self.workdir: tempfile.TemporaryDirectory[str] | None = None
 
     def path(self) -> Path:
         catalogue = self.services.catalogue
@@ -47,9 +48,14 @@ class SearchIndex:
             if built.exists():
                 return built
         version = catalogue.version()
-        target = Path(self.workdir.name) / f"{abs(hash(version))}.sqlite"
         with self.lock:
+            if self.workdir is None:
+                self.workdir = tempfile.TemporaryDirectory(prefix="ketju-search-")
+            target = Path(self.workdir.name) / f"{abs(hash(version))}.sqlite"
             if version != self.version or not target.exists():
+                for old in Path(self.workdir.name).glob("*.sqlite"):
+                    if old != target:  # an earlier version's index: nobody reads it now
+                        old.unlink(missing_ok=True)
                 if isinstance(catalogue, EmbeddedCatalogue):
                     search.build_index(catalogue.current.store, target)
                 else:
