@@ -507,7 +507,7 @@ PAGE_TARGETS = {"entity pages": 50, "chain pages (with diagram)": 50, "search": 
                 "compare": 20, "similar chains": 200}
 
 
-def steady(base: str, urls: list[str], accept: str, passes: int = 8) -> None:
+def steady(base: str, urls: list[str], accept: str, passes: int = 6) -> None:
     """Warm-up passes of 2 s until throughput stops rising: by then every process has made
     and kept the answers of the list (each server process keeps its own)."""
     last = 0.0
@@ -571,7 +571,7 @@ def profile_summary(raw: str, top: int = 6) -> dict[str, Any]:
 
 
 def bench_api(tree: Path, paths: dict[str, list[str]], seconds: int,
-              warm_passes: int = 8) -> dict[str, Any]:
+              warm_passes: int = 6) -> dict[str, Any]:
     """Each request list at 16 connections, twice: with answers kept per build (the default;
     measured after warm-up passes) and with every answer made afresh (`result_cache_entries=0`,
     profiled with py-spy), plus one connection alone for the time one answer takes."""
@@ -589,7 +589,7 @@ def bench_api(tree: Path, paths: dict[str, list[str]], seconds: int,
                                                watch=process.pid)
                     continue
                 wrk(base, urls, 1, accept=accept)
-                results["single"][name] = wrk(base, urls, max(2, seconds // 3), accept=accept,
+                results["single"][name] = wrk(base, urls, max(2, seconds // 5), accept=accept,
                                               connections=1)
                 with profiled(process.pid, seconds / 2) as profile:
                     results[label][name] = wrk(base, urls, max(2, seconds // 2),
@@ -883,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 args.pyshacl_limit))
     step("sparql", lambda: bench_sparql(tree, sparql_mix(found, rng), seconds))
     step("api", lambda: bench_api(tree, api_paths(found, rng), seconds,
-                                  warm_passes=1 if args.quick else 8))
+                                  warm_passes=1 if args.quick else 6))
     if not args.quick:
         step("rdflib_endpoint", lambda: bench_rdflib_endpoint("0.1m", seconds))
     results["notes"].append(f"Whole run: {time.monotonic() - started:.0f} s.")
