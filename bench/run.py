@@ -579,6 +579,11 @@ def bench_api(tree: Path, paths: dict[str, list[str]], seconds: int,
     for label in ("kept", "fresh"):
         extra = {} if label == "kept" else {"result_cache_entries": "0"}
         with ketju_serve(tree, **extra) as (base, process):
+            if label == "kept":
+                # The floor: the cheapest answer there is, through the same framework, with
+                # wrk on the same two cores.
+                wrk(base, ["/healthz"], 1)
+                results["floor"] = wrk(base, ["/healthz"], max(2, seconds // 3))
             for name, urls in paths.items():
                 if not urls or (label == "fresh" and name not in KEPT):
                     continue
@@ -648,7 +653,16 @@ def verdict(ok: bool) -> str:
 def bounds(api: dict[str, Any]) -> list[str]:
     """What bounds each missed page target, from this run's own figures and profiles."""
     lines: list[str] = []
+    floor = api.get("floor", {}).get("p99")
     for name, target in PAGE_TARGETS.items():
+        kept = api.get("kept", {}).get(name)
+        if kept and kept.get("p99", 0) > target:
+            lines.append(f"- **{name}, kept**: p99 {fmt(kept['p99'])} ms against {target} ms "
+                         f"({kept['p99'] / target:.2f}×). A kept answer is sent without any "
+                         "work of its own, so this is the server's floor on this machine"
+                         + (f": `/healthz`, the cheapest answer there is, has p99 "
+                            f"{fmt(floor)} ms under the same load" if floor else "")
+                         + " (the framework, two server processes and wrk share two cores).")
         fresh, single = api.get("fresh", {}).get(name), api.get("single", {}).get(name)
         if not fresh or not single or fresh.get("p99", 0) <= target or not single["rps"]:
             continue
@@ -835,6 +849,11 @@ def write_report(results: dict[str, Any], path: Path) -> None:
                              f"{fmt(r.get('p50', 0), 1)} | {fmt(r.get('p90', 0), 1)} | "
                              f"{fmt(r.get('p99', 0), 1)} | {int(r.get('non2xx', 0))} | "
                              f"{fmt(r['rss_mb'], 0) if label != 'single' else '–'} |")
+        if api.get("floor"):
+            f = api["floor"]
+            lines += ["", f"Floor: `/healthz` on the kept server, 16 connections: "
+                          f"{fmt(f['rps'], 0)} req/s, p50 {fmt(f.get('p50', 0), 1)} ms, p99 "
+                          f"{fmt(f.get('p99', 0), 1)} ms."]
         lines.append("")
         lines += bounds(api)
     if results.get("notes"):

@@ -38,8 +38,11 @@ def test_profile_summary_ranks_ketju_functions_among_busy_samples() -> None:
     assert summary["samples"] == 100
     assert summary["top"] == [("select", 60.0), ("render", 30.0)]  # 10 outside ketju
     api = {"fresh": {"search": {"p99": 60.0, "rps": 300.0}},
+           "kept": {"compare": {"p99": 21.0, "rps": 4000.0}}, "floor": {"p99": 18.5},
            "single": {"search": {"rps": 250.0}},
            "profiles": {"search": summary}}
     text = "\n".join(bounds(api))
     assert "**search, made afresh**: p99 60.0 ms against 30 ms (2.0×)" in text
     assert "16 × 4.0 / 2 = 32.0 ms" in text and "`select` 60.0 %" in text
+    assert "**compare, kept**: p99 21.0 ms against 20 ms (1.05×)" in text
+    assert "`/healthz`, the cheapest answer there is, has p99 18.5 ms" in text
