@@ -3,8 +3,8 @@ side-by-side page (`/compare`), all calling `ketju.compare`."""
 
 from __future__ import annotations
 
-import gc
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,18 +20,15 @@ from ketju.web.services import Services, ServicesDep
 MAX_CHAINS = 6
 
 
-def warm_index(services: Services) -> None:
+def warm_index(services: Services, ready: Callable[[], None] = lambda: None) -> None:
     """Build the chain index in the background (seconds at national scale), so the first
-    comparison after a start or a rebuild does not wait for it."""
+    comparison after a start or a rebuild does not wait for it; then call `ready`."""
     def run() -> None:
         try:
             chain_index(services.catalogue, services.queries)
         except Exception:  # pragma: no cover - the next request builds it and reports
             return
-        # The index and the app are long-lived: keep them out of the cyclic collector's full
-        # passes, which otherwise stop the server for 50-120 ms every few seconds at 1M.
-        gc.collect()
-        gc.freeze()
+        ready()
         services.warm.set()
 
     threading.Thread(target=run, name="chain-index", daemon=True).start()
