@@ -529,20 +529,20 @@ def validate_store(
         results = []
         for row in store.query(query, use_default_graph_as_union=True,
                                prefixes={"xsd": str(XSD)}):
-            focus = term_text(row["this"])
+            node = term_text(row["this"])
             value = None
             if check.has_value:
                 raw = row["value"] if "value" in {v.value for v in row_vars(row)} else None
                 value = term_text(raw) if raw is not None else None
                 if value is None and check.component != "SPARQLConstraintComponent":
-                    value = focus
+                    value = node
             path = check.path
             if check.component == "SPARQLConstraintComponent":
                 raw_path = _get(row, "path")
                 path = f"<{raw_path.value}>" if isinstance(raw_path, ox.NamedNode) else None
-            messages = {lang: _format_message(text, focus, value)
+            messages = {lang: _format_message(text, node, value)
                         for lang, text in check.messages.items()}
-            results.append(ValidationResult(focus, path, value, check.severity,
+            results.append(ValidationResult(node, path, value, check.severity,
                                             check.component, check.shape, messages))
         return results
 

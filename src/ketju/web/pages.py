@@ -30,6 +30,7 @@ from ketju.packages import load_package
 from ketju.regions import KINDS, catalogue_regions, region_catalogue
 from ketju.sparql.endpoint import ResultCache
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
+from ketju.store import EmbeddedCatalogue
 from ketju.web.i18n import LANGUAGES, choose_language
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.services import ServicesDep
@@ -207,18 +208,27 @@ async def kept(request: Request, services: Any, key: str,
     A kept answer is sent straight from the event loop; only a new one is made in a worker
     thread (queries and templates block), so repeat visits never queue behind thread hand-offs.
     """
-    cache: ResultCache = services.page_cache
-    key = services.catalogue.version() + "|" + key
-    if (hit := cache.get(key)) is not None:
+    def lookup() -> tuple[str, Response | None]:
+        full_key = services.catalogue.version() + "|" + key
+        if (hit := services.page_cache.get(full_key)) is None:
+            return full_key, None
         body, headers = hit
         if "etag" in headers and not_modified(request, headers["etag"],
                                               Site(services).last_modified()):
-            return Response(status_code=304, headers=headers)
-        return Response(body, headers=headers)
+            return full_key, Response(status_code=304, headers=headers)
+        return full_key, Response(body, headers=headers)
+
+    # The embedded store's version is a folder name; a remote engine's is a query, which must
+    # not hold up the event loop.
+    embedded = isinstance(services.catalogue, EmbeddedCatalogue)
+    full_key, answer = lookup() if embedded else await run_in_threadpool(lookup)
+    if answer is not None:
+        return answer
     response = await run_in_threadpool(produce)
     if response.status_code == 200 and isinstance(response.body, bytes):
-        cache.put(key, response.body, {k.lower(): v for k, v in response.headers.items()
-                                       if k.lower() != "content-length"})
+        cache: ResultCache = services.page_cache
+        cache.put(full_key, response.body, {k.lower(): v for k, v in response.headers.items()
+                                            if k.lower() != "content-length"})
     return response
 
 

@@ -27,7 +27,7 @@ class Services:
         self.catalogue = catalogue
         self.backend = backend
         self.queries = load_queries(project.queries_dir)
-        #: Finished entity pages and their RDF, per build (see pages.entity_response).
+        #: Finished answers per build: pages and their RDF, search, comparisons (pages.kept).
         self.page_cache = ResultCache(settings.result_cache_entries)
         self._build_info: tuple[str, dict[str, Any]] = ("", {})
         #: Set once this process has its chain index (see compare.warm_index).
