@@ -31,7 +31,15 @@ from ketju import __version__, search
 from ketju import namespaces as ns
 from ketju.feeds import catalog, cpsv, dumps, ldes
 from ketju.project import Project, SourceFile
-from ketju.validate import Finding, Report, add_lines, check_store, load_sources
+from ketju.validate import (
+    Finding,
+    Report,
+    add_lines,
+    cap_findings,
+    check_store,
+    load_sources,
+    refused_finding,
+)
 
 MANIFEST = "build.json"
 
@@ -72,7 +80,11 @@ def fingerprint(sources: list[SourceFile]) -> str:
     digest = hashlib.sha256(__version__.encode())
     for source in sorted(sources, key=lambda s: s.relative):
         digest.update(source.relative.encode() + b"\0")
-        digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+        try:  # streamed: a huge file is refused by validation, not read into memory here
+            with open(source.path, "rb") as file:
+                digest.update(hashlib.file_digest(file, "sha256").digest())
+        except OSError:
+            digest.update(b"unreadable")  # validation says why
     return digest.hexdigest()
 
 
@@ -241,6 +253,10 @@ def build(
     on_file: Callable[[SourceFile], None] | None = None,
 ) -> BuildResult:
     """Build and swap in a new store; raise BuildRefused (store untouched) on invalid data."""
+    if refused := project.refused_files():
+        # Links and bad names are refused before anything is read (or fingerprinted).
+        findings = [refused_finding(r) for r in refused]
+        raise BuildRefused(Report(findings=findings, files_checked=len(findings)))
     sources = project.all_files()
     stamp = fingerprint(sources)
     current = current_manifest(project)
@@ -312,7 +328,7 @@ def _build_locked(
         if not findings:
             writer.start(store)
             findings = check_store(store, project, project.data_files(), loaded)
-        findings = add_lines(findings, sources)
+        findings = add_lines(cap_findings(findings), sources)
         report = Report(findings=findings, files_checked=len(sources))
         lap("validate")
         if not report.ok:

@@ -52,12 +52,16 @@ def validate(
     lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
 ) -> None:
     """Check contributed Turtle files: syntax, ownership, links and SHACL shapes."""
+    from ketju.project import printable
     from ketju.validate import validate as run_validation
 
     project = Project.locate()
-    missing = [p for p in paths or [] if not p.exists()]
+    # A dangling link is there (and refused as a link); only a name with nothing is a misuse.
+    missing = [p for p in paths or [] if not p.exists() and not p.is_symlink()]
     if missing:
-        err.print(f"[red]No such file or folder:[/red] {', '.join(map(str, missing))}")
+        # Printed as given, never read as markup: a name such as `a[/x].ttl` broke rich.
+        err.print("No such file or folder: " + ", ".join(printable(str(p)) for p in missing),
+                  style="red", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE)
     report = run_validation(project, paths or None)
     if output is OutputFormat.json:
@@ -180,6 +184,17 @@ def serve(
         envvar="KETJU_QUERY_WORKERS", help="Query processes per server process.")] = 3,
     query_memory_mb: Annotated[int, typer.Option(
         envvar="KETJU_QUERY_MEMORY_MB", help="Memory ceiling of one query, MiB.")] = 2048,
+    queue_timeout: Annotated[float, typer.Option(
+        envvar="KETJU_QUEUE_TIMEOUT",
+        help="Seconds a query may wait for a query process (then 503).")] = 5.0,
+    max_client_queries: Annotated[int, typer.Option(
+        envvar="KETJU_MAX_CLIENT_QUERIES",
+        help="Queries one client address may run at once (then 429; 0: no cap).")] = 2,
+    max_query_nesting: Annotated[int, typer.Option(
+        envvar="KETJU_MAX_QUERY_NESTING", help="Deepest nesting a query may have.")] = 100,
+    engine_connections: Annotated[int, typer.Option(
+        envvar="KETJU_ENGINE_CONNECTIONS",
+        help="Remote mode: most threads waiting on the engine at once.")] = 16,
     cors_origins: Annotated[str, typer.Option(
         envvar="KETJU_CORS_ORIGINS", help="Comma-separated allowed origins, or *.")] = "*",
     allowed_service_hosts: Annotated[str, typer.Option(
@@ -207,6 +222,8 @@ def serve(
     settings = Settings.from_env(
         host=host, port=port, workers=workers, query_timeout=query_timeout, max_rows=max_rows,
         query_workers=query_workers, query_memory_mb=query_memory_mb,
+        queue_timeout=queue_timeout, max_client_queries=max_client_queries,
+        max_query_nesting=max_query_nesting, engine_connections=engine_connections,
         cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()),
         allowed_service_hosts=tuple(h.strip() for h in allowed_service_hosts.split(",")
                                     if h.strip()),

@@ -33,6 +33,16 @@ class Settings:
     query_memory_mb: int = 2048
     #: Longest SPARQL query text accepted, in bytes.
     max_query_bytes: int = 64 * 1024
+    #: Deepest nesting of groups, brackets and `!` a SPARQL query may have (the engine
+    #: crashes from about 850; see sparql/analysis.py).
+    max_query_nesting: int = 100
+    #: Seconds a SPARQL query may wait for a free query process before it is answered 503
+    #: (with Retry-After).
+    queue_timeout: float = 5.0
+    #: SPARQL queries (and graph-store reads) one client address may have running or waiting
+    #: at once; more are answered 429. 0: no cap (benchmarks that play many clients from one
+    #: address).
+    max_client_queries: int = 2
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 1024 * 1024
     #: Origins allowed by CORS ("*" for any).
@@ -46,6 +56,11 @@ class Settings:
     data_base: str = "https://w3id.org/ketju/"
     #: Remote SPARQL 1.1 endpoint to serve from instead of the embedded store.
     sparql_endpoint: str | None = None
+    #: Remote mode: most threads of a server process waiting for the engine at once (pages,
+    #: API, feeds); more wait while those calls finish, and get 503 when none has finished
+    #: for a quarter second (a stuck engine). Keep it well below 40, the threads all routes
+    #: share.
+    engine_connections: int = 16
     #: Answers kept in memory per server process (0 turns the result cache off).
     result_cache_entries: int = 2048
     #: Project folder (ontology, data, var/store); default: found from the working directory.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -513,12 +513,17 @@ def validate_store(
     shapes: ShapesGraph,
     focus: Sequence[str] | None = None,
     threads: int = 2,
+    keep: Callable[[ValidationResult], bool] | None = None,
 ) -> list[ValidationResult]:
     """Validate the union of the store's graphs.
 
     With `focus` (IRIs, see `focus_nodes`), only those nodes are validated: they are bound
     with VALUES where every check (and every SPARQL constraint's subquery) starts, so checking
     one changed file costs milliseconds even in a national catalogue.
+
+    With `keep`, only the results it returns True for are kept (it is called from the worker
+    threads): a caller that lists a few can count the rest without holding them all (a file
+    of 100,000 incomplete nodes gave 300,000 results, 190 MB).
     """
     checks = shapes.compile(subclass_closure(store))
     values = "" if focus is None else \
@@ -542,8 +547,10 @@ def validate_store(
                 path = f"<{raw_path.value}>" if isinstance(raw_path, ox.NamedNode) else None
             messages = {lang: _format_message(text, node, value)
                         for lang, text in check.messages.items()}
-            results.append(ValidationResult(node, path, value, check.severity,
-                                            check.component, check.shape, messages))
+            result = ValidationResult(node, path, value, check.severity, check.component,
+                                      check.shape, messages)
+            if keep is None or keep(result):
+                results.append(result)
         return results
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:

@@ -8,8 +8,14 @@ fails validation never reaches the served store.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import difflib
+import errno
 import json
+import os
+import stat
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,17 +26,42 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju import namespaces as ns
-from ketju.project import Project, Role, SourceFile
+from ketju.project import Project, Refusal, RefusedPath, Role, SourceFile, printable
 from ketju.shacl import (
     ShapesGraph,
     ValidationResult,
     focus_nodes,
     validate_store,
 )
-from ketju.turtle_locate import TurtleIndex
+from ketju.turtle_locate import Excess, TurtleIndex, TurtleLimits, find_excess, line_and_column
 
+# Limits on one source file. They are checked before the file is parsed (ketju.turtle_locate
+# scans its bytes), because a small file can make the parser and the checks after it use
+# gigabytes: a 10 MB literal took 2.4 GB, collections nested a million deep 1.6 GB and 100 s.
+# With them, `ketju validate FILE` stays under 300 MB for any file (docs/SECURITY.md has the
+# measurements). Real files are a few KB; the 5M-triple benchmark's largest is 3.4 MB with
+# 48,000 triples.
+
+#: Largest file read at all, in bytes.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Most triples one file may give: memory follows triples, not bytes (an in-memory store
+#: takes about 300-500 bytes a triple, and `:s :p 1, 2, 3, ...` writes a triple in 3 bytes).
+MAX_FILE_TRIPLES = 100_000
+#: Longest literal, in characters.
 MAX_LITERAL_CHARS = 10_000
+#: Longest IRI or prefixed name, in characters.
+MAX_NAME_CHARS = 2_000
+#: Deepest nesting of ( ), [ ], << >> and {| |}. Our shapes nest 3 deep; data files may not
+#: nest at all (blank nodes are refused); Oxigraph's parser crashed at 30,000.
+MAX_NESTING_DEPTH = 32
+#: Findings of one kind (code) listed per file; the rest are counted in one more finding.
+MAX_FINDINGS_PER_KIND = 20
+#: A file defining more nodes than this is checked against the shapes with the whole
+#: catalogue, not node by node (binding 100,000 focus nodes took over ten minutes).
+MAX_FOCUS_NODES = 2_000
+
+LIMITS = TurtleLimits(literal_chars=MAX_LITERAL_CHARS, name_chars=MAX_NAME_CHARS,
+                      depth=MAX_NESTING_DEPTH, triples=MAX_FILE_TRIPLES)
 
 
 class Severity(StrEnum):
@@ -98,7 +129,8 @@ class Report:
         return not self.errors
 
     def sorted(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: (f.file, f.line or 0, f.code, f.node or ""))
+        return sorted(self.findings, key=lambda f: (f.file, f.code == MORE, f.line or 0, f.code,
+                                                    f.node or ""))
 
     def to_json(self) -> str:
         return json.dumps(
@@ -118,16 +150,99 @@ def _msg(fi: str, en: str) -> dict[str, str]:
     return {"fi": fi, "en": en}
 
 
+#: The code of the finding that counts what was left out of a file's list.
+MORE = "more"
+
+
+class _Capped:
+    """Keeps the first MAX_FINDINGS_PER_KIND findings of each code (and severity) in each
+    file, and counts the rest, so that a file with a million anonymous nodes is one short
+    list, not a million lines (and the checks behind the rest need not run)."""
+
+    def __init__(self, limit: int = MAX_FINDINGS_PER_KIND) -> None:
+        self.limit = limit
+        self.kept: list[Finding] = []
+        self._counts: dict[tuple[str, str, Severity], int] = defaultdict(int)
+
+    def full(self, file: str, code: str, severity: Severity = Severity.ERROR) -> bool:
+        """Whether another finding of this kind would only be counted (then count it)."""
+        key = (file, code, severity)
+        if self._counts[key] < self.limit:
+            return False
+        self._counts[key] += 1
+        return True
+
+    def add(self, finding: Finding) -> None:
+        if finding.code == MORE:
+            self.kept.append(finding)
+        elif not self.full(finding.file, finding.code, finding.severity):
+            self._counts[(finding.file, finding.code, finding.severity)] += 1
+            self.kept.append(finding)
+
+    def findings(self) -> list[Finding]:
+        more = [_more_finding(file, code, count - self.limit, severity)
+                for (file, code, severity), count in self._counts.items() if count > self.limit]
+        return self.kept + more
+
+
+def _more_finding(file: str, code: str, count: int, severity: Severity) -> Finding:
+    return Finding(file, None, severity, MORE, _msg(
+        f"... ja vielä {count} samanlaista havaintoa ({code}) tässä tiedostossa: kustakin "
+        f"lajista näytetään vain {MAX_FINDINGS_PER_KIND} ensimmäistä. Korjaa nämä ja "
+        "tarkista uudelleen.",
+        f"... and {count} more findings of this kind ({code}) in this file: only the first "
+        f"{MAX_FINDINGS_PER_KIND} of each kind are listed. Fix these and check again."))
+
+
+def cap_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_KIND findings of each code per file, and one that counts
+    the rest."""
+    capped = _Capped()
+    for finding in findings:
+        capped.add(finding)
+    return capped.findings()
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading files into a store, one named graph each
 # ---------------------------------------------------------------------------------------------
 
 
+def _read_regular(source: SourceFile) -> bytes:
+    """The bytes of a regular file, never through a link, and at most MAX_FILE_BYTES + 1."""
+    descriptor = os.open(source.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file")
+        return file.read(MAX_FILE_BYTES + 1)
+
+
+def _utf8_error(data: bytes, step: int = 1 << 20) -> int | None:
+    """Offset of the first byte that is not UTF-8, decoding a megabyte at a time (decoding
+    the whole file at once costs up to four times its size).
+
+    >>> [_utf8_error(b"ab\\xc3\\xa4cd\\xe4e", step) for step in (1, 2, 3, 100)]
+    [6, 6, 6, 6]
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), step):
+        # The decoder keeps up to 3 bytes of a character begun in the step before.
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as error:
+            return start - pending + error.start
+    return None
+
+
 def read_checked(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
     """The file's bytes, or the findings that stop it from being parsed at all."""
     try:
-        data = source.path.read_bytes()
+        data = _read_regular(source)
     except OSError as error:
+        if error.errno == errno.ELOOP:  # swapped for a link since the folder was listed
+            return None, [refused_finding(RefusedPath(printable(source.relative),
+                                                      Refusal.SYMLINK))]
         return None, [
             Finding(source.relative, None, Severity.ERROR, "unreadable",
                     _msg(f"Tiedostoa ei voi lukea: {error.strerror}.",
@@ -136,17 +251,15 @@ def read_checked(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
     if len(data) > MAX_FILE_BYTES:
         return None, [
             Finding(source.relative, 1, Severity.ERROR, "too-large",
-                    _msg(f"Tiedosto on liian suuri ({len(data)} tavua, enintään "
-                         f"{MAX_FILE_BYTES}). Jaa se pienempiin tiedostoihin, esimerkiksi "
-                         "yksi tiedosto kutakin palveluketjua kohden.",
-                         f"The file is too large ({len(data)} bytes, at most {MAX_FILE_BYTES}). "
-                         "Split it, for example one file per service chain."))
+                    _msg(f"Tiedosto on liian suuri (yli {MAX_FILE_BYTES} tavua). Jaa se "
+                         "pienempiin tiedostoihin, esimerkiksi yksi tiedosto kutakin "
+                         "palveluketjua kohden.",
+                         f"The file is too large (over {MAX_FILE_BYTES} bytes). Split it, for "
+                         "example one file per service chain."))
         ]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+    if (bad := _utf8_error(data)) is not None:
+        line = data.count(b"\n", 0, bad) + 1
+        column = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
         return None, [
             Finding(source.relative, line, Severity.ERROR, "not-utf8",
                     _msg("Tiedosto ei ole UTF-8-muodossa. Tallenna se editorissa "
@@ -155,17 +268,75 @@ def read_checked(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
                          "encoding (letters such as ä, ö and å are encoded wrongly now)."),
                     column=column)
         ]
-    if not text.strip():
+    if not data or data.isspace():
         return None, [
             Finding(source.relative, 1, Severity.ERROR, "empty",
                     _msg("Tiedosto on tyhjä. Poista se tai lisää siihen kuvaus.",
                          "The file is empty. Delete it or add a description to it."))
         ]
+    if (excess := find_excess(data, LIMITS)) is not None:
+        return None, [excess_finding(source, data, excess)]
     return data, []
 
 
+def excess_finding(source: SourceFile, data: bytes, excess: Excess) -> Finding:
+    """A file beyond one of the limits: where, and what to do (the file is not read on)."""
+    line, column = line_and_column(data, excess.offset)
+    n = excess.limit
+    code, message = {
+        "literal": ("literal-too-long", _msg(
+            f"Teksti on liian pitkä (yli {n} merkkiä). Tiivistä kuvaus tai linkitä pidempi "
+            "asiakirja.",
+            f"The text is too long (more than {n} characters). Shorten it or link to a longer "
+            "document.")),
+        "name": ("name-too-long", _msg(
+            f"IRI tai nimi on liian pitkä (yli {n} merkkiä). Käytä lyhyempää tunnistetta.",
+            f"An IRI or name is too long (more than {n} characters). Use a shorter one.")),
+        "depth": ("nesting-too-deep", _msg(
+            f"Sulkeita ( ), [ ], << >> tai {{| |}} on sisäkkäin liian monta (yli {n}). Anna "
+            "kuvatuille asioille omat IRI-tunnisteet sisäkkäisten rakenteiden sijaan.",
+            f"Brackets ( ), [ ], << >> or {{| |}} are nested too deep (more than {n}). Give "
+            "the things described IRIs of their own instead of nesting them.")),
+        "triples": ("too-many-triples", _msg(
+            f"Tiedostossa on liian monta kuvausta (yli {n} kolmikkoa). Jaa se pienempiin "
+            "tiedostoihin, esimerkiksi yksi tiedosto kutakin palveluketjua kohden.",
+            f"The file holds too many statements (more than {n} triples). Split it, for "
+            "example one file per service chain.")),
+    }[excess.kind]
+    suffix = _msg(" Tiedostoa ei luettu tätä pidemmälle.", " The file was not read further.")
+    if excess.kind == "triples":
+        line, column, suffix = 1, None, _msg("", "")
+    return Finding(source.relative, line, Severity.ERROR, code,
+                   {lang: text + suffix[lang] for lang, text in message.items()},
+                   column=column)
+
+
+def refused_finding(refused: RefusedPath) -> Finding:
+    """A file or folder that is not read at all, and how to put it right."""
+    message = {
+        Refusal.SYMLINK: _msg(
+            "Tämä on symbolinen linkki. Linkkejä ei seurata: laita tähän itse tiedosto tai "
+            "kansio.",
+            "This is a symbolic link. Links are not followed: put the file or folder itself "
+            "here."),
+        Refusal.FILE_NAME: _msg(
+            "Tiedoston nimessä saa olla vain pieniä kirjaimia a–z, numeroita 0–9 ja "
+            "väliviivoja '-', ja sen pitää päättyä .ttl; nimeä tiedosto uudelleen.",
+            "File names may only use a–z, 0–9 and '-' and end in .ttl; rename the file."),
+        Refusal.FOLDER_NAME: _msg(
+            "Kansion nimessä saa olla vain pieniä kirjaimia a–z, numeroita 0–9 ja "
+            "väliviivoja '-'; nimeä kansio uudelleen.",
+            "Folder names may only use a–z, 0–9 and '-'; rename the folder."),
+        Refusal.NOT_A_FILE: _msg(
+            "Tämä ei ole tavallinen tiedosto (vaan esimerkiksi laite tai putki), joten sitä ei "
+            "lueta.",
+            "This is not an ordinary file (but, say, a device or a pipe), so it is not read."),
+    }[refused.reason]
+    return Finding(refused.relative, None, Severity.ERROR, refused.reason.value, message)
+
+
 def syntax_finding(source: SourceFile, error: SyntaxError) -> Finding:
-    reason = str(error)
+    reason = printable(str(error))  # it quotes the file: no terminal control characters
     if ": " in reason:
         reason = reason.split(": ", 1)[1]
     reason = reason.rsplit(" (line", 1)[0]
@@ -206,23 +377,25 @@ def known_regions(store: ox.Store) -> set[str]:
 
 def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -> list[Finding]:
     """Ownership, IRI scheme, anonymous nodes and oversized literals in one data file."""
-    findings: list[Finding] = []
+    findings = _Capped()
     graph = source.graph
     region = source.region
     if region is None or region not in regions:
-        findings.append(Finding(
+        findings.add(Finding(
             source.relative, None, Severity.ERROR, "unknown-region",
             _msg(f"Tiedoston pitää olla alueen kansiossa data/{{alue}}/; '{region or ''}' ei ole "
                  f"tunnettu alue. Tunnetut: {', '.join(sorted(regions))}.",
                  f"The file must be in a region folder data/{{region}}/; '{region or ''}' is not "
                  f"a known region. Known: {', '.join(sorted(regions))}.")))
-        return findings
+        return findings.findings()
     namespace = ns.region_namespace(region)
     subjects = _rows(store, f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     for row in subjects:
         subject = row["s"]
         if isinstance(subject, ox.BlankNode):
-            findings.append(Finding(
+            if findings.full(source.relative, "blank-node"):
+                continue
+            findings.add(Finding(
                 source.relative, None, Severity.ERROR, "blank-node",
                 _msg("Nimetön solmu ([ ... ] tai _:x). Anna sille oma IRI alueesi nimiavaruudessa, "
                      "jotta siihen voi viitata.",
@@ -232,7 +405,7 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
             continue
         iri = subject.value
         if not iri.startswith(namespace):
-            findings.append(Finding(
+            findings.add(Finding(
                 source.relative, None, Severity.ERROR, "ownership",
                 _msg(f"Tiedosto kansiossa data/{region}/ voi kuvata vain alueen omia IRI-"
                      f"tunnisteita ({namespace}...). Tämä kuuluu muualle: kuvaa se sen omistajan "
@@ -242,7 +415,7 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
                      "file or use an IRI of your own."),
                 node=iri))
         elif ns.parse_data_iri(iri) is None:
-            findings.append(Finding(
+            findings.add(Finding(
                 source.relative, None, Severity.ERROR, "iri-scheme",
                 _msg("IRI ei noudata muotoa https://w3id.org/ketju/id/{alue}/{laji}/{tunniste}: "
                      "tunnisteessa saa olla vain pieniä kirjaimia a-z, numeroita ja väliviivoja.",
@@ -250,7 +423,7 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
                      "a slug may only hold lower-case a-z, digits and hyphens."),
                 node=iri))
         elif (kind := ns.parse_data_iri(iri)["kind"]) not in ns.KINDS:  # type: ignore[index]
-            findings.append(Finding(
+            findings.add(Finding(
                 source.relative, None, Severity.ERROR, "iri-scheme",
                 _msg(f"Tuntematon laji '{kind}' IRI:ssä. Sallitut: {', '.join(ns.KINDS)}.",
                      f"Unknown kind '{kind}' in the IRI. Allowed: {', '.join(ns.KINDS)}."),
@@ -259,7 +432,7 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
         SELECT ?s ?p (STRLEN(STR(?o)) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}
             FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {MAX_LITERAL_CHARS}) }}""")
     for row in long_literals:
-        findings.append(Finding(
+        findings.add(Finding(
             source.relative, None, Severity.ERROR, "literal-too-long",
             _msg(f"Teksti on liian pitkä ({row['n'].value} merkkiä, enintään "
                  f"{MAX_LITERAL_CHARS}). Tiivistä kuvaus tai linkitä pidempi asiakirja.",
@@ -267,7 +440,7 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
                  f"{MAX_LITERAL_CHARS}). Shorten it or link to a longer document."),
             node=row["s"].value if isinstance(row["s"], ox.NamedNode) else None,
             property=row["p"].value))
-    return findings
+    return findings.findings()
 
 
 def check_links(store: ox.Store, sources: Sequence[SourceFile]) -> list[Finding]:
@@ -276,7 +449,7 @@ def check_links(store: ox.Store, sources: Sequence[SourceFile]) -> list[Finding]
         return []
     by_graph = {s.graph: s for s in sources}
     checked = " || ".join(f'STRSTARTS(STR(?x), "{n}")' for n in ns.CHECKED_NAMESPACES)
-    findings = []
+    findings = _Capped()
     seen: set[tuple[str, str]] = set()
     for graph, source in by_graph.items():
         rows = _rows(store, f"""
@@ -290,11 +463,13 @@ def check_links(store: ox.Store, sources: Sequence[SourceFile]) -> list[Finding]
             if (source.relative, target) in seen:
                 continue
             seen.add((source.relative, target))
+            if findings.full(source.relative, "dangling-reference"):
+                continue  # counted only: a suggestion costs a query
             suggestion = _did_you_mean(store, target)
             hint_fi = f" Tarkoititko <{suggestion}>?" if suggestion else ""
             hint_en = f" Did you mean <{suggestion}>?" if suggestion else ""
             subject = row["s"]
-            findings.append(Finding(
+            findings.add(Finding(
                 source.relative, None, Severity.ERROR, "dangling-reference",
                 _msg(f"Viittaus IRI:hin, jota ei ole kuvattu missään (kirjoitusvirhe, tai sen "
                      f"kuvaava tiedosto puuttuu).{hint_fi}",
@@ -303,7 +478,7 @@ def check_links(store: ox.Store, sources: Sequence[SourceFile]) -> list[Finding]
                 node=subject.value if isinstance(subject, ox.NamedNode) else None,
                 property=row["p"].value if row["p"].value != target else None,
                 value=f"<{target}>"))
-    return findings
+    return findings.findings()
 
 
 def _did_you_mean(store: ox.Store, target: str) -> str | None:
@@ -331,38 +506,72 @@ def shacl_findings(
         return []
     by_graph = {s.graph: s for s in sources}
     focus = None if everything else focus_nodes(store, list(by_graph))
-    results = validate_store(store, shapes, focus=focus)
-    owners = _defining_graphs(store, {r.focus for r in results}, list(by_graph))
-    findings = []
-    for result in results:
-        for graph in owners.get(result.focus, [None]):
-            source = by_graph.get(graph) if graph else None
-            if source is None:
-                continue
-            findings.append(_finding_from_result(result, source))
+    if focus is not None and len(focus) > MAX_FOCUS_NODES:
+        focus = None  # the whole catalogue is quicker; results are kept for these files only
+    sieve = _ShapeSieve(store, set(by_graph))
+    validate_store(store, shapes, focus=focus, keep=sieve.keep)
+    findings = [_finding_from_result(result, by_graph[graph])
+                for (graph, _severity), kept in sorted(sieve.kept.items())
+                for _key, result in kept]
+    for (graph, severity), count in sorted(sieve.dropped.items()):
+        findings.append(_more_finding(by_graph[graph].relative, "shape", count,
+                                      _severity(severity)))
     return findings
 
 
-def _defining_graphs(store: ox.Store, nodes: set[str], graphs: list[str]) -> dict[str, list[str]]:
-    """The source graphs in which each node appears as a subject."""
-    iris = [n for n in nodes if not n.startswith("_:")]
-    owners: dict[str, list[str]] = defaultdict(list)
-    if not iris:
+class _ShapeSieve:
+    """Sees every SHACL result as it is made and keeps, per file and severity, the first
+    MAX_FINDINGS_PER_KIND in sort order (one of those that share a message); the others are
+    only counted, so memory does not grow with the results (a file of 200,000 incomplete
+    chains gave over a million)."""
+
+    def __init__(self, store: ox.Store, graphs: set[str]) -> None:
+        self._store = store
+        self._graphs = graphs
+        self._owners: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self.kept: dict[tuple[str, str], list[tuple[tuple[str, ...], ValidationResult]]] = \
+            defaultdict(list)
+        self.dropped: dict[tuple[str, str], int] = defaultdict(int)
+
+    def keep(self, result: ValidationResult) -> bool:
+        graphs = self._defining_graphs(result.focus)
+        message = result.messages.get("en") or result.messages.get("") or ""
+        key = (*result.key(), message)
+        with self._lock:
+            for graph in graphs:
+                kept = self.kept[(graph, result.severity)]
+                if any(other[0][:6] == key for other in kept):
+                    continue  # two constraints of one property may share a message
+                bisect.insort(kept, ((*key, result.shape), result), key=lambda item: item[0])
+                if len(kept) > MAX_FINDINGS_PER_KIND:
+                    kept.pop()
+                    self.dropped[(graph, result.severity)] += 1
+        return False  # what is kept is kept here
+
+    def _defining_graphs(self, node: str) -> list[str]:
+        """The files in which the node is a subject."""
+        if node.startswith("_:"):
+            return []
+        if (owners := self._owners.get(node)) is None:
+            # A node's own quads: a handful, where one query for a batch of nodes joined every
+            # graph with every node (minutes for a file of 100,000 nodes).
+            found = {quad.graph_name.value
+                     for quad in self._store.quads_for_pattern(ox.NamedNode(node), None, None)
+                     if isinstance(quad.graph_name, ox.NamedNode)}
+            owners = sorted(found & self._graphs)
+            if len(self._owners) >= 10_000:
+                self._owners.clear()  # a cache, not a copy of the file
+            self._owners[node] = owners
         return owners
-    values = " ".join(f"<{g}>" for g in graphs)
-    for start in range(0, len(iris), 500):
-        chunk = " ".join(f"<{n}>" for n in iris[start : start + 500])
-        rows = store.query(
-            f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {chunk} }} VALUES ?g {{ {values} }} "
-            f"GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        for row in rows:
-            owners[row["s"].value].append(row["g"].value)
-    return owners
+
+
+def _severity(shacl_severity: str) -> Severity:
+    return Severity.ERROR if shacl_severity == "Violation" else Severity.WARNING
 
 
 def _finding_from_result(result: ValidationResult, source: SourceFile) -> Finding:
-    severity = Severity.ERROR if result.severity == "Violation" else Severity.WARNING
+    severity = _severity(result.severity)
     messages = dict(result.messages)
     if "" in messages and not ({"fi", "en"} & messages.keys()):
         messages["en"] = messages.pop("")
@@ -425,7 +634,7 @@ def check_store(
     with ThreadPoolExecutor(1, thread_name_prefix="file-checks") as side:
         per_file = side.submit(content_and_links)
         shape_findings = shacl_findings(store, shapes, data_targets, everything)
-        return _unique(per_file.result() + shape_findings)
+        return cap_findings(_unique(per_file.result() + shape_findings))
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -434,26 +643,40 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[object, ...]] = set()
     kept = []
     for finding in findings:
-        key = (finding.file, finding.code, finding.node, finding.property, finding.value,
-               finding.message.get("en"))
-        if key not in seen:
+        if (key := _unique_key(finding)) not in seen:
             seen.add(key)
             kept.append(finding)
     return kept
 
 
+def _unique_key(finding: Finding) -> tuple[object, ...]:
+    return (finding.file, finding.code, finding.node, finding.property, finding.value,
+            finding.message.get("en"))
+
+
 def add_lines(findings: list[Finding], sources: Sequence[SourceFile]) -> list[Finding]:
     """Fill in the line where each finding's node (or property of it) is written."""
     paths = {s.relative: s.path for s in sources}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    anonymous_count: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        if finding.line is None and finding.file in paths and finding.node is not None:
+            wanted[finding.file].add(finding.node)
+            if finding.value:
+                wanted[finding.file].add(finding.value.strip("<>"))
+            anonymous_count[finding.file] += finding.code == "blank-node"
     indexes: dict[str, TurtleIndex] = {}
     located = []
     for finding in findings:
-        if finding.line is not None or finding.file not in paths or finding.node is None:
+        if finding.file not in wanted or finding.line is not None or finding.node is None:
             located.append(finding)
             continue
         if finding.file not in indexes:
+            # Only what is reported is looked up: the index of a big file stays small.
             text = paths[finding.file].read_text(encoding="utf-8")
-            indexes[finding.file] = TurtleIndex.from_text(text)
+            indexes[finding.file] = TurtleIndex.from_text(
+                text, wanted=wanted[finding.file], anonymous_limit=anonymous_count[finding.file])
+            del text
         index = indexes[finding.file]
         line = None
         if finding.code == "blank-node":
@@ -470,30 +693,10 @@ def add_lines(findings: list[Finding], sources: Sequence[SourceFile]) -> list[Fi
     return located
 
 
-def expand_paths(project: Project, paths: Sequence[Path]) -> list[SourceFile]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.rglob("*.ttl")))
-        else:
-            files.append(path)
-    return [project.source_file(p) for p in files]
-
-
-def validate(project: Project, paths: Sequence[Path] | None = None) -> Report:
-    """Validate the given files (all data when None) in the context of the whole catalogue.
-
-    A given file replaces the catalogue's file of the same name, so a changed copy can be
-    checked before it is committed.
-    """
-    targets = project.data_files() if not paths else expand_paths(project, paths)
-    for target in targets:
-        if not target.path.exists():
-            raise FileNotFoundError(target.path)
-    by_name = {s.relative: s for s in project.all_files()}
-    by_name.update({t.relative: t for t in targets})
-    sources = list(by_name.values())
-
+def _check_all(project: Project, targets: Sequence[SourceFile],
+               sources: Sequence[SourceFile]) -> list[Finding]:
+    """Load every source into a fresh in-memory store and check the targets; the store is
+    gone when this returns, before the findings get their lines."""
     store = ox.Store()
     findings, loaded = load_sources(store, sources)
     target_names = {t.relative for t in targets}
@@ -507,7 +710,30 @@ def validate(project: Project, paths: Sequence[Path] | None = None) -> Report:
                 _msg("Luettelon muu tiedosto on rikki, joten sisältötarkistukset ohitettiin: "
                      + finding.message["fi"], "Another file of the catalogue is broken, so content "
                      "checks were skipped: " + finding.message["en"]), column=finding.column))
+        return findings
+    return check_store(store, project, targets, loaded)
+
+
+def validate(project: Project, paths: Sequence[Path] | None = None) -> Report:
+    """Validate the given files (all data when None) in the context of the whole catalogue.
+
+    A given file replaces the catalogue's file of the same name, so a changed copy can be
+    checked before it is committed. Files and folders that are refused by name or for being
+    links (see `Project.given_sources`) are reported and not read, in the catalogue too.
+    """
+    catalogue_refused = project.refused_files()
+    if paths:
+        for path in paths:
+            if not path.exists() and not path.is_symlink():
+                raise FileNotFoundError(path)
+        targets, refused = project.given_sources(list(paths))
     else:
-        findings.extend(check_store(store, project, targets, loaded))
-    findings = add_lines(findings, sources)
-    return Report(findings=findings, files_checked=len(targets))
+        targets, refused = project.data_files(), list(catalogue_refused)
+    by_name = {s.relative: s for s in project.all_files()}
+    by_name.update({t.relative: t for t in targets})
+    sources = list(by_name.values())
+    findings = add_lines(cap_findings(_check_all(project, targets, sources)), sources)
+    # A refused file of the catalogue would refuse the build too: say so with any target.
+    refusals = {(r.relative, r.reason): refused_finding(r) for r in refused + catalogue_refused}
+    return Report(findings=list(refusals.values()) + findings,
+                  files_checked=len(targets) + len(refused))
