@@ -15,6 +15,7 @@ import pytest
 from ketju.project import Project
 from tests.servers import Server, ketju_server
 
+pytestmark = pytest.mark.slow
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
 

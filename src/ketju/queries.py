@@ -36,7 +36,13 @@ VALUES_MARKER = "# BIND AS VALUES"
 
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+#: Longest string parameter value, in characters.
 MAX_STRING = 500
+#: Longest IRI parameter value, in characters (an IRI longer than any the catalogue holds;
+#: the same cap holds for every IRI a route accepts: API filters, /resource, compare).
+MAX_IRI_CHARS = 2000
+#: Longest language tag (BCP 47 tags in use are far shorter).
+MAX_LANG_CHARS = 35
 MAX_LIST = 100
 
 
@@ -159,6 +165,8 @@ def load_queries(folder: Path) -> dict[str, NamedQuery]:
 
 
 def _iri(name: str, text: str) -> ox.NamedNode:
+    if len(text) > MAX_IRI_CHARS:
+        raise ParameterError(f"Parameter {name} is longer than {MAX_IRI_CHARS} characters.")
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
         raise ParameterError(f"Parameter {name} must be an absolute IRI, not '{text[:80]}'.")
     try:
@@ -187,7 +195,7 @@ def to_term(param: Param, value: Any) -> Any:
             raise ParameterError(f"Parameter {param.name} must be a whole number.")
         return ox.Literal(str(int(text)), datatype=XSD_INTEGER)
     if param.type == "lang":
-        if not LANGUAGE_TAG.match(text):
+        if len(text) > MAX_LANG_CHARS or not LANGUAGE_TAG.match(text):
             raise ParameterError(f"Parameter {param.name} must be a language tag such as fi.")
         return ox.Literal(text.lower())
     if param.type == "enum":

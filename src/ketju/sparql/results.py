@@ -3,6 +3,11 @@
 Oxigraph's own serialiser writes every row; a public endpoint must stop at its row limit and say
 so. These writers take the first `max_rows` solutions and report whether more existed; the tests
 check their output against Oxigraph's by parsing both.
+
+CSV (`text/csv`) is what people open in a spreadsheet, so its text cells are made safe there
+(`spreadsheet_cell`): a cell that a spreadsheet would run as a formula gets a leading `'`. This
+departs from SPARQL 1.1 Query Results CSV only for such cells; a client that needs every value
+exactly as stored reads JSON, XML or TSV, which are never changed.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -81,13 +87,37 @@ def _xml_term(term: Term) -> str:
             + "</object></triple>")
 
 
+#: What a spreadsheet starts a formula with (OWASP, "CSV Injection"): =, +, -, @, tab, CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_cell(text: str) -> str:
+    r"""A CSV cell that a spreadsheet shows as text instead of running it as a formula.
+
+    Text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+    (which spreadsheets hide); a number such as `-3` or `+1.5e3` is left as it is, since a
+    spreadsheet reads it as that number.
+
+    >>> spreadsheet_cell('=HYPERLINK("http://evil","x")')
+    '\'=HYPERLINK("http://evil","x")'
+    >>> spreadsheet_cell("-3"), spreadsheet_cell("Kela")
+    ('-3', 'Kela')
+    """
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_term(term: Term | None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.BlankNode):
         return "_:" + term.value
-    if isinstance(term, ox.NamedNode | ox.Literal):
+    if isinstance(term, ox.NamedNode):
         return term.value
+    if isinstance(term, ox.Literal):
+        return spreadsheet_cell(term.value)
     return str(term)
 
 

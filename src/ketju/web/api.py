@@ -6,6 +6,12 @@
 - `/api/regions`, `/api/packages`, `/api/chains`, `/api/services`, `/api/producers`,
   `/api/service-classes`: filterable, paged lists; each item also at its own URL, as JSON-LD
   with the context published at `/api/context.jsonld`.
+
+Every URL in an answer (`@context`, `page`, `api`, `Link`) starts from the public base URL
+(`ketju.web.http.public_base_url`: `--public-base-url`, else a checked `Host`), and a `Link`
+header repeats only the parameters the route declares. IRI parameters are capped at
+`MAX_IRI_CHARS` characters (400 beyond). CSV answers are made safe for spreadsheets
+(`ketju.sparql.results.spreadsheet_cell`); JSON keeps every value as it is.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
@@ -25,9 +31,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from ketju.entities import entity_rdf, names_of
 from ketju.jsonld import Compactor, context
 from ketju.namespaces import ID, VOCAB
-from ketju.queries import NamedQuery, ParameterError
+from ketju.queries import (
+    MAX_IRI_CHARS,
+    MAX_LANG_CHARS,
+    MAX_LIST,
+    MAX_STRING,
+    NamedQuery,
+    ParameterError,
+)
 from ketju.reuse import ReuseError, derive_chain
 from ketju.sparql.analysis import analyse
+from ketju.sparql.results import spreadsheet_cell
+from ketju.web import http
+from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import JSONLDResponse
 from ketju.web.services import Services, ServicesDep
 
@@ -109,7 +125,7 @@ PROBLEMS_LD: dict[int | str, Any] = {
 
 
 def problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"status": status, "detail": detail}, status_code=status)
+    return http.problem(status, detail)
 
 
 def plain(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
@@ -130,12 +146,17 @@ def plain(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
     return term.value if isinstance(term, ox.NamedNode) else str(term)
 
 
-def link_header(request: Request, total: int, limit: int, offset: int) -> str:
-    params = {k: v for k, v in request.query_params.multi_items() if k not in ("offset",)}
-    base = str(request.url.replace(query=""))
+def link_header(request: Request, total: int, limit: int, offset: int,
+                keep: Collection[str]) -> str:
+    """`Link` to the first, previous, next and last page: this URL under the public base,
+    with the request's parameters named in `keep` (those the route declares and checked;
+    anything else a client adds is not repeated) and the page's offset."""
+    params = [(k, v) for k, v in request.query_params.multi_items()
+              if k in keep and k != "offset"]
+    base = public_base_url(request) + quote(request.url.path)
 
     def url(at: int) -> str:
-        return base + "?" + urlencode([*params.items(), ("offset", str(at))])
+        return base + "?" + urlencode([*params, ("offset", str(at))])
 
     links = [f'<{url(0)}>; rel="first"']
     if offset > 0:
@@ -185,18 +206,24 @@ def run_named(services: Services, query: NamedQuery, bindings: dict[str, Any],
 
 def _openapi_parameter(param: Any) -> dict[str, Any]:
     schema: dict[str, Any] = {
-        "iri": {"type": "string", "format": "uri"},
-        "string": {"type": "string", "maxLength": 500},
-        "lang": {"type": "string", "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"},
+        "iri": {"type": "string", "format": "uri", "maxLength": MAX_IRI_CHARS},
+        "string": {"type": "string", "maxLength": MAX_STRING},
+        "lang": {"type": "string", "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                 "maxLength": MAX_LANG_CHARS},
         "integer": {"type": "integer", "minimum": -99999999999, "maximum": 999999999999},
         "enum": {"type": "string", "enum": list(param.values)},
+        # No maxLength on the items: 100 IRIs of 2,000 characters would not fit in a request
+        # line (the HTTP server takes about 64 KiB); the cap is checked and in the description.
         "list": {"type": "array", "items": {"type": "string", "format": "uri"},
-                 "maxItems": 100},
+                 "maxItems": MAX_LIST},
     }[param.type]
     if param.default is not None:
         schema["default"] = param.default
+    description = param.description or param.name
+    if param.type == "list":
+        description += f" (at most {MAX_LIST} IRIs of at most {MAX_IRI_CHARS} characters)"
     spec: dict[str, Any] = {"name": param.name, "in": "query", "required": param.required,
-                            "description": param.description or param.name, "schema": schema}
+                            "description": description, "schema": schema}
     if param.type == "list":
         spec["style"], spec["explode"] = "form", True
     if param.example is not None:
@@ -261,14 +288,17 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
             state: Services = request.app.state.services
             rows = run_named(state, query, bindings, cache)
             page = rows[offset:offset + limit]
-            headers = {"Link": link_header(request, len(rows), limit, offset),
+            declared = {p.name for p in query.params} | {"limit", "format"}
+            headers = {"Link": link_header(request, len(rows), limit, offset, declared),
                        "X-Total-Count": str(len(rows)), "Cache-Control": "public, max-age=60"}
             if _wants_csv(request):
                 columns = sorted({k for row in rows for k in row}, key=str)
                 buffer = io.StringIO()
                 writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
                 writer.writeheader()
-                writer.writerows(page)
+                # Text that a spreadsheet would run as a formula gets a leading quote.
+                writer.writerows({k: spreadsheet_cell(v) if isinstance(v, str) else v
+                                  for k, v in row.items()} for row in page)
                 return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                                 headers=headers)
             answer = {"query": query.name, "parameters": {k: str(v) for k, v in raw.items()},
@@ -290,6 +320,8 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
         )
 
 
+#: The parameters of the resource lists that their `Link` headers carry.
+FILTERS = ("region", "segment", "serviceClass", "producerType", "limit")
 #: API list -> (named query, IRI kind and query variable, ontology class).
 KINDS = {
     "packages": ("resource-packages", "package", "ServicePackage"),
@@ -318,7 +350,7 @@ def resource_router() -> APIRouter:
     def items(request: Request, state: Services, iris: list[tuple[str, dict[str, Any]]],
               total: int, limit: int, offset: int, kind: str) -> dict[str, Any]:
         names = names_of(state.catalogue, state.queries, [iri for iri, _ in iris])
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         listed = []
         for iri, extra in iris:
             local = iri.removeprefix(state.settings.data_base)
@@ -344,11 +376,11 @@ def resource_router() -> APIRouter:
             request: Request, state: ServicesDep,
             region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
                               description="A region's short name, e.g. pohjois-savo.")] = None,
-            segment: Annotated[str | None, Query(max_length=500,
+            segment: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                                description="IRI of a target segment.")] = None,
-            serviceClass: Annotated[str | None, Query(max_length=500,
+            serviceClass: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                                     description="IRI of a JHS 183 service class.")] = None,
-            producerType: Annotated[str | None, Query(max_length=500,
+            producerType: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                                     description="IRI of a producer type.")] = None,
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
             offset: Annotated[int, Query(ge=0)] = 0,
@@ -371,6 +403,7 @@ def resource_router() -> APIRouter:
             except ParameterError as error:
                 return problem(400, str(error))
             rows = state.catalogue.select(query.body, bindings)
+            base = public_base_url(request)
             seen: dict[str, dict[str, Any]] = {}
             for row in rows:
                 iri = row[iri_kind].value
@@ -378,7 +411,7 @@ def resource_router() -> APIRouter:
                     continue
                 path = iri.removeprefix(ID).replace(f"/{iri_kind}/", "/", 1)
                 seen[iri] = {
-                    "api": str(request.base_url).rstrip("/") + f"/api/{kind}/{path}",
+                    "api": f"{base}/api/{kind}/{path}",
                     "region": iri.removeprefix(ID).split("/", 1)[0],
                     "organiser": row["organiser"].value if "organiser" in row else None,
                     "producerType": row["producerType"].value if "producerType" in row
@@ -388,7 +421,7 @@ def resource_router() -> APIRouter:
             page = ordered[offset:offset + limit]
             body = items(request, state, page, len(ordered), limit, offset, type_name)
             return JSONResponse(body, headers={"Link": link_header(request, len(ordered),
-                                                                   limit, offset),
+                                                                   limit, offset, FILTERS),
                                                "X-Total-Count": str(len(ordered))})
 
         routes.add_api_route(f"/{kind}", listing, methods=["GET"], response_model=ItemPage,
@@ -414,7 +447,7 @@ def resource_router() -> APIRouter:
             return problem(404, f"There is no {type_name} <{iri}> in the catalogue.")
         compact, _ = compactor(state)
         node = compact.node(iri, triples)
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         body = {"@context": base + "/api/context.jsonld", **node}
         return JSONLDResponse(body, headers={"Link": f'<{base}/api/context.jsonld>; '
                                              'rel="http://www.w3.org/ns/json-ld#context"'})
@@ -428,7 +461,7 @@ def resource_router() -> APIRouter:
                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
                 offset: Annotated[int, Query(ge=0)] = 0) -> Any:
         rows = state.catalogue.select(state.queries["regions"].body)
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         listed = []
         for row in rows:
             slug = row["region"].value.removeprefix(VOCAB + "region/")
@@ -439,7 +472,7 @@ def resource_router() -> APIRouter:
         page = listed[offset:offset + limit]
         body = items(request, state, page, len(listed), limit, offset, "Region")
         return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
-                                                               offset)})
+                                                               offset, ("limit",))})
 
     @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS_LD,
                 response_class=JSONLDResponse, operation_id="get_region")
@@ -451,7 +484,7 @@ def resource_router() -> APIRouter:
                 summary="The JHS 183 service classes", operation_id="list_service_classes")
     def service_classes(
         request: Request, state: ServicesDep,
-        broader: Annotated[str | None, Query(max_length=500,
+        broader: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                            description="IRI of a parent class.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -461,7 +494,7 @@ def resource_router() -> APIRouter:
             bindings = query.bindings({"broader": broader} if broader else {})
         except ParameterError as error:
             return problem(400, str(error))
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         listed = [(row["class"].value, {
             "api": f"{base}/api/service-classes/{row['notation'].value}",
             "notation": row["notation"].value,
@@ -470,7 +503,7 @@ def resource_router() -> APIRouter:
         page = listed[offset:offset + limit]
         body = items(request, state, page, len(listed), limit, offset, "ServiceClass")
         return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
-                                                               offset)})
+                                                               offset, ("broader", "limit"))})
 
     @routes.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
                 responses=PROBLEMS_LD, response_class=JSONLDResponse,
@@ -484,7 +517,7 @@ def resource_router() -> APIRouter:
     @routes.get("/queries", response_model=list[QueryDescription],
                 summary="The named queries and their parameters", operation_id="list_queries")
     def queries(request: Request, state: ServicesDep) -> Any:
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         return [QueryDescription(
             name=q.name, summary=q.summary, description=q.description,
             url=f"{base}/api/queries/{q.name}",

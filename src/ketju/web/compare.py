@@ -14,7 +14,8 @@ from ketju.compare import UnknownChains, chain_index, chain_iri, compare_many, l
 from ketju.entities import names_of
 from ketju.namespaces import ID
 from ketju.web.api import PROBLEMS, SLUG, problem
-from ketju.web.pages import Site, kept, page_language, render_page
+from ketju.web.http import public_base_url
+from ketju.web.pages import Site, is_iri, kept, page_language, render_page
 from ketju.web.services import Services, ServicesDep
 
 MAX_CHAINS = 6
@@ -36,6 +37,9 @@ def warm_index(services: Services, ready: Callable[[], None] = lambda: None) -> 
 
 def _chain_list(text: str) -> list[str]:
     iris = [chain_iri(part) for part in text.split(",") if part.strip()]
+    for iri in iris:
+        if not is_iri(iri):
+            raise ValueError(f"not a chain IRI or region/slug: {iri[:200]!r}")
     if len(iris) > MAX_CHAINS:
         raise ValueError(f"compare at most {MAX_CHAINS} chains at a time")
     if len(set(iris)) != len(iris):
@@ -94,7 +98,7 @@ def router() -> APIRouter:
             return problem(404, f"No such service chain: {iri}.")
         ranked = index.similar(iri, limit)
         names = names_of(state.catalogue, state.queries, [other for other, _ in ranked])
-        base = str(request.base_url).rstrip("/")
+        base = public_base_url(request)
         return JSONResponse({"chain": iri, "items": [
             {"chain": other, "score": round(score, 6),
              "label": names[other].pick(lang)[0] if other in names else other,

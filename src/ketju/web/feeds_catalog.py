@@ -30,6 +30,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from ketju.feeds import catalog, dumps
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
 from ketju.store import EmbeddedCatalogue
+from ketju.web.http import problem as _problem
+from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.pages import Site, not_modified, wants_json
 from ketju.web.services import Services, ServicesDep
@@ -44,16 +46,6 @@ CACHE = "public, max-age=300"
 FormatParam = Annotated[str | None, Query(
     description="turtle (default), ntriples, jsonld, rdfxml or html; overrides Accept")]
 ListFormatParam = Annotated[str | None, Query(description="html (default) or json")]
-
-
-def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"status": status, "detail": detail}, status_code=status,
-                        headers=headers)
-
-
-def public_base(request: Request, services: Services) -> str:
-    """The server's public URL without a trailing slash."""
-    return (services.settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
 def _negotiate(request: Request, param: str | None) -> str | Format | None:
@@ -132,7 +124,7 @@ def _description(request: Request, services: Services, param: str | None) -> Res
         return Response(f"Available formats: {offered}, text/html\n", status_code=406,
                         media_type="text/plain; charset=utf-8")
     site = Site(services)
-    base = public_base(request, services)
+    base = public_base_url(request)
     name = fmt if isinstance(fmt, str) else fmt.name
     etag = site.etag("catalog", name, base)
     modified = site.last_modified()
@@ -235,7 +227,7 @@ def router() -> APIRouter:
         if isinstance(found, Response):
             return found
         _, index = found
-        base = public_base(request, services)
+        base = public_base_url(request)
         files = [{"name": name, "url": f"{base}/dumps/{name}",
                   "media_type": MEDIA_TYPES.get(str(facts.get("format")), "application/gzip"),
                   "compression": "gzip", **facts}

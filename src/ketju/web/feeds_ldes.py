@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,8 @@ from fastapi.responses import JSONResponse, Response
 from ketju.feeds import ldes
 from ketju.sparql.formats import RDF_FORMATS, Format, choose
 from ketju.store import EmbeddedCatalogue
+from ketju.web.http import problem as _problem
+from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import answers
 from ketju.web.services import ServicesDep
 
@@ -45,12 +48,6 @@ FormatParam = Annotated[str | None, Query(
     description="turtle (default), ntriples, jsonld, nquads or trig; overrides Accept")]
 
 
-def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """An error as `{"status", "detail"}`, like the rest of the API."""
-    return JSONResponse({"status": status, "detail": detail}, status_code=status,
-                        headers=headers)
-
-
 def _pick_format(request: Request, param: str | None) -> Format | None:
     """`?format=` first, then Accept; None when nothing acceptable can be produced (406)."""
     if param:
@@ -60,12 +57,6 @@ def _pick_format(request: Request, param: str | None) -> Format | None:
     if fmt is None and accept and "text/html" in accept.lower():
         return LDES_FORMATS[0]  # a browser: Turtle reads well enough
     return fmt
-
-
-def _public_base(request: Request, services: Any) -> str:
-    """The server's public URL with a trailing slash: the setting, else the request's."""
-    base = services.settings.public_base_url or str(request.base_url)
-    return base.rstrip("/") + "/"
 
 
 @lru_cache(maxsize=8)
@@ -183,7 +174,7 @@ def root(request: Request, services: ServicesDep, format: FormatParam = None) ->
     fmt, folder, index = stream
     entry = index["root"]
     return _answer(request, folder / entry["file"], entry["sha256"], False, fmt,
-                   _public_base(request, services))
+                   public_base_url(request) + "/")
 
 
 def page(request: Request, services: ServicesDep, page: str,
@@ -194,13 +185,15 @@ def page(request: Request, services: ServicesDep, page: str,
         return stream
     fmt, folder, index = stream
     pages = index["pages"]
-    if not page.isdigit() or str(int(page)) != page or int(page) >= len(pages):
+    # Digits 0-9 only: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", page) or str(int(page)) != page \
+            or int(page) >= len(pages):
         extent = f"pages 0–{len(pages) - 1}" if pages else "no pages yet"
-        return _problem(404, f"There is no page '{page}' in the change stream; it has "
+        return _problem(404, f"There is no page '{page[:40]}' in the change stream; it has "
                              f"{extent}. Start at /feeds/ldes.")
     entry = pages[int(page)]
     return _answer(request, folder / entry["file"], entry["sha256"], entry["immutable"], fmt,
-                   _public_base(request, services))
+                   public_base_url(request) + "/")
 
 
 def router() -> APIRouter:

@@ -4,6 +4,9 @@ A plain ASGI middleware (it wraps the raw /sparql app too). Each request gets an
 client's X-Request-Id when it is a sane token, else a new one), echoed in the response and in
 one access log line with its duration. With several server processes the metrics are collected
 through prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `ketju serve`).
+
+What a client sent is logged inert (`printable`): a decoded `%0A` in a path cannot start a
+forged log line, nor a `%1B` an escape sequence in a terminal; long paths are cut.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ ANSWERS_CAPPED = Counter("ketju_sparql_answers_capped_total",
 CACHE_HITS = Counter("ketju_sparql_cache_hits_total", "SPARQL answers served from the cache")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Most characters of a path written into the access log.
+LOGGED_PATH_CHARS = 2000
 KNOWN_ROUTES = ("sparql", "graph-store", "id", "api", "feeds", "healthz", "metrics", "search",
                 "static", "compare", "dumps", "catalog", ".well-known", "docs", "openapi.json")
 
@@ -47,6 +52,31 @@ KNOWN_ROUTES = ("sparql", "graph-store", "id", "api", "feeds", "healthz", "metri
 def route_of(path: str) -> str:
     first = path.strip("/").split("/", 1)[0]
     return "/" + first if first in KNOWN_ROUTES else ("/" if not first else "/other")
+
+
+def printable(text: str, limit: int = LOGGED_PATH_CHARS) -> str:
+    r"""`text` safe to write into a log line: backslashes, control characters and other
+    non-printable characters (line and paragraph separators, bidirectional overrides) as
+    Python-style escapes, cut at `limit` characters (then ending in `...`).
+
+    >>> print(printable("/id/x\nGET /admin 200"))
+    /id/x\x0aGET /admin 200
+    >>> print(printable("/id/\u202egnp.exe\\"))
+    /id/\u202egnp.exe\\
+    """
+    cut = text[:limit]
+    if not cut.isprintable() or "\\" in cut:
+        cut = "".join(c if c.isprintable() and c != "\\" else _escape(c) for c in cut)
+    return cut + ("..." if len(text) > limit else "")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char == "\\":
+        return "\\\\"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def metrics_text() -> tuple[bytes, str]:
@@ -86,5 +116,5 @@ class Observability:
             route = route_of(scope["path"])
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             LATENCY.labels(route).observe(elapsed)
-            access_log.info("%s %s %s %d %.1fms", request_id, scope["method"], scope["path"],
-                            status, elapsed * 1000)
+            access_log.info("%s %s %s %d %.1fms", request_id, printable(scope["method"], 20),
+                            printable(scope["path"]), status, elapsed * 1000)

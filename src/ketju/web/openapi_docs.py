@@ -1,11 +1,23 @@
 """What the OpenAPI document says routes answer: media types and statuses, so that generated
-clients (and the schemathesis test) see every status and content type a route really sends."""
+clients (and the schemathesis test) see every status and content type a route really sends;
+and the page that shows it, `/docs` (Swagger UI), served with its script and styles from this
+server: it works without a network, loads nothing from another site and runs under the site's
+Content-Security-Policy (no inline script: it is started by `/static/openapi-docs.js`).
+`/docs/assets/` holds Swagger UI's released files (package `fastapi-offline`). `/redoc`
+redirects to `/docs`: ReDoc fetches its logo from its maker's CDN and starts its search in a
+`blob:` worker, which the policy refuses.
+"""
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
 from typing import Any
 
-from fastapi.responses import JSONResponse
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from ketju.sparql.formats import RDF_FORMATS
 
@@ -18,6 +30,7 @@ _STATUS_TEXT = {
     400: "A parameter is wrong; the reason says why.",
     404: "No such resource.",
     406: "None of the offered formats is acceptable; the answer lists them.",
+    429: "Too many queries from this address at once; retry after Retry-After seconds.",
     503: "Not available in this mode (for example remote mode); the reason says why.",
 }
 
@@ -41,3 +54,89 @@ def answers(description: str, *media: str, statuses: tuple[int, ...] = (),
                                 for m in problem_media}
         documented[status] = entry
     return documented
+
+
+# --- /docs from files in a package, /redoc a redirect to it -----------------------------------
+
+#: Swagger UI as released, shipped by the `fastapi-offline` package (FastAPI's own page loads
+#: it from a CDN, which leaves it blank without a network and trusts a third party with
+#: scripts that run on this origin).
+ASSETS = Path(fastapi_offline.__file__).parent / "static"
+ASSETS_URL = "/docs/assets"
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="{assets}/favicon.png">
+{head}
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def _docs_html(title: str, head: str, body: str) -> str:
+    return _DOCS_PAGE.format(title=html.escape(title), assets=ASSETS_URL, head=head, body=body)
+
+
+def install_docs(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) from files in the package, started by a script file
+    (`/static/openapi-docs.js`, no inline script), `/redoc` as a redirect to it; and the
+    OpenAPI document's answer to refused parameters as 400 `Problem` (what
+    `ketju.web.http` sends)."""
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+    swagger = _docs_html(
+        f"{app.title}: API (Swagger UI)",
+        f'<link rel="stylesheet" href="{ASSETS_URL}/swagger-ui.css">',
+        f'<div id="swagger-ui" data-openapi-url="{html.escape(openapi_url)}"></div>\n'
+        f'<script src="{ASSETS_URL}/swagger-ui-bundle.js"></script>\n'
+        '<script src="/static/openapi-docs.js"></script>')
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(swagger)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=308)
+
+    del swagger_ui, redoc
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = refused_as_400(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object", "required": ["status", "detail"],
+    "description": "An error answer: the HTTP status and a plain-language reason.",
+    "properties": {"status": {"type": "integer", "title": "Status"},
+                   "detail": {"type": "string", "title": "Detail"}}}
+
+
+def refused_as_400(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document what the server sends for parameters it refuses: 400 with a `Problem` (see
+    `ketju.web.http.install_problem_handlers`), not FastAPI's default 422."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is None:
+                continue
+            bad = responses.setdefault("400", {"description": _STATUS_TEXT[400]})
+            bad.setdefault("content", {}).setdefault(
+                "application/json", {"schema": {"$ref": "#/components/schemas/Problem"}})
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Problem", PROBLEM_SCHEMA)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return schema

@@ -4,16 +4,21 @@ machines (Turtle, JSON-LD, N-Triples, RDF/XML) by content negotiation on the IRI
 Routes stay thin: they pick the language and format, call a domain function (entities, chains,
 packages, goals) and render a template. ETag and Last-Modified come from the build, so pages of
 an unchanged build answer 304.
+
+A path that cannot be an IRI (`/id/a%20b`, `/vocab/%22`) is a plain 404 page; links built
+from the request stay on this site (the language switch is a `?lang=` link relative to the
+page, an IRI under the data base whose rest starts with `/` is not a local path).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -27,12 +32,15 @@ from ketju.entities import Description, NotFound, describe, entity_rdf
 from ketju.goals import goal_tree
 from ketju.namespaces import ONTOLOGY
 from ketju.packages import load_package
+from ketju.queries import MAX_IRI_CHARS
 from ketju.regions import KINDS, catalogue_regions, region_catalogue
 from ketju.sparql.endpoint import ResultCache
 from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
 from ketju.store import EmbeddedCatalogue
+from ketju.web.http import problem
 from ketju.web.i18n import LANGUAGES, choose_language
 from ketju.web.openapi_docs import RDF_MEDIA, answers
+from ketju.web.security import content_security_policy
 from ketju.web.services import ServicesDep
 from ketju.web.templating import render
 
@@ -46,6 +54,11 @@ PAGE_PREFIXES = {
     "cv": "http://data.europa.eu/m8g/", "prov": "http://www.w3.org/ns/prov#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+#: Query parameters a page's language links carry over (the others are dropped).
+CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains")
+#: Longest query string the language links carry over (an IRI of `MAX_IRI_CHARS`, encoded).
+MAX_CARRIED_QUERY = 8000
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 def negotiate(request: Request) -> str | Format | None:
@@ -78,8 +91,9 @@ class Site:
         self.base = services.settings.data_base
 
     def local_path(self, iri: str) -> str | None:
-        """The path of an IRI on this server, if it is under the data base."""
-        if iri.startswith(self.base):
+        """The path of an IRI on this server, if it is under the data base (and its path
+        starts with one `/`: `//host/x` or `/\\host/x` would lead browsers to another host)."""
+        if iri.startswith(self.base) and not iri[len(self.base):].startswith(("/", "\\")):
             return "/" + iri[len(self.base):]
         return None
 
@@ -145,16 +159,30 @@ def label_html_context(site: Site, lang: str) -> dict[str, Any]:
     return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES}
 
 
+def carried_query(request: Request) -> str:
+    """The query string the language links keep (without `lang`): only the parameters pages
+    read, so a kept page never repeats what one client added to its URL."""
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                      if k in CARRIED_PARAMS])
+    return kept if len(kept) <= MAX_CARRIED_QUERY else ""
+
+
 def render_page(request: Request, site: Site, template: str, lang: str, status: int = 200,
-                etag_parts: tuple[str, ...] = (), **context: Any) -> Response:
+                etag_parts: tuple[str, ...] = (), inline_styles: tuple[str, ...] = (),
+                **context: Any) -> Response:
+    """A page from a template, with caching headers; `inline_styles` are the texts of the
+    `<style>` elements the page's own markup holds (the diagram's), allowed by their hash."""
     etag = site.etag(template, lang, request.url.path, str(request.url.query), *etag_parts)
     modified = site.last_modified()
     headers = _cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
     if status == 200 and not_modified(request, etag, modified):
         return Response(status_code=304, headers=headers)
     html = render(template, lang, build=site.build(), path=request.url.path,
-                  query_lang=request.query_params.get("lang"), **label_html_context(site, lang),
+                  query_lang=request.query_params.get("lang"),
+                  lang_query=carried_query(request), **label_html_context(site, lang),
                   **context)
+    if inline_styles:
+        headers["Content-Security-Policy"] = content_security_policy(inline_styles)
     response = HTMLResponse(html, status_code=status, headers=headers)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400,
@@ -196,7 +224,8 @@ async def entity_response(request: Request, services: Any, iri: str,
     # A ?lang= answer also sets the language cookie: made afresh, not kept.
     if request.method != "GET" or "lang" in request.query_params:
         return await run_in_threadpool(produce)
-    variant = fmt.name if isinstance(fmt, Format) else "html:" + page_language(request)
+    variant = fmt.name if isinstance(fmt, Format) else \
+        f"html:{page_language(request)}:{carried_query(request)}"
     return await kept(request, services, f"page|{iri}|{links_offset}|{variant}", produce)
 
 
@@ -270,6 +299,8 @@ def _entity_response(request: Request, services: Any, iri: str, links_offset: in
         context["chain"] = chain
         # No links inside the image: a role="img" must not hold controls; the table links.
         context["diagram"] = chain_svg(chain, lang)
+        # The diagram's own <style> (hover and focus rules) is allowed by its hash.
+        context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
         context["goals"] = goal_tree(catalogue, queries, iri)
     elif description.has_type("Organiser"):
         template = "organiser.html"
@@ -304,6 +335,9 @@ def router() -> APIRouter:
     async def entity(request: Request, services: ServicesDep, path: str,
                      links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
         iri = services.settings.data_base + request.url.path.lstrip("/")
+        if not is_iri(iri):
+            # `/id/a%20b`: no IRI of the catalogue can have this path.
+            return await run_in_threadpool(not_found_page, request, Site(services), None)
         return await entity_response(request, services, iri, links)
 
     @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
@@ -312,16 +346,25 @@ def router() -> APIRouter:
                                         problem_media=("text/plain", "text/html")),
                       summary="Any entity of the catalogue by its IRI (also outside the base)")
     async def resource(request: Request, services: ServicesDep,
-                       iri: Annotated[str, Query(max_length=2000)],
+                       iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
                        links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-        try:
-            ox.NamedNode(iri)
-        except ValueError:
-            return Response(f"'{iri}' is not an IRI.\n", status_code=400,
+        if not is_iri(iri):
+            return Response(f"'{iri}' is not an absolute IRI.\n", status_code=400,
                             media_type="text/plain; charset=utf-8")
         return await entity_response(request, services, iri, links)
 
     return routes
+
+
+def is_iri(text: str) -> bool:
+    """An absolute IRI that the store accepts, and not longer than `MAX_IRI_CHARS`."""
+    if len(text) > MAX_IRI_CHARS or not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", text):
+        return False
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def install_not_found(app: FastAPI) -> None:
@@ -334,11 +377,9 @@ def install_not_found(app: FastAPI) -> None:
             site = Site(services)
             lang = page_language(request)
             html = render("not_found.html", lang, iri=None, build=site.build(),
-                          path=request.url.path, query_lang=None,
+                          path=request.url.path, query_lang=None, lang_query="",
                           **label_html_context(site, lang))
-            return HTMLResponse(html, status_code=404)
-        return Response(
-            content=f'{{"status": {error.status_code}, "detail": "{error.detail}"}}',
-            status_code=error.status_code, media_type="application/json")
+            return HTMLResponse(html, status_code=404, headers=dict(error.headers or {}))
+        return problem(error.status_code, str(error.detail), headers=error.headers)
 
     del not_found

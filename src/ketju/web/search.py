@@ -28,6 +28,8 @@ PAGE_SIZE = 20
 #: The kinds a search can be narrowed to (class local names), as an enumeration for OpenAPI.
 SearchKind = StrEnum("SearchKind", {k: k for k in (*search.KIND_CLASSES, "Concept")})
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+#: The parameters a search answer's `Link` header carries to the other pages.
+LINKED_PARAMS = ("q", "lang", "kind", "region", "limit", "format")
 
 
 class SearchIndex:
@@ -97,7 +99,7 @@ def router() -> APIRouter:
         body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
                 "items": [_item(request, site, hit, lang) for hit in found.hits]}
         return JSONResponse(body, headers={
-            "Link": link_header(request, found.total, max(1, limit), offset),
+            "Link": link_header(request, found.total, max(1, limit), offset, LINKED_PARAMS),
             "X-Total-Count": str(found.total), "Vary": "Accept"})
 
     @routes.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
