@@ -14,7 +14,7 @@ from ketju.queries import load_queries
 from ketju.settings import Settings
 from ketju.sparql.backend import QueryBackend
 from ketju.sparql.endpoint import ResultCache
-from ketju.store import Catalogue, EmbeddedCatalogue
+from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
 
 
 class Services:
@@ -35,30 +35,24 @@ class Services:
 
     def build_info(self) -> dict[str, Any]:
         """Which build is served (store, commit, time, triples), read once per data version:
-        every page's ETag and Last-Modified come from it."""
+        every page's ETag and Last-Modified come from it. Never waits for a remote engine:
+        its build is the one last checked (in the background), so /healthz, 404 pages and
+        error pages can show it from the event loop while the engine hangs."""
+        if isinstance(self.catalogue, RemoteCatalogue):
+            return self.catalogue.build_info()
         version = self.catalogue.version()
         if self._build_info[0] != version:
             self._build_info = (version, self._read_build_info())
         return dict(self._build_info[1])
 
     def _read_build_info(self) -> dict[str, Any]:
-        if isinstance(self.catalogue, EmbeddedCatalogue):
-            try:
-                manifest = json.loads((self.catalogue.path / MANIFEST).read_text("utf-8"))
-            except (OSError, ValueError):
-                manifest = {}
-            return {"store": self.catalogue.path.name, "commit": manifest.get("commit"),
-                    "built_at": manifest.get("built_at"), "triples": manifest.get("triples")}
-        rows = self.catalogue.select("""
-            SELECT ?time ?triples ?commit WHERE {
-              <https://w3id.org/ketju/build> <http://www.w3.org/ns/prov#endedAtTime> ?time ;
-                <http://rdfs.org/ns/void#triples> ?triples .
-              OPTIONAL { <https://w3id.org/ketju/build> <https://w3id.org/ketju/ontology#commit>
-                         ?commit } } LIMIT 1""")
-        row = rows[0] if rows else {}
-        return {"store": "remote", "commit": row["commit"].value if "commit" in row else None,
-                "built_at": row["time"].value if "time" in row else None,
-                "triples": int(row["triples"].value) if "triples" in row else None}
+        assert isinstance(self.catalogue, EmbeddedCatalogue)
+        try:
+            manifest = json.loads((self.catalogue.path / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        return {"store": self.catalogue.path.name, "commit": manifest.get("commit"),
+                "built_at": manifest.get("built_at"), "triples": manifest.get("triples")}
 
 
 def services(request: Request) -> Services:
