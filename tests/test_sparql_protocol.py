@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -112,6 +113,60 @@ def test_default_graph_is_the_union_of_all_graphs(server: Server) -> None:
     response = httpx.get(server.sparql, params={"query": """SELECT ?s WHERE {
         ?s a <https://w3id.org/ketju/ontology#ServiceChain> }"""})
     assert len(solutions(response, "s")) >= 7
+
+
+# -- FROM and FROM NAMED mean what SPARQL says (issue 11, point 6) ------------------------------
+
+
+def test_from_a_graph_that_does_not_exist_is_an_empty_default_graph(server: Server) -> None:
+    query = ("SELECT (COUNT(*) AS ?n) FROM <http://nonexistent.example/g> "
+             "WHERE { ?s ?p ?o }")
+    assert solutions(httpx.get(server.sparql, params={"query": query}), "n") == {"0"}
+
+
+@pytest.mark.parametrize("query", [
+    f"SELECT DISTINCT ?s FROM <{G1}> WHERE {{ ?s ?p ?o }}",
+    f"select distinct ?s from<{G1}>where{{?s ?p ?o}}",
+    f"PREFIX g: <{G1.rsplit('/', 1)[0]}/> SELECT DISTINCT ?s FROM g:{G1.rsplit('/', 1)[1]} "
+    "WHERE { ?s ?p ?o } # a SERVICE in a comment: the parse decides",
+])
+def test_from_a_source_file_gives_only_its_triples(server: Server, query: str) -> None:
+    assert kinds_of(solutions(httpx.get(server.sparql, params={"query": query}), "s")) == {
+        "producer"}
+
+
+def test_from_two_graphs_merges_them(server: Server) -> None:
+    query = f"SELECT DISTINCT ?s FROM <{G1}> FROM <{G2}> WHERE {{ ?s ?p ?o }}"
+    assert kinds_of(solutions(httpx.get(server.sparql, params={"query": query}), "s")) == {
+        "producer", "segment"}
+
+
+def test_from_named_gives_those_graphs_and_an_empty_default_graph(server: Server) -> None:
+    named = f"SELECT DISTINCT ?g FROM NAMED <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert solutions(httpx.get(server.sparql, params={"query": named}), "g") == {G1}
+    default = f"ASK FROM NAMED <{G1}> WHERE {{ ?s ?p ?o }}"
+    assert boolean(httpx.get(server.sparql, params={"query": default})) is False
+
+
+def test_from_without_from_named_leaves_no_named_graphs(server: Server) -> None:
+    query = f"ASK FROM <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert boolean(httpx.get(server.sparql, params={"query": query})) is False
+
+
+def test_protocol_graphs_replace_the_whole_dataset_of_the_query(server: Server) -> None:
+    # named-graph-uri alone: the default graph is empty, FROM included.
+    query = f"ASK FROM <{G3}> WHERE {{ ?s ?p ?o }}"
+    response = httpx.get(server.sparql, params={"query": query, "named-graph-uri": G1})
+    assert boolean(response) is False
+    # default-graph-uri alone: no named graphs, FROM NAMED included.
+    query = f"ASK FROM NAMED <{G3}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = httpx.get(server.sparql, params={"query": query, "default-graph-uri": G1})
+    assert boolean(response) is False
+
+
+def test_without_any_dataset_graph_queries_see_every_named_graph(server: Server) -> None:
+    response = httpx.get(server.sparql, params={"query": GRAPHS_QUERY})
+    assert {G1, G2, G3} <= solutions(response, "g")
 
 
 # -- result type follows the query form -------------------------------------------------------
@@ -360,12 +415,18 @@ def test_graph_store_get_named_graph(server: Server, accept: str | None,
     assert {str(s).removeprefix(ID).split("/")[0] for s in graph.subjects()} == {"producer"}
 
 
-def test_graph_store_default_graph_is_the_union(server: Server) -> None:
+def test_graph_store_default_graph_is_the_union_capped_like_sparql(server: Server) -> None:
+    """The union (over 10,000 triples) comes through the guarded query processes, cut off at
+    max_rows (10,000 here) and saying so, with the dumps named for the rest."""
     response = httpx.get(server.base + "/graph-store?default",
                          headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
-    lines = response.text.count("\n")
-    assert lines > 10_000
+    assert response.text.count("\n") == 10_000
+    assert response.headers["x-ketju-rows"] == "10000"
+    assert response.headers["x-ketju-capped"] == "true"
+    assert "/dumps/" in response.headers["warning"]
+    graphs = {line.rsplit(" ", 2)[0] for line in response.text.splitlines()}
+    assert len(graphs) > 100  # triples of many source files: the union, not one graph
 
 
 def test_graph_store_head_and_absent_graph(server: Server) -> None:
@@ -389,3 +450,47 @@ def test_graph_store_decodes_the_iri_exactly_once(server: Server) -> None:
 
 def test_graph_store_needs_one_of_graph_or_default(server: Server) -> None:
     assert httpx.get(server.base + "/graph-store").status_code == 400
+
+
+def test_graph_store_refuses_an_overlong_graph_iri(server: Server) -> None:
+    response = httpx.get(server.base + "/graph-store",
+                         params={"graph": "https://w3id.org/" + "x" * 5000})
+    assert response.status_code == 400
+    assert "at most 2000" in response.text
+    assert "xxxxxxxx" not in response.text
+
+
+# -- every parameter is checked before a query process sees it (issue 11, point 2) -------------
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"default-graph-uri": "bad iri"}, "default-graph-uri is not an absolute IRI"),
+    ({"named-graph-uri": "bad iri"}, "named-graph-uri is not an absolute IRI"),
+    ({"default-graph-uri": "relative/graph"}, "not an absolute IRI"),
+    ({"named-graph-uri": "<http://x>"}, "not an absolute IRI"),
+    ({"default-graph-uri": "http://x.example/" + "g" * 3000}, "at most 2000"),
+    ([("named-graph-uri", f"http://x.example/{i}") for i in range(65)], "at most 64"),
+])
+def test_bad_dataset_parameters_are_400_with_a_message(server: Server, params: object,
+                                                       words: str) -> None:
+    query = [("query", "ASK { ?s ?p ?o }")]
+    given = list(params.items()) if isinstance(params, dict) else list(params)  # type: ignore[union-attr]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for response in (httpx.get(server.sparql, params=query + given),
+                     httpx.post(server.sparql, content=urlencode(query + given), headers=form)):
+        assert response.status_code == 400, response.text
+        assert words in response.text
+    health = httpx.get(server.base + "/healthz").json()
+    assert health["query_processes"] == 4  # three general processes and the reserve, alive
+    assert 'reason="crash"' not in httpx.get(server.base + "/metrics").text
+
+
+@pytest.mark.parametrize("host", ["a b", "<x>", "evil.example/path", "a" * 300])
+def test_a_malformed_host_header_does_not_break_the_service_description(
+        server: Server, host: str) -> None:
+    response = httpx.get(server.sparql, headers={"Host": host,
+                                                 "Accept": "application/n-triples"})
+    assert response.status_code == 200
+    endpoint = server.sparql.replace("localhost", "127.0.0.1")
+    assert f"<{endpoint}> <http://www.w3.org/ns/sparql-service-description#endpoint>" \
+        in response.text

@@ -7,6 +7,7 @@ means the CPU and memory really went away, not only that the client got an answe
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_runaway_query_is_stopped_with_an_error_and_its_cpu_freed(guarded: Serve
     time.sleep(0.5)  # the replacement process starts
     assert group_cpu_over(guarded, 2.0) < 0.3, "a stopped query still burns CPU"
     health = httpx.get(guarded.base + "/healthz").json()
-    assert health["query_processes"] == 3
+    assert health["query_processes"] == 4  # three general processes and the reserve
     metrics = httpx.get(guarded.base + "/metrics").text
     assert 'ketju_sparql_queries_stopped_total{reason="timeout"}' in metrics
 
@@ -100,10 +101,17 @@ def test_memory_hungry_query_is_stopped_and_its_memory_freed(guarded: Server) ->
     assert after < baseline + 150, f"memory not freed: {baseline:.0f} -> {after:.0f} MiB"
 
 
+def client_from(address: str) -> httpx.Client:
+    """A client whose requests come from `address` (any of 127/8 reaches the server on lo)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
+
+
 def test_simple_requests_stay_fast_while_two_runaways_run(guarded: Server) -> None:
-    runaways = [threading.Thread(target=httpx.get, args=(guarded.sparql,),
-                                 kwargs={"params": {"query": RUNAWAY_CPU}, "timeout": 60})
-                for _ in range(2)]
+    # The runaways come from other addresses: one address may only have two queries at once.
+    runaways = [threading.Thread(target=client_from(f"127.0.0.{2 + n}").get,
+                                 args=(guarded.sparql,),
+                                 kwargs={"params": {"query": RUNAWAY_CPU}})
+                for n in range(2)]
     for thread in runaways:
         thread.start()
     time.sleep(0.5)
@@ -153,6 +161,95 @@ def test_client_that_leaves_stops_its_query(guarded: Server) -> None:
     assert group_cpu_over(guarded, 1.5) < 0.3
     metrics = httpx.get(guarded.base + "/metrics").text
     assert 'ketju_sparql_queries_stopped_total{reason="disconnect"}' in metrics
+
+
+# -- one request cannot kill a query process (issue 11, point 2) -------------------------------
+
+
+def query_processes(server: Server) -> list[int]:
+    pids = []
+    for pid in group_processes(server.process.pid):
+        try:
+            if b"ketju.sparql.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(pid)
+        except OSError:
+            continue
+    return sorted(pids)
+
+
+def crashes(server: Server) -> str:
+    return "".join(line for line in httpx.get(server.base + "/metrics").text.splitlines()
+                   if line.startswith('ketju_sparql_queries_stopped_total{reason="crash"}'))
+
+
+DEEP = {
+    "groups": "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000,
+    "parentheses": "ASK { FILTER(" + "(" * 5000 + "true" + ")" * 5000 + ") }",
+    "optionals": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL{" * 1900 + "}" * 1900 + " }",
+    "negations": "ASK { FILTER(" + "!" * 12000 + "true) }",
+    "path parentheses": "ASK { ?s " + "(" * 5000 + "<http://a/p>" + ")" * 5000 + " ?o }",
+    "sub-selects": "ASK { " + "{SELECT*{" * 900 + "}}" * 900 + " }",
+    "exists": "ASK { " + "FILTER EXISTS{" * 1000 + "}" * 1000 + " }",
+    "function calls": "ASK { FILTER(" + "STR(" * 1500 + "1" + ")" * 1500 + ") }",
+}
+
+
+@pytest.fixture(scope="module")
+def roomy(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(built_project.root, server_logs, query_timeout=10,
+                      max_query_bytes=64 * 1024, query_workers=2) as running:
+        yield running
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_deeply_nested_queries_are_refused_and_no_process_dies(roomy: Server,
+                                                                kind: str) -> None:
+    before = query_processes(roomy)
+    response = httpx.post(roomy.sparql, content=DEEP[kind],
+                          headers={"Content-Type": "application/sparql-query"}, timeout=30)
+    assert response.status_code == 400, response.text
+    assert "at most 100 levels" in response.text
+    assert query_processes(roomy) == before
+    assert crashes(roomy) == ""
+
+
+@pytest.mark.slow
+def test_the_engine_has_stack_for_any_query_of_the_accepted_size(
+        built_project: Project, server_logs: Path) -> None:
+    """With the nesting check out of the way, the deepest queries that fit in 64 KiB reach the
+    engine, which answers them: its thread's stack is sized from max_query_bytes."""
+    with ketju_server(built_project.root, server_logs, query_timeout=20,
+                      max_query_nesting=100_000, query_workers=1) as server:
+        before = query_processes(server)
+        for kind in ("groups", "parentheses", "negations", "exists", "function calls"):
+            response = httpx.post(server.sparql, content=DEEP[kind], timeout=60,
+                                  headers={"Content-Type": "application/sparql-query"})
+            assert response.status_code in (200, 400), (kind, response.text)
+            assert "ended unexpectedly" not in response.text
+        assert query_processes(server) == before
+        assert crashes(server) == ""
+
+
+@pytest.mark.slow
+def test_a_process_that_dies_anyway_is_replaced_and_the_query_gets_503(roomy: Server) -> None:
+    before = query_processes(roomy)
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(httpx.get(
+        roomy.sparql, params={"query": RUNAWAY_CPU + " # crash"}, timeout=60)))
+    thread.start()
+    time.sleep(1.5)
+    busy = max(before, key=lambda pid: cpu_seconds([pid]))
+    os.kill(busy, signal.SIGSEGV)  # what a stack overflow in the engine does
+    thread.join()
+    assert answers[0].status_code == 503
+    assert "ended unexpectedly" in answers[0].text
+    assert answers[0].headers["retry-after"]
+    time.sleep(1.0)
+    after = query_processes(roomy)
+    assert len(after) == len(before) and busy not in after
+    assert httpx.get(roomy.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    assert crashes(roomy)
 
 
 # -- SERVICE makes no network request --------------------------------------------------------

@@ -77,9 +77,11 @@ def service_description(
 def renderer(
     dataset: Callable[[], tuple[Sequence[tuple[str, int]], int]],
     void_path: str | None = "/.well-known/void",
-    federated: bool = False,
+    federated: Callable[[], bool] = lambda: False,
 ) -> Callable[[str, Format], bytes]:
-    """A function the endpoint calls with its public URL and the chosen RDF format."""
+    """A function the endpoint calls with its public URL and the chosen RDF format.
+    `federated` is asked each time: SERVICE may be switched off after start (the query
+    processes could not be isolated), and the description must not promise it then."""
 
     def render(endpoint: str, fmt: Format) -> bytes:
         graphs, total = dataset()
@@ -87,7 +89,7 @@ def renderer(
         if void_path:
             origin = endpoint.split("/", 3)
             void_url = "/".join(origin[:3]) + void_path
-        triples = service_description(endpoint, graphs, total, void_url, federated)
+        triples = service_description(endpoint, graphs, total, void_url, federated())
         return ox.serialize(triples, format=OXIGRAPH_RDF[fmt.name])
 
     return render

@@ -3,6 +3,12 @@
 A plain ASGI application rather than a FastAPI route: it is the hottest path of the server and
 handles every method, media type and error case itself (standards/sparql-protocol.md lists them;
 tests/test_sparql_protocol.py checks each one).
+
+Before a query reaches a query process: every protocol parameter is validated (graph IRIs parse
+as IRIs, at most `MAX_DATASET_GRAPHS` of them, each at most `MAX_GRAPH_IRI_CHARS` long), the
+query is checked (analysis.check_query: size, updates, nesting), and the client address may
+have at most `max_client_queries` queries running or waiting (429 beyond). `GET /graph-store`
+reads go through `guarded_answer` too, with the same caps, headers, time limit and cache.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pyoxigraph as ox
+from starlette.requests import Request
+
+from ketju.queries import MAX_IRI_CHARS
 from ketju.settings import Settings
-from ketju.sparql.analysis import QueryRefused, check_query
+from ketju.sparql.analysis import QueryRefused, check_query, refuse_services
 from ketju.sparql.backend import QueryBackend, QueryRequest
 from ketju.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, choose, parse_accept
-from ketju.sparql.pool import QueryFailed
+from ketju.sparql.pool import QueryFailed, QueryPool
+from ketju.web.http import public_base_url
 from ketju.web.observability import ANSWERS_CAPPED, CACHE_HITS, QUERIES_STOPPED
 
 log = logging.getLogger("ketju.sparql")
@@ -31,6 +42,12 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 EXPOSED = "X-Ketju-Rows, X-Ketju-Capped, X-Ketju-Max-Rows, X-Request-Id"
+#: Most default-graph-uri plus named-graph-uri parameters one request may give.
+MAX_DATASET_GRAPHS = 64
+#: Longest graph IRI accepted in a parameter (characters): the cap of every IRI parameter.
+MAX_GRAPH_IRI_CHARS = MAX_IRI_CHARS
+#: Seconds a client over its query cap is asked to wait.
+CLIENT_RETRY_AFTER = 2
 
 
 class ProtocolError(Exception):
@@ -66,6 +83,63 @@ class ResultCache:
             self._size -= len(old)
 
 
+class ClientSlots:
+    """How many queries each client address has running or waiting; at most `limit` (0: no
+    cap). The address is the ASGI client's: behind a reverse proxy, run the server with the
+    proxy's address in uvicorn's `forwarded_allow_ips` so that it is the real client's."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def hold(self, client: str) -> Iterator[None]:
+        held = self._held.get(client, 0)
+        if self.limit > 0 and held >= self.limit:
+            raise ProtocolError(429, f"You already have {held} queries running or waiting; at "
+                                     f"most {self.limit} are accepted at once from one address. "
+                                     "Wait for an answer, then send the next query.",
+                                {"Retry-After": str(CLIENT_RETRY_AFTER)})
+        self._held[client] = held + 1
+        try:
+            yield
+        finally:
+            left = self._held.pop(client) - 1
+            if left:
+                self._held[client] = left
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def graph_iris(values: list[str], name: str) -> tuple[str, ...]:
+    """The values of a graph parameter, each an absolute IRI of sane length, or 400."""
+    for value in values:
+        if len(value) > MAX_GRAPH_IRI_CHARS:
+            raise ProtocolError(400, f"A {name} is {len(value)} characters long; at most "
+                                     f"{MAX_GRAPH_IRI_CHARS} are accepted.")
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            raise ProtocolError(400, f"A {name} is not an absolute IRI.") from None
+        if ":" not in value:
+            raise ProtocolError(400, f"A {name} is not an absolute IRI.")
+    return tuple(values)
+
+
+def federation_status(backend: QueryBackend, settings: Settings) -> dict[str, Any]:
+    """What /healthz says about SERVICE (refused, or allowed to which hosts) and whether the
+    query processes run without network (None: a remote engine, which ketju cannot isolate)."""
+    federation = getattr(backend, "federation", None)
+    if federation is not None:
+        return dict(federation())
+    hosts = list(settings.allowed_service_hosts)
+    return {"service": "allowed hosts only" if hosts else "refused (no allowed hosts)",
+            "allowed_hosts": hosts, "isolated": None}
+
+
 class SparqlEndpoint:
     """The ASGI app; `describe` renders the service description, `page` the query page."""
 
@@ -81,6 +155,12 @@ class SparqlEndpoint:
         self.describe = describe
         self.page = page
         self.cache = ResultCache(settings.result_cache_entries)
+        self.clients = ClientSlots(settings.max_client_queries)
+        # Remote mode: queries that need a parse are parsed in a query process of their own
+        # (no store, no network), where the time limit and memory ceiling apply. It ends with
+        # the server process (its stdin closes).
+        self._checker: QueryPool | None = None
+        self._checker_started: asyncio.Lock | None = None
 
     # -- ASGI ---------------------------------------------------------------------------------
 
@@ -196,12 +276,13 @@ class SparqlEndpoint:
     # -- answering ------------------------------------------------------------------------------
 
     def public_url(self, scope: Scope, headers: dict[str, str]) -> str:
+        """The endpoint's URL: the configured public base, else the request's Host when it
+        is a plain host[:port], else the address the server listens on (web.http)."""
         if self.settings.public_base_url:
-            return self.settings.public_base_url.rstrip("/") + scope.get("root_path", "") + \
-                scope["path"]
-        scheme = scope.get("scheme", "http")
-        host = headers.get("host") or "{}:{}".format(*scope.get("server", ("localhost", 80)))
-        return f"{scheme}://{host}{scope.get('root_path', '')}{scope['path']}"
+            base = self.settings.public_base_url.rstrip("/")
+        else:
+            base = public_base_url(Request(scope))
+        return base + scope.get("root_path", "") + scope["path"]
 
     async def _answer(self, scope: Scope, receive: Receive, headers: dict[str, str],
                       params: list[tuple[str, str]]) -> tuple[int, bytes, dict[str, str]]:
@@ -218,9 +299,15 @@ class SparqlEndpoint:
             if scope["method"] == "POST":
                 raise ProtocolError(400, "The request has no query parameter.")
             return self._description(scope, headers, accept, formats)
+        defaults = graph_iris([v for n, v in params if n == "default-graph-uri"],
+                              "default-graph-uri")
+        named = graph_iris([v for n, v in params if n == "named-graph-uri"], "named-graph-uri")
+        if len(defaults) + len(named) > MAX_DATASET_GRAPHS:
+            raise ProtocolError(400, f"The request names {len(defaults) + len(named)} graphs; "
+                                     f"at most {MAX_DATASET_GRAPHS} are accepted.")
         try:
-            shape = check_query(queries[0], self.settings.allowed_service_hosts,
-                                self.settings.max_query_bytes)
+            shape = check_query(queries[0], self.settings.max_query_bytes,
+                                self.settings.max_query_nesting)
         except QueryRefused as refused:
             raise ProtocolError(refused.status, refused.message) from None
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
@@ -230,28 +317,46 @@ class SparqlEndpoint:
             offered = ", ".join(f.media_type for f in table)
             raise ProtocolError(406, f"None of the requested formats can be given for a "
                                      f"{shape.form or 'query'}; available: {offered}.")
-        defaults = tuple(v for n, v in params if n == "default-graph-uri")
-        named = tuple(v for n, v in params if n == "named-graph-uri")
         request = QueryRequest(
             query=queries[0], form=shape.form, format=fmt.name,
             max_rows=self.settings.max_rows,
             default_graphs=defaults or None,
             named_graphs=named or None,
+            check=shape.needs_parse,
         )
+        return await self.guarded_answer(request, fmt, client_address(scope), receive)
+
+    async def guarded_answer(self, request: QueryRequest, fmt: Format, client: str,
+                             receive: Receive | None = None,
+                             capped_hint: str = "page with LIMIT and OFFSET",
+                             ) -> tuple[int, bytes, dict[str, str]]:
+        """Answer a checked query from the cache or through the backend, with the client's
+        cap, the time limit and the row cap; `receive` is watched for the client leaving."""
         key = hashlib.sha256(repr((self.backend.version(), request)).encode()).hexdigest()
         if (cached := self.cache.get(key)) is not None:
             CACHE_HITS.inc()
             return 200, cached[0], dict(cached[1])
         disconnected = asyncio.Event()
-        watcher = asyncio.ensure_future(self._watch_disconnect(receive, disconnected))
+        watcher = (asyncio.ensure_future(self._watch_disconnect(receive, disconnected))
+                   if receive is not None else None)
         try:
-            answer = await self.backend.run(request, self.settings.query_timeout, disconnected)
+            with self.clients.hold(client):
+                if request.check and not getattr(self.backend, "checks_queries", False):
+                    await self._check_here(request, disconnected)
+                answer = await self.backend.run(request, self.settings.query_timeout,
+                                                disconnected)
         except QueryFailed as failed:
             if failed.reason != "query":
                 QUERIES_STOPPED.labels(failed.reason).inc()
-            raise ProtocolError(failed.status, failed.message) from None
+            retry = {"Retry-After": str(failed.retry_after)} if failed.retry_after else {}
+            raise ProtocolError(failed.status, failed.message, retry) from None
+        except ProtocolError as refused:
+            if refused.status == 429:
+                QUERIES_STOPPED.labels("client-limit").inc()
+            raise
         finally:
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
         out = {
             "Content-Type": fmt.content_type,
             "Vary": "Accept",
@@ -263,9 +368,36 @@ class SparqlEndpoint:
             ANSWERS_CAPPED.inc()
             out["X-Ketju-Capped"] = "true"
             out["Warning"] = (f'199 ketju "Results cut off at {self.settings.max_rows} rows; '
-                              'page with LIMIT and OFFSET"')
+                              f'{capped_hint}"')
         self.cache.put(key, answer.body, out)
         return 200, answer.body, out
+
+    async def _check_here(self, request: QueryRequest, disconnected: asyncio.Event) -> None:
+        """Remote mode: parse the query in a checking process and refuse SERVICE calls to
+        hosts not allowed, before the query is forwarded to the engine."""
+        if self._checker_started is None:
+            self._checker_started = asyncio.Lock()
+        async with self._checker_started:
+            if self._checker is None:
+                checker = QueryPool(None, 1, self.settings.query_memory_mb,
+                                    queue_timeout=self.settings.queue_timeout)
+                await checker.start()
+                self._checker = checker
+        reply = await self._checker.execute(
+            {"query": request.query, "check": True, "run": False,
+             "allowed_hosts": list(self.settings.allowed_service_hosts),
+             "refusal": "federated queries are switched off"},
+            self.settings.query_timeout, disconnected)
+        if not reply.header.get("ok"):
+            raise QueryFailed(int(reply.header.get("status", 400)),
+                              reply.header.get("message") or "The query was refused.", "query")
+        # The checking process has applied the same rule; this keeps it explicit here.
+        try:
+            refuse_services(tuple(reply.header.get("services") or ()),
+                            self.settings.allowed_service_hosts,
+                            "federated queries are switched off")
+        except QueryRefused as refused:
+            raise QueryFailed(refused.status, refused.message, "query") from None
 
     @staticmethod
     async def _watch_disconnect(receive: Receive, event: asyncio.Event) -> None:

@@ -14,9 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyoxigraph as ox
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
@@ -25,20 +24,23 @@ from ketju.project import Project
 from ketju.settings import Settings
 from ketju.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
 from ketju.sparql.description import renderer
-from ketju.sparql.endpoint import SparqlEndpoint
-from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, choose
+from ketju.sparql.endpoint import SparqlEndpoint, federation_status
+from ketju.sparql.formats import RDF_FORMATS, choose
 from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
 from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
 from ketju.web.api import named_query_routes, resource_router
 from ketju.web.compare import router as compare_router
 from ketju.web.compare import warm_index
+from ketju.web.http import install_problem_handlers, problem
 from ketju.web.observability import Observability, metrics_text
-from ketju.web.openapi_docs import RDF_MEDIA, answers
+from ketju.web.openapi_docs import RDF_MEDIA, answers, install_docs
 from ketju.web.pages import install_not_found
 from ketju.web.pages import router as pages_router
 from ketju.web.query_page import query_page
 from ketju.web.search import router as search_router
+from ketju.web.security import SecurityHeaders
 from ketju.web.services import Services, ServicesDep
+from ketju.web.unavailable import install_engine_errors
 
 log = logging.getLogger("ketju")
 STATIC = Path(__file__).parent / "static"
@@ -50,14 +52,14 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     catalogue: Catalogue
     backend: QueryBackend
     if settings.sparql_endpoint:
-        catalogue = RemoteCatalogue(settings.sparql_endpoint, timeout=settings.query_timeout)
-        backend = RemoteBackend(settings.sparql_endpoint)
+        remote = RemoteCatalogue(settings.sparql_endpoint, timeout=settings.query_timeout,
+                                 connections=settings.engine_connections)
+        catalogue = remote
+        backend = RemoteBackend(settings.sparql_endpoint, remote)
     else:
         embedded = EmbeddedCatalogue(project)
         catalogue = embedded
-        backend = EmbeddedBackend(lambda: embedded.path, settings.query_workers,
-                                  settings.query_memory_mb,
-                                  allow_network=bool(settings.allowed_service_hosts))
+        backend = EmbeddedBackend(lambda: embedded.path, settings)
     state = Services(settings, project, catalogue, backend)
 
     @asynccontextmanager
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
         version=__version__,
         description="Catalogue of Finnish social and health service packages and chains.",
         lifespan=lifespan,
+        # /docs and /redoc come from files in the package (install_docs), not from a CDN.
+        docs_url=None, redoc_url=None,
     )
     app.state.services = state
 
@@ -83,7 +87,8 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
 
     sparql = SparqlEndpoint(
         backend, settings,
-        describe=renderer(dataset, federated=bool(settings.allowed_service_hosts)),
+        describe=renderer(dataset, federated=lambda: federation_status(
+            backend, settings)["service"] == "allowed hosts only"),
         page=lambda scope: query_page(project, scope, settings),
     )
     app.router.routes.append(Route("/sparql", sparql, name="sparql"))
@@ -100,18 +105,38 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
     app.include_router(compare_router())
     app.include_router(search_router())
     app.include_router(pages_router())
+    install_docs(app)
     install_not_found(app)
+    install_engine_errors(app)
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Observability)
     return app
 
 
 def _graph_store_routes(app: FastAPI) -> None:
+    """`GET /graph-store`: a whole named graph (`?graph=`) or the union of all (`?default`).
+
+    Such reads can be as large as the store, so they run as the query `CONSTRUCT { ?s ?p ?o }
+    WHERE { ?s ?p ?o }` (over the named graph, or the union) through the same guarded path as
+    `/sparql`: query processes with the time limit and memory ceiling, the row cap with its
+    headers (X-Ketju-Rows, X-Ketju-Capped, Warning), the per-client cap and the result cache.
+    An answer cut off at the row cap points to /dumps/, where every build's whole data is.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    from ketju.sparql.backend import QueryRequest
+    from ketju.sparql.endpoint import ProtocolError, client_address, graph_iris
+
+    everything = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
     @app.api_route("/graph-store", methods=["GET", "HEAD"], tags=["SPARQL"],
                    response_class=Response,
-                   responses=answers("The graph's triples.", *RDF_MEDIA,
-                                     statuses=(400, 404, 406)),
+                   responses=answers("The graph's triples (at most `max_rows`; see "
+                                     "X-Ketju-Capped).", *RDF_MEDIA,
+                                     statuses=(400, 404, 406, 429, 503)),
                    summary="SPARQL 1.1 Graph Store Protocol (read): one graph as RDF")
-    def graph_store(
+    async def graph_store(
         request: Request,
         state: ServicesDep,
         graph: Annotated[str | None, Query(description="IRI of a named graph")] = None,
@@ -120,37 +145,57 @@ def _graph_store_routes(app: FastAPI) -> None:
         = None,
     ) -> Response:
         if (graph is None) == (default is None):
-            return _problem(400, "Give either ?graph=<IRI> or ?default.")
+            return problem(400, "Give either ?graph=<IRI> or ?default.")
         fmt = choose(RDF_FORMATS, request.headers.get("accept"), format)
         if fmt is None:
-            return _problem(406, "Graphs are RDF: ask for text/turtle, application/n-triples, "
+            return problem(406, "Graphs are RDF: ask for text/turtle, application/n-triples, "
                                  "application/ld+json or application/rdf+xml.")
-        if graph is not None and not _is_iri(graph):
-            return _problem(400, f"'{graph}' is not an absolute IRI.")
-        if graph is not None and not state.catalogue.graph_exists(graph):
-            return _problem(404, f"There is no graph <{graph}> in this dataset.")
-        body = ox.serialize(state.catalogue.graph_triples(graph), format=OXIGRAPH_RDF[fmt.name])
-        return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
-                        headers={"Vary": "Accept", "Content-Length": str(len(body))})
+        sparql: SparqlEndpoint = request.app.state.sparql
+        try:
+            if graph is not None:
+                graph_iris([graph], "graph")
+                if not await run_in_threadpool(state.catalogue.graph_exists, graph):
+                    return problem(404, f"There is no graph <{graph}> in this dataset.")
+            status, body, headers = await sparql.guarded_answer(
+                QueryRequest(query=everything, form="CONSTRUCT", format=fmt.name,
+                             max_rows=state.settings.max_rows,
+                             default_graphs=None if graph is None else (graph,)),
+                fmt, client_address(request.scope), request.receive,
+                capped_hint="the whole data is in the dumps at /dumps/")
+        except ProtocolError as refused:
+            answer = problem(refused.status, refused.message)
+            answer.headers.update(refused.headers)
+            return answer
+        headers["Content-Length"] = str(len(body))
+        return Response(b"" if request.method == "HEAD" else body, status_code=status,
+                        headers=headers)
 
 
 def _operations_routes(app: FastAPI) -> None:
+    # Both answer in the event loop from what the process knows: no thread, no engine, so
+    # they answer while every thread waits for a hung remote engine.
     @app.get("/healthz", tags=["Operations"], summary="Alive, and which build is served")
-    def healthz(state: ServicesDep) -> dict[str, Any]:
+    async def healthz(request: Request) -> dict[str, Any]:
         # `process` and `warm` tell a load balancer (or the benchmarks) which server process
         # answered and whether it has finished its start-up work (the chain index).
+        state: Services = request.app.state.services
         info: dict[str, Any] = {"status": "ok", "version": __version__,
                                 "mode": "remote" if state.settings.sparql_endpoint
                                 else "embedded", "build": state.build_info(),
                                 "process": os.getpid(), "warm": state.warm.is_set()}
         if isinstance(state.backend, EmbeddedBackend):
             info["query_processes"] = len(state.backend.pool.processes)
+        # Whether user queries may call SERVICE, and whether query processes have no network.
+        info["federation"] = federation_status(state.backend, state.settings)
+        if isinstance(state.catalogue, RemoteCatalogue):
+            # How the engine was at the last call: ok, timeout, unreachable or failing.
+            info.update(state.catalogue.engine_status())
         return info
 
     @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics",
              response_class=Response,
              responses=answers("Prometheus text exposition format.", "text/plain"))
-    def metrics() -> Response:
+    async def metrics() -> Response:
         body, content_type = metrics_text()
         return Response(body, media_type=content_type)
 
@@ -164,18 +209,6 @@ def settle_heap() -> None:
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1000)
-
-
-def _is_iri(text: str) -> bool:
-    try:
-        ox.NamedNode(text)
-    except ValueError:
-        return False
-    return ":" in text
-
-
-def _problem(status: int, message: str) -> Response:
-    return JSONResponse({"status": status, "detail": message}, status_code=status)
 
 
 def factory() -> FastAPI:
