@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from ketju import __version__, search
 from ketju import namespaces as ns
 from ketju.feeds import catalog, cpsv, dumps, ldes
-from ketju.project import Project, SourceFile
+from ketju.project import Listing, Project, SourceFile
 from ketju.validate import (
     Finding,
     Report,
@@ -253,11 +253,12 @@ def build(
     on_file: Callable[[SourceFile], None] | None = None,
 ) -> BuildResult:
     """Build and swap in a new store; raise BuildRefused (store untouched) on invalid data."""
-    if refused := project.refused_files():
+    listing = project.listing()
+    if refused := listing.refused:
         # Links and bad names are refused before anything is read (or fingerprinted).
         findings = [refused_finding(r) for r in refused]
         raise BuildRefused(Report(findings=findings, files_checked=len(findings)))
-    sources = project.all_files()
+    sources = listing.all
     stamp = fingerprint(sources)
     current = current_manifest(project)
     if if_needed and current is not None and current.get("fingerprint") == stamp:
@@ -270,7 +271,7 @@ def build(
         except BlockingIOError:
             raise BuildBusy("another `ketju build` is running") from None
         _remove_stale_builds(project)
-        return _build_locked(project, sources, stamp, on_file)
+        return _build_locked(project, listing, stamp, on_file)
 
 
 def _run_steps(project: Project, store: ox.Store, folder: Path,
@@ -305,11 +306,12 @@ class _Phases:
 
 def _build_locked(
     project: Project,
-    sources: list[SourceFile],
+    listing: Listing,
     stamp: str,
     on_file: Callable[[SourceFile], None] | None,
 ) -> BuildResult:
     started = time.monotonic()
+    sources = listing.all
     phases = _Phases()
     lap = phases.lap
     step_seconds: dict[str, float] = {}
@@ -327,7 +329,7 @@ def _build_locked(
         lap("load")
         if not findings:
             writer.start(store)
-            findings = check_store(store, project, project.data_files(), loaded)
+            findings = check_store(store, project, listing.data, loaded, listing)
         findings = add_lines(cap_findings(findings), sources)
         report = Report(findings=findings, files_checked=len(sources))
         lap("validate")

@@ -135,6 +135,21 @@ def _refusal(source: SourceFile) -> Refusal | None:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """The source files of a tree at one moment (one walk; validation and builds list the tree
+    once, which is 0.5 s of a one-file validation at national scale when done five times)."""
+
+    ontology: list[SourceFile]
+    shapes: list[SourceFile]
+    data: list[SourceFile]
+    refused: list[RefusedPath]
+
+    @property
+    def all(self) -> list[SourceFile]:
+        return self.ontology + self.shapes + self.data
+
+
+@dataclass(frozen=True)
 class Project:
     """A ketju source tree and the store built from it."""
 
@@ -200,6 +215,17 @@ class Project:
     def _sources(self, folder: Path, strict: bool) -> tuple[list[SourceFile], list[RefusedPath]]:
         files, refused = _walk(folder, folder.name, strict)
         return [self.source_file(path) for path in files], refused
+
+    def listing(self) -> Listing:
+        """Every source file by role, and what is refused, from one walk of the tree."""
+        found = {}
+        refused: list[RefusedPath] = []
+        for name, folder, strict in (("ontology", self.ontology_dir, False),
+                                     ("shapes", self.shapes_dir, False),
+                                     ("data", self.data_dir, True)):
+            found[name], worse = self._sources(folder, strict)
+            refused += worse
+        return Listing(found["ontology"], found["shapes"], found["data"], refused)
 
     def ontology_files(self) -> list[SourceFile]:
         return self._sources(self.ontology_dir, strict=False)[0]

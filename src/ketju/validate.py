@@ -26,7 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju import namespaces as ns
-from ketju.project import Project, Refusal, RefusedPath, Role, SourceFile, printable
+from ketju.project import Listing, Project, Refusal, RefusedPath, Role, SourceFile, printable
 from ketju.shacl import (
     ShapesGraph,
     ValidationResult,
@@ -599,26 +599,44 @@ def load_sources(
     loaded: set[str] = set()
     empty = _msg("Tiedostossa ei ole yhtään kuvausta (vain kommentteja tai etuliitteitä).",
                  "The file holds no statements (only comments or prefixes).")
-    for source in sources:
-        data, problems = read_checked(source)
-        findings.extend(problems)
-        if data is not None:
-            problem = load_file(store, source, data)
-            if problem is not None:
-                findings.append(problem)
-            elif store.contains_named_graph(ox.NamedNode(source.graph)):
-                loaded.add(source.graph)
-            else:
-                findings.append(Finding(source.relative, 1, Severity.ERROR, "empty", empty))
-        if progress is not None:
-            progress(source)
+    # The next file is read and scanned (Python, holding the GIL) while this one is parsed
+    # (Rust, without the GIL): 0.6 s of a one-file validation at national scale. One file
+    # ahead only, so memory holds at most two files.
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as ahead:
+        upcoming = ahead.submit(read_checked, sources[0]) if sources else None
+        for index, source in enumerate(sources):
+            assert upcoming is not None
+            data, problems = upcoming.result()
+            upcoming = ahead.submit(read_checked, sources[index + 1]) \
+                if index + 1 < len(sources) else None
+            _load_checked(store, source, data, problems, findings, loaded, empty)
+            if progress is not None:
+                progress(source)
     return findings, loaded
 
 
+def _load_checked(store: ox.Store, source: SourceFile, data: bytes | None,
+                  problems: list[Finding], findings: list[Finding], loaded: set[str],
+                  empty: dict[str, str]) -> None:
+    """Load one read and scanned file into its graph, or record why it was not loaded."""
+    findings.extend(problems)
+    if data is None:
+        return
+    problem = load_file(store, source, data)
+    if problem is not None:
+        findings.append(problem)
+    elif store.contains_named_graph(ox.NamedNode(source.graph)):
+        loaded.add(source.graph)
+    else:
+        findings.append(Finding(source.relative, 1, Severity.ERROR, "empty", empty))
+
+
 def check_store(
-    store: ox.Store, project: Project, targets: Sequence[SourceFile], loaded: set[str]
+    store: ox.Store, project: Project, targets: Sequence[SourceFile], loaded: set[str],
+    listing: Listing | None = None,
 ) -> list[Finding]:
     """The checks that need the whole catalogue: content, links and shapes of the targets."""
+    listing = listing or project.listing()
     data_targets = [t for t in targets if t.role is Role.DATA and t.graph in loaded]
     regions = known_regions(store)
 
@@ -627,8 +645,8 @@ def check_store(
                     for f in check_file_content(store, source, regions)]
         return findings + check_links(store, data_targets)
 
-    shapes = ShapesGraph.from_files(str(f.path) for f in project.shape_files())
-    everything = {t.graph for t in data_targets} >= {f.graph for f in project.data_files()}
+    shapes = ShapesGraph.from_files(str(f.path) for f in listing.shapes)
+    everything = {t.graph for t in data_targets} >= {f.graph for f in listing.data}
     # The per-file checks run beside the shapes (both are mostly queries, which release the
     # GIL): about a third off a whole-catalogue validation on two cores.
     with ThreadPoolExecutor(1, thread_name_prefix="file-checks") as side:
@@ -694,7 +712,7 @@ def add_lines(findings: list[Finding], sources: Sequence[SourceFile]) -> list[Fi
 
 
 def _check_all(project: Project, targets: Sequence[SourceFile],
-               sources: Sequence[SourceFile]) -> list[Finding]:
+               sources: Sequence[SourceFile], listing: Listing) -> list[Finding]:
     """Load every source into a fresh in-memory store and check the targets; the store is
     gone when this returns, before the findings get their lines."""
     store = ox.Store()
@@ -711,7 +729,7 @@ def _check_all(project: Project, targets: Sequence[SourceFile],
                      + finding.message["fi"], "Another file of the catalogue is broken, so content "
                      "checks were skipped: " + finding.message["en"]), column=finding.column))
         return findings
-    return check_store(store, project, targets, loaded)
+    return check_store(store, project, targets, loaded, listing)
 
 
 def validate(project: Project, paths: Sequence[Path] | None = None) -> Report:
@@ -721,18 +739,19 @@ def validate(project: Project, paths: Sequence[Path] | None = None) -> Report:
     checked before it is committed. Files and folders that are refused by name or for being
     links (see `Project.given_sources`) are reported and not read, in the catalogue too.
     """
-    catalogue_refused = project.refused_files()
+    listing = project.listing()
+    catalogue_refused = listing.refused
     if paths:
         for path in paths:
             if not path.exists() and not path.is_symlink():
                 raise FileNotFoundError(path)
         targets, refused = project.given_sources(list(paths))
     else:
-        targets, refused = project.data_files(), list(catalogue_refused)
-    by_name = {s.relative: s for s in project.all_files()}
+        targets, refused = listing.data, list(catalogue_refused)
+    by_name = {s.relative: s for s in listing.all}
     by_name.update({t.relative: t for t in targets})
     sources = list(by_name.values())
-    findings = add_lines(cap_findings(_check_all(project, targets, sources)), sources)
+    findings = add_lines(cap_findings(_check_all(project, targets, sources, listing)), sources)
     # A refused file of the catalogue would refuse the build too: say so with any target.
     refusals = {(r.relative, r.reason): refused_finding(r) for r in refused + catalogue_refused}
     return Report(findings=list(refusals.values()) + findings,
