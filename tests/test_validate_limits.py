@@ -328,3 +328,30 @@ def test_memory_stays_bounded(big_drafts: Path, name: str, returncode: int,
     assert expected in measured.output
     assert "Traceback" not in measured.output
     assert measured.peak_mb < MEMORY_BOUND_MB
+
+
+def test_files_the_served_build_accepted_are_not_scanned_again(
+        project_copy: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-file validation reloads the whole catalogue; the files the served build accepted
+    unchanged skip the pre-parse scan, a changed file (or a build under other limits) does not."""
+    from ketju.build import build
+
+    build(project_copy)
+    scanned: list[int] = []
+    real = v.find_excess
+
+    def counting(data: bytes, limits: TurtleLimits) -> Excess | None:
+        scanned.append(len(data))
+        return real(data, limits)
+
+    monkeypatch.setattr(v, "find_excess", counting)
+    changed = project_copy.data_dir / "national" / "producers.ttl"
+    assert validate(project_copy, [changed]).ok
+    assert scanned == []
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert validate(project_copy, [changed]).ok
+    assert scanned == [changed.stat().st_size]
+    scanned.clear()
+    monkeypatch.setattr(v, "LIMITS", TurtleLimits(1, 1, 1, 1))
+    assert not validate(project_copy, [changed]).ok
+    assert len(scanned) == len(project_copy.listing().all)

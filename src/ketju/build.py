@@ -34,11 +34,13 @@ from ketju.project import Listing, Project, SourceFile
 from ketju.validate import (
     Finding,
     Report,
+    accepted_files,
     add_lines,
     cap_findings,
     check_store,
     load_sources,
     refused_finding,
+    write_accepted_files,
 )
 
 MANIFEST = "build.json"
@@ -75,16 +77,23 @@ class BuildResult:
     skipped: bool = False
 
 
-def fingerprint(sources: list[SourceFile]) -> str:
-    """A hash of every source file's name and content, and of the code version."""
-    digest = hashlib.sha256(__version__.encode())
+def file_digests(sources: list[SourceFile]) -> dict[str, str]:
+    """The SHA-256 of every source file's content, by its relative name."""
+    digests = {}
     for source in sorted(sources, key=lambda s: s.relative):
-        digest.update(source.relative.encode() + b"\0")
         try:  # streamed: a huge file is refused by validation, not read into memory here
             with open(source.path, "rb") as file:
-                digest.update(hashlib.file_digest(file, "sha256").digest())
+                digests[source.relative] = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError:
-            digest.update(b"unreadable")  # validation says why
+            digests[source.relative] = "unreadable"  # validation says why
+    return digests
+
+
+def fingerprint(digests: dict[str, str]) -> str:
+    """A hash of every source file's name and content, and of the code version."""
+    digest = hashlib.sha256(__version__.encode())
+    for relative, content in sorted(digests.items()):
+        digest.update(relative.encode() + b"\0" + content.encode())
     return digest.hexdigest()
 
 
@@ -259,7 +268,8 @@ def build(
         findings = [refused_finding(r) for r in refused]
         raise BuildRefused(Report(findings=findings, files_checked=len(findings)))
     sources = listing.all
-    stamp = fingerprint(sources)
+    digests = file_digests(sources)
+    stamp = fingerprint(digests)
     current = current_manifest(project)
     if if_needed and current is not None and current.get("fingerprint") == stamp:
         return BuildResult(project.store_link.resolve(), current, skipped=True)
@@ -271,7 +281,7 @@ def build(
         except BlockingIOError:
             raise BuildBusy("another `ketju build` is running") from None
         _remove_stale_builds(project)
-        return _build_locked(project, listing, stamp, on_file)
+        return _build_locked(project, listing, digests, stamp, on_file)
 
 
 def _run_steps(project: Project, store: ox.Store, folder: Path,
@@ -307,6 +317,7 @@ class _Phases:
 def _build_locked(
     project: Project,
     listing: Listing,
+    digests: dict[str, str],
     stamp: str,
     on_file: Callable[[SourceFile], None] | None,
 ) -> BuildResult:
@@ -325,7 +336,9 @@ def _build_locked(
     store = ox.Store()
     writer = _StoreWriter(new_path)
     try:
-        findings, loaded = load_sources(store, sources, progress=on_file)
+        # Files the served build accepted as they are now need no scan again.
+        findings, loaded = load_sources(store, sources, progress=on_file,
+                                        accepted=accepted_files(project.store_link.resolve()))
         lap("load")
         if not findings:
             writer.start(store)
@@ -364,6 +377,7 @@ def _build_locked(
         manifest["phases"] = phases.times
         manifest["step_seconds"] = step_seconds
         (new_path / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        write_accepted_files(new_path, digests)
     except BaseException:
         writer.abandon()
         shutil.rmtree(new_path, ignore_errors=True)

@@ -12,12 +12,13 @@ import bisect
 import codecs
 import difflib
 import errno
+import hashlib
 import json
 import os
 import stat
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -235,8 +236,33 @@ def _utf8_error(data: bytes, step: int = 1 << 20) -> int | None:
     return None
 
 
-def read_checked(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
-    """The file's bytes, or the findings that stop it from being parsed at all."""
+#: Files the served build accepted, by their SHA-256: their bytes passed the checks below
+#: (kept in the store folder; see `accepted_files`).
+ACCEPTED_FILES = "accepted-files.json"
+
+
+def accepted_files(store_folder: Path) -> dict[str, str]:
+    """{relative name: SHA-256} of the files a build accepted under today's limits, or {}."""
+    try:
+        recorded = json.loads((store_folder / ACCEPTED_FILES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(recorded, dict) or recorded.get("limits") != repr(LIMITS):
+        return {}
+    files = recorded.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def write_accepted_files(store_folder: Path, digests: dict[str, str]) -> None:
+    (store_folder / ACCEPTED_FILES).write_text(
+        json.dumps({"limits": repr(LIMITS), "files": digests}), encoding="utf-8")
+
+
+def read_checked(source: SourceFile, accepted: Mapping[str, str] | None = None,
+                 ) -> tuple[bytes | None, list[Finding]]:
+    """The file's bytes, or the findings that stop it from being parsed at all. A file whose
+    bytes the served build accepted (`accepted`: name -> SHA-256) is not scanned again: that
+    is most of the catalogue when one changed file is validated."""
     try:
         data = _read_regular(source)
     except OSError as error:
@@ -274,6 +300,8 @@ def read_checked(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
                     _msg("Tiedosto on tyhjä. Poista se tai lisää siihen kuvaus.",
                          "The file is empty. Delete it or add a description to it."))
         ]
+    if accepted and accepted.get(source.relative) == hashlib.sha256(data).hexdigest():
+        return data, []
     if (excess := find_excess(data, LIMITS)) is not None:
         return None, [excess_finding(source, data, excess)]
     return data, []
@@ -591,6 +619,7 @@ def _finding_from_result(result: ValidationResult, source: SourceFile) -> Findin
 def load_sources(
     store: ox.Store, sources: Sequence[SourceFile],
     progress: Callable[[SourceFile], None] | None = None,
+    accepted: Mapping[str, str] | None = None,
 ) -> tuple[list[Finding], set[str]]:
     """Load every file into its named graph; return the findings that stopped files and the
     graphs that loaded. One `load` per file (parsed in Rust): on the in-memory store that
@@ -599,19 +628,11 @@ def load_sources(
     loaded: set[str] = set()
     empty = _msg("Tiedostossa ei ole yhtään kuvausta (vain kommentteja tai etuliitteitä).",
                  "The file holds no statements (only comments or prefixes).")
-    # The next file is read and scanned (Python, holding the GIL) while this one is parsed
-    # (Rust, without the GIL): 0.6 s of a one-file validation at national scale. One file
-    # ahead only, so memory holds at most two files.
-    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as ahead:
-        upcoming = ahead.submit(read_checked, sources[0]) if sources else None
-        for index, source in enumerate(sources):
-            assert upcoming is not None
-            data, problems = upcoming.result()
-            upcoming = ahead.submit(read_checked, sources[index + 1]) \
-                if index + 1 < len(sources) else None
-            _load_checked(store, source, data, problems, findings, loaded, empty)
-            if progress is not None:
-                progress(source)
+    for source in sources:
+        data, problems = read_checked(source, accepted)
+        _load_checked(store, source, data, problems, findings, loaded, empty)
+        if progress is not None:
+            progress(source)
     return findings, loaded
 
 
@@ -716,7 +737,8 @@ def _check_all(project: Project, targets: Sequence[SourceFile],
     """Load every source into a fresh in-memory store and check the targets; the store is
     gone when this returns, before the findings get their lines."""
     store = ox.Store()
-    findings, loaded = load_sources(store, sources)
+    findings, loaded = load_sources(store, sources,
+                                    accepted=accepted_files(project.store_link.resolve()))
     target_names = {t.relative for t in targets}
     context_broken = [f for f in findings if f.file not in target_names]
     findings = [f for f in findings if f.file in target_names]
