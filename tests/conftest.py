@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju.project import Project
+from ketju.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -40,7 +40,7 @@ def copy_tree(target: Path) -> Project:
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """One built copy of the real tree, shared by the server tests (which only read it)."""
-    from ketju.build import build
+    from ketju.infra.build import build
 
     project = copy_tree(tmp_path_factory.mktemp("built"))
     build(project)
@@ -51,7 +51,7 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The real tree plus a contribution of hostile text (scripts in labels, a javascript:
     IRI) that passes validation, built once: every page must keep it inert."""
-    from ketju.build import build
+    from ketju.infra.build import build
 
     project = copy_tree(tmp_path_factory.mktemp("hostile"))
     (project.data_dir / "kainuu").mkdir()

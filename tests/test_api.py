@@ -13,8 +13,8 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from ketju.project import Project
-from ketju.queries import load_queries
+from ketju.core.project import Project
+from ketju.core.queries import load_queries
 from tests.conftest import ROOT
 from tests.servers import Server, ketju_server
 

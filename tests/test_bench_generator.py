@@ -11,9 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from ketju.build import build
-from ketju.project import Project
-from ketju.validate import validate
+from ketju.core.project import Project
+from ketju.infra.build import build
+from ketju.infra.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 10_000

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 from tests.tools import npm_package
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju.build import BuildRefused, build
-from ketju.namespaces import BUILD_GRAPH, INFERRED_GRAPH
-from ketju.project import Project
-from ketju.store import CatalogueStore
+from ketju.core.namespaces import BUILD_GRAPH, INFERRED_GRAPH
+from ketju.core.project import Project
+from ketju.infra.build import BuildRefused, build
+from ketju.infra.store import CatalogueStore
 from tests.conftest import FIXTURES
 
 

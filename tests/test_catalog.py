@@ -19,8 +19,8 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from ketju.feeds import catalog, dumps
-from ketju.project import Project
+from ketju.core.project import Project
+from ketju.infra.feeds import catalog, dumps
 from tests.servers import Server, ketju_server, oxigraph_server
 
 SPDX = "http://spdx.org/rdf/terms#"
@@ -176,7 +176,7 @@ def test_a_changed_source_file_is_dumped_as_the_store_holds_it(
         project_copy: Project, tmp_path: Path) -> None:
     """The dumps are made from the source files, but a file that no longer gives what the store
     holds (edited during the build) is copied from the store."""
-    from ketju.build import build
+    from ketju.infra.build import build
 
     build(project_copy)
     folder = project_copy.store_link.resolve()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju.codelists import (
+from ketju.infra.codelists import (
     REGION_SLUGS,
     _ancestors,
     code_key,

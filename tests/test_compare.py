@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketju.chains import Chain, Node, Step, Texts, Transition, load_chain
-from ketju.compare import (
+from ketju.core.project import Project
+from ketju.core.queries import NamedQuery, load_queries
+from ketju.domain.chains import Chain, Step, Transition, load_chain
+from ketju.domain.compare import (
     ChainIndex,
     Comparison,
     StepRecord,
@@ -28,9 +30,8 @@ from ketju.compare import (
     load_indexed_chains,
     step_similarity,
 )
-from ketju.project import Project
-from ketju.queries import NamedQuery, load_queries
-from ketju.store import EmbeddedCatalogue
+from ketju.domain.texts import Node, Texts
+from ketju.infra.store import EmbeddedCatalogue
 
 ID = "https://w3id.org/ketju/id/"
 VOCAB = "https://w3id.org/ketju/vocab/"
@@ -357,7 +358,7 @@ def test_deleting_a_step_never_raises_the_alignment_value(a: Chain, b: Chain,
 # The general claim "deleting a step from one side never raises the score" cannot hold for any
 # score normalised by the chains' sizes: deleting a step that is not matched keeps the
 # alignment value V and shrinks n_A + n_B, so 2·V / (n_A + n_B) rises (see the example below,
-# and the module documentation of ketju.compare). What holds: V never rises (above), and
+# and the module documentation of ketju.domain.compare). What holds: V never rises (above), and
 # deletions starting from a self-comparison never raise the score (here).
 @settings(max_examples=200, deadline=None)
 @given(chains(min_steps=2), st.data())

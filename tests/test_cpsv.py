@@ -23,9 +23,9 @@ import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from ketju.feeds import cpsv
-from ketju.project import Project
-from ketju.store import EmbeddedCatalogue
+from ketju.core.project import Project
+from ketju.infra.feeds import cpsv
+from ketju.infra.store import EmbeddedCatalogue
 from tests.conftest import ROOT
 from tests.servers import Server, ketju_server, oxigraph_server
 
@@ -146,7 +146,7 @@ def test_competent_authority_is_a_public_organisation_with_an_area(
             areas = list(export.objects(authority, DCT.spatial))
             assert areas and all((a, RDF.type, DCT.Location) in export for a in areas)
     # The county's own region; the workaround areas where the data has none (module docstring
-    # of ketju.feeds.cpsv): Finland for Kela, the county a municipality lies in.
+    # of ketju.infra.feeds.cpsv): Finland for Kela, the county a municipality lies in.
     assert export.value(URIRef(f"{ID}etela-karjala/organiser/etela-karjala"), DCT.spatial) == \
         URIRef("https://w3id.org/ketju/vocab/region/etela-karjala")
     assert export.value(URIRef(f"{ID}national/producer/kela"), DCT.spatial) == FINLAND

@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from ketju.chains import Chain, Node, Step, Texts, Transition, load_chain
-from ketju.project import Project
-from ketju.queries import load_queries
-from ketju.store import EmbeddedCatalogue
+from ketju.core.project import Project
+from ketju.core.queries import load_queries
+from ketju.domain.chains import Chain, Step, Transition, load_chain
+from ketju.domain.texts import Node, Texts
+from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.diagram import (
     INK,
     LEVEL_COLOURS,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ketju.build import build
-from ketju.namespaces import PREFIXES
-from ketju.project import Project
-from ketju.store import CatalogueStore
+from ketju.core.namespaces import PREFIXES
+from ketju.core.project import Project
+from ketju.infra.build import build
+from ketju.infra.store import CatalogueStore
 from tests.conftest import ROOT
 
 ID = "https://w3id.org/ketju/id/"

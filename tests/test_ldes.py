@@ -21,12 +21,12 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-from ketju import namespaces as ns
-from ketju.build import build
-from ketju.feeds import ldes
-from ketju.project import Project
-from ketju.settings import Settings
-from ketju.store import CatalogueStore
+from ketju.core import namespaces as ns
+from ketju.core.project import Project
+from ketju.core.settings import Settings
+from ketju.infra.build import build
+from ketju.infra.feeds import ldes
+from ketju.infra.store import CatalogueStore
 from ketju.web.app import create_app
 from tests.conftest import copy_tree
 from tests.servers import Server, ketju_server

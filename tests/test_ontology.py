@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from ketju.namespaces import ONTOLOGY, PREFIXES, VOCAB
+from ketju.core.namespaces import ONTOLOGY, PREFIXES, VOCAB
 from tests.conftest import ROOT, ontology_paths, store_of
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ketju.build import MANIFEST
-from ketju.project import Project
+from ketju.core.project import Project
+from ketju.infra.build import MANIFEST
 from tests.servers import Server, ketju_server
 
 
@@ -58,7 +58,7 @@ def test_access_log_has_request_id_and_duration(server: Server) -> None:
 
 
 def test_server_follows_a_rebuild(project_copy: Project, server_logs: Path) -> None:
-    from ketju.build import build
+    from ketju.infra.build import build
 
     build(project_copy)
     with ketju_server(project_copy.root, server_logs) as running:
@@ -74,7 +74,7 @@ def test_server_follows_a_rebuild(project_copy: Project, server_logs: Path) -> N
 def test_pages_change_with_the_data_after_a_rebuild(project_copy: Project,
                                                     server_logs: Path) -> None:
     # Finished pages are kept per build: a rebuild must show the new text, not the kept page.
-    from ketju.build import build
+    from ketju.infra.build import build
 
     build(project_copy)
     producers = project_copy.data_dir / "national" / "producers.ttl"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 
 BASE = "https://w3id.org/ketju/"

@@ -9,10 +9,10 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from ketju.project import Project
-from ketju.queries import example_values, load_queries
-from ketju.sparql.analysis import analyse
-from ketju.store import EmbeddedCatalogue, RemoteCatalogue
+from ketju.core.project import Project
+from ketju.core.queries import example_values, load_queries
+from ketju.infra.sparql.analysis import analyse
+from ketju.infra.store import EmbeddedCatalogue, RemoteCatalogue
 from tests.servers import Server, ketju_server, oxigraph_server
 
 

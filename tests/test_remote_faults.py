@@ -26,9 +26,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ketju.project import Project
-from ketju.settings import Settings
-from ketju.store import EngineUnavailable, RemoteCatalogue
+from ketju.core.project import Project
+from ketju.core.settings import Settings
+from ketju.infra.store import EngineUnavailable, RemoteCatalogue
 from ketju.web.app import create_app
 from tests.servers import Server, free_port, ketju_server, oxigraph_server
 

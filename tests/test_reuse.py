@@ -10,14 +10,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju.build import build
-from ketju.chains import Chain, load_chain
-from ketju.namespaces import ONTOLOGY, PREFIXES
-from ketju.project import Project
-from ketju.queries import NamedQuery, load_queries
-from ketju.reuse import Derivation, ReuseError, derive_chain, read_producer_map
-from ketju.store import EmbeddedCatalogue
-from ketju.validate import validate
+from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.core.project import Project
+from ketju.core.queries import NamedQuery, load_queries
+from ketju.domain.chains import Chain, load_chain
+from ketju.domain.reuse import Derivation, ReuseError, derive_chain, read_producer_map
+from ketju.infra.build import build
+from ketju.infra.store import EmbeddedCatalogue
+from ketju.infra.validate import validate
 
 SOURCE = "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma"
 TARGET = "kainuu"
@@ -111,7 +111,7 @@ def assert_same_steps(source: Chain, derived: Chain) -> None:
 
     assert hand_overs(derived) == hand_overs(source)
     try:
-        from ketju.compare import align  # type: ignore[import-not-found]
+        from ketju.domain.compare import align  # type: ignore[import-not-found]
     except ImportError:  # written in parallel; the step-by-step check above stands alone
         return
     matched = align(source, derived).matched
@@ -177,10 +177,10 @@ def test_another_process_writes_the_same_bytes(built_project: Project,
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from ketju.project import Project\n"
-        "from ketju.queries import load_queries\n"
-        "from ketju.reuse import derive_chain\n"
-        "from ketju.store import EmbeddedCatalogue\n"
+        "from ketju.core.project import Project\n"
+        "from ketju.core.queries import load_queries\n"
+        "from ketju.domain.reuse import derive_chain\n"
+        "from ketju.infra.store import EmbeddedCatalogue\n"
         "project = Project(Path(sys.argv[1]))\n"
         "derivation = derive_chain(EmbeddedCatalogue(project), load_queries(project.queries_dir),"
         " sys.argv[2], sys.argv[3])\n"

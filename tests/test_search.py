@@ -1,4 +1,5 @@
-"""Search (`ketju.search`): the FTS5 index built from a store, and ranked, filtered queries."""
+"""Search (`ketju.infra.search`): the FTS5 index built from a store, and ranked, filtered
+queries."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju import namespaces as ns
-from ketju import search
-from ketju.project import Project
-from ketju.search import SearchResults, build_index, normalise
+from ketju.core import namespaces as ns
+from ketju.core.project import Project
+from ketju.infra import search
+from ketju.infra.search import SearchResults, build_index, normalise
 
 HIP_FRACTURE_CHAINS = {
     "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma",

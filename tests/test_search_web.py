@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ketju.project import Project
-from ketju.search import INDEX_FILE
+from ketju.core.project import Project
+from ketju.infra.search import INDEX_FILE
 from tests.servers import Server, ketju_server, oxigraph_server
 
 HIP_CHAINS = {f"https://w3id.org/ketju/id/{region}/chain/lonkkamurtuma"

@@ -11,8 +11,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from ketju.namespaces import PREFIXES
-from ketju.shacl import (
+from ketju.core.namespaces import PREFIXES
+from ketju.infra.shacl import (
     ShapesGraph,
     UnsupportedShape,
     focus_nodes,

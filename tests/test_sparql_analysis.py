@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from ketju.sparql.analysis import (
+from ketju.infra.sparql.analysis import (
     MAX_NESTING,
     QueryRefused,
     check_query,

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 from tests.test_sparql_safety import RUNAWAY_CPU, client_from, rss_mb
 

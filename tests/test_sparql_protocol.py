@@ -16,8 +16,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from ketju.namespaces import graph_iri
-from ketju.project import Project
+from ketju.core.namespaces import graph_iri
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 
 G1 = graph_iri("data/national/producers.ttl")

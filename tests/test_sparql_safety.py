@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 
 # Cartesian products over the example store (~13k triples): hours of CPU, or gigabytes.
@@ -170,7 +170,7 @@ def query_processes(server: Server) -> list[int]:
     pids = []
     for pid in group_processes(server.process.pid):
         try:
-            if b"ketju.sparql.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"ketju.infra.sparql.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 pids.append(pid)
         except OSError:
             continue
@@ -341,10 +341,11 @@ def test_query_processes_have_no_network_even_if_a_service_slipped_through(
         built_project: Project, listener: Listener) -> None:
     """Defence in depth: the query process itself cannot open connections."""
     worker = subprocess.Popen(
-        [sys.executable, "-m", "ketju.sparql.worker", str(built_project.store_link.resolve())],
+        [sys.executable, "-m", "ketju.infra.sparql.worker",
+         str(built_project.store_link.resolve())],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         env={**os.environ, "KETJU_WORKER_NETWORK": "0"})
-    from ketju.sparql.worker import read_frame, write_frame
+    from ketju.infra.sparql.worker import read_frame, write_frame
 
     assert worker.stdout is not None and worker.stdin is not None
     ready = read_frame(worker.stdout)

@@ -12,12 +12,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketju.build import BuildRefused, build
-from ketju.namespaces import PREFIXES, graph_iri
-from ketju.project import Project
-from ketju.store import CatalogueStore
-from ketju.turtle_locate import TurtleIndex
-from ketju.validate import Report, validate
+from ketju.core.namespaces import PREFIXES, graph_iri
+from ketju.core.project import Project
+from ketju.infra.build import BuildRefused, build
+from ketju.infra.store import CatalogueStore
+from ketju.infra.turtle_locate import TurtleIndex
+from ketju.infra.validate import Report, validate
 from tests.conftest import FIXTURES
 
 CONTRIBUTIONS = FIXTURES / "contributions"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from ketju import validate as v
-from ketju.project import Project
-from ketju.turtle_locate import Excess, TurtleLimits, find_excess
-from ketju.validate import Finding, Report, validate
+from ketju.core.project import Project
+from ketju.infra import validate as v
+from ketju.infra.turtle_locate import Excess, TurtleLimits, find_excess
+from ketju.infra.validate import Finding, Report, validate
 from tests.conftest import ROOT
 
 PREFIXES = """\
@@ -334,7 +334,7 @@ def test_files_the_served_build_accepted_are_not_scanned_again(
         project_copy: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-file validation reloads the whole catalogue; the files the served build accepted
     unchanged skip the pre-parse scan, a changed file (or a build under other limits) does not."""
-    from ketju.build import build
+    from ketju.infra.build import build
 
     build(project_copy)
     scanned: list[int] = []

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from ketju.build import BuildRefused, build
-from ketju.project import Project
-from ketju.validate import Report, validate
+from ketju.core.project import Project
+from ketju.infra.build import BuildRefused, build
+from ketju.infra.validate import Report, validate
 from tests.conftest import FIXTURES, copy_tree
 
 #: The first line of the file a link points to: it must never be shown.

@@ -15,8 +15,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from ketju.project import Project
-from ketju.sparql.results import spreadsheet_cell, write_solutions
+from ketju.core.project import Project
+from ketju.infra.sparql.results import spreadsheet_cell, write_solutions
 from tests.servers import Server, ketju_server
 
 PRODUCER = "https://w3id.org/ketju/id/kainuu/producer/kaava"

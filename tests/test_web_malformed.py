@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ketju.project import Project
+from ketju.core.project import Project
 from tests.servers import Server, ketju_server
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 import pytest
 
-from ketju.project import Project
-from ketju.queries import MAX_IRI_CHARS
+from ketju.core.project import Project
+from ketju.core.queries import MAX_IRI_CHARS
 from ketju.web.observability import printable
 from ketju.web.pages import Site
 from tests.servers import Server, ketju_server

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from ketju.project import Project
+from ketju.core.project import Project
 from ketju.web.security import YASGUI_TABLE_STYLE, content_security_policy, style_hash
 from tests.servers import Server, ketju_server
 from tests.test_browser import ARGS, CHROMIUM

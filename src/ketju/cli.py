@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ketju.project import Project
+from ketju.core.project import Project
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 err = Console(stderr=True)
@@ -52,8 +52,8 @@ def validate(
     lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
 ) -> None:
     """Check contributed Turtle files: syntax, ownership, links and SHACL shapes."""
-    from ketju.project import printable
-    from ketju.validate import validate as run_validation
+    from ketju.core.project import printable
+    from ketju.infra.validate import validate as run_validation
 
     project = Project.locate()
     # A dangling link is there (and refused as a link); only a name with nothing is a misuse.
@@ -86,8 +86,8 @@ def build(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Validate everything and build the store; the last good store stays if anything fails."""
-    from ketju.build import BuildBusy, BuildRefused
-    from ketju.build import build as run_build
+    from ketju.infra.build import BuildBusy, BuildRefused
+    from ketju.infra.build import build as run_build
 
     project = Project.locate()
     total = len(project.all_files())
@@ -143,7 +143,7 @@ SHORT_KIND = {
 @app.command()
 def status() -> None:
     """Show what the store holds, per region and kind."""
-    from ketju.store import CatalogueStore, StoreMissing
+    from ketju.infra.store import CatalogueStore, StoreMissing
 
     project = Project.locate()
     try:
@@ -216,7 +216,7 @@ def serve(
 
     import uvicorn
 
-    from ketju.settings import Settings
+    from ketju.core.settings import Settings
 
     project = Project.locate()
     settings = Settings.from_env(
@@ -246,14 +246,14 @@ def serve(
 
 def _chain_iri(text: str) -> str:
     """A chain given as an IRI or as region/slug."""
-    from ketju.namespaces import ID
+    from ketju.core.namespaces import ID
 
     return text if "://" in text else f"{ID}{text.split('/', 1)[0]}/chain/{text.split('/', 1)[-1]}"
 
 
 def _catalogue() -> tuple[object, dict[str, object]]:
-    from ketju.queries import load_queries
-    from ketju.store import EmbeddedCatalogue, StoreMissing
+    from ketju.core.queries import load_queries
+    from ketju.infra.store import EmbeddedCatalogue, StoreMissing
 
     project = Project.locate()
     try:
@@ -274,8 +274,8 @@ def compare(
     """Align two chains step by step and score how similar they are (0 to 1)."""
     import json
 
-    from ketju.compare import UnknownChains, format_comparison
-    from ketju.compare import compare as compare_chains
+    from ketju.domain.compare import UnknownChains, format_comparison
+    from ketju.domain.compare import compare as compare_chains
 
     catalogue, queries = _catalogue()
     language = (lang or _default_language()).value
@@ -301,7 +301,7 @@ def reuse(
         help="CSV with columns source,target mapping source producers to yours.")] = None,
 ) -> None:
     """Derive a draft of another region's chain for your region (Turtle on standard output)."""
-    from ketju.reuse import ReuseError, derive_chain, read_producer_map
+    from ketju.domain.reuse import ReuseError, derive_chain, read_producer_map
 
     catalogue, queries = _catalogue()
     try:
@@ -322,7 +322,7 @@ def reuse(
 @app.command()
 def codelists() -> None:
     """Regenerate ontology/generated/ from the official code lists in standards/."""
-    from ketju.codelists import generate
+    from ketju.infra.codelists import generate
 
     project = Project.locate()
     counts = generate(project.root / "standards", project.ontology_dir / "generated")
@@ -339,7 +339,7 @@ def export(
         "--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
     """Export the built store in a national format: `cpsv-ap` (CPSV-AP 3.2.0 services)."""
-    from ketju.feeds import cpsv
+    from ketju.infra.feeds import cpsv
 
     if what != "cpsv-ap":
         err.print(f"Unknown export '{what}': the only one is cpsv-ap.", style="red", markup=False)

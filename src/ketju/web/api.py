@@ -11,7 +11,7 @@ Every URL in an answer (`@context`, `page`, `api`, `Link`) starts from the publi
 (`ketju.web.http.public_base_url`: `--public-base-url`, else a checked `Host`), and a `Link`
 header repeats only the parameters the route declares. IRI parameters are capped at
 `MAX_IRI_CHARS` characters (400 beyond). CSV answers are made safe for spreadsheets
-(`ketju.sparql.results.spreadsheet_cell`); JSON keeps every value as it is.
+(`ketju.infra.sparql.results.spreadsheet_cell`); JSON keeps every value as it is.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketju.entities import entity_rdf, names_of
-from ketju.jsonld import Compactor, context
-from ketju.namespaces import ID, VOCAB
-from ketju.queries import (
+from ketju.core.namespaces import ID, VOCAB
+from ketju.core.queries import (
     MAX_IRI_CHARS,
     MAX_LANG_CHARS,
     MAX_LIST,
@@ -39,9 +37,11 @@ from ketju.queries import (
     NamedQuery,
     ParameterError,
 )
-from ketju.reuse import ReuseError, derive_chain
-from ketju.sparql.analysis import analyse
-from ketju.sparql.results import spreadsheet_cell
+from ketju.domain.entities import entity_rdf, names_of
+from ketju.domain.reuse import ReuseError, derive_chain
+from ketju.infra.jsonld import Compactor, context
+from ketju.infra.sparql.analysis import analyse
+from ketju.infra.sparql.results import spreadsheet_cell
 from ketju.web import http
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import JSONLDResponse

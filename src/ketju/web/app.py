@@ -20,13 +20,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
 from ketju import __version__
-from ketju.project import Project
-from ketju.settings import Settings
-from ketju.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
-from ketju.sparql.description import renderer
-from ketju.sparql.endpoint import SparqlEndpoint, federation_status
-from ketju.sparql.formats import RDF_FORMATS, choose
-from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.core.project import Project
+from ketju.core.settings import Settings
+from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
+from ketju.infra.sparql.description import renderer
+from ketju.infra.sparql.formats import RDF_FORMATS, choose
+from ketju.infra.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
 from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
 from ketju.web.api import named_query_routes, resource_router
 from ketju.web.compare import router as compare_router
@@ -40,6 +39,7 @@ from ketju.web.query_page import query_page
 from ketju.web.search import router as search_router
 from ketju.web.security import SecurityHeaders
 from ketju.web.services import Services, ServicesDep
+from ketju.web.sparql import SparqlEndpoint, federation_status
 from ketju.web.unavailable import install_engine_errors
 
 log = logging.getLogger("ketju")
@@ -125,8 +125,8 @@ def _graph_store_routes(app: FastAPI) -> None:
     """
     from starlette.concurrency import run_in_threadpool
 
-    from ketju.sparql.backend import QueryRequest
-    from ketju.sparql.endpoint import ProtocolError, client_address, graph_iris
+    from ketju.infra.sparql.backend import QueryRequest
+    from ketju.web.sparql import ProtocolError, client_address, graph_iris
 
     everything = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 

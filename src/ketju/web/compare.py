@@ -1,5 +1,5 @@
 """Compare chains across regions: the API (`/api/compare`, `/api/chains/.../similar`) and the
-side-by-side page (`/compare`), all calling `ketju.compare`."""
+side-by-side page (`/compare`), all calling `ketju.domain.compare`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from ketju.compare import UnknownChains, chain_index, chain_iri, compare_many, load_indexed_chains
-from ketju.entities import names_of
-from ketju.namespaces import ID
+from ketju.core.namespaces import ID
+from ketju.domain.compare import (
+    UnknownChains,
+    chain_index,
+    chain_iri,
+    compare_many,
+    load_indexed_chains,
+)
+from ketju.domain.entities import names_of
 from ketju.web.api import PROBLEMS, SLUG, problem
 from ketju.web.http import public_base_url
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page

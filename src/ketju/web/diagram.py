@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
 
-from ketju.chains import Chain, Step, Transition
-from ketju.web.i18n import DEFAULT, LANGUAGES, translate
+from ketju.core.languages import DEFAULT, LANGUAGES
+from ketju.domain.chains import Chain, Step, Transition
+from ketju.web.i18n import translate
 
 LaneMode = Literal["producer", "sector"]
 

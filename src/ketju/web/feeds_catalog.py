@@ -1,7 +1,7 @@
 """`/catalog`, `/.well-known/void` and `/dumps/`: the dataset description and the dumps.
 
 - `GET /catalog` and `GET /.well-known/void`: the same DCAT-AP 3 + VoID description (see
-  `ketju.feeds.catalog`), Turtle by default (also for `*/*`), N-Triples, JSON-LD or RDF/XML by
+  `ketju.infra.feeds.catalog`), Turtle by default (also for `*/*`), N-Triples, JSON-LD or RDF/XML by
   `Accept` or `?format=`; a browser asking for HTML gets a small page showing the Turtle.
 - `GET /dumps/`: the list of dumps of the store being served, as an HTML table or, when asked
   (`Accept: application/json` or `?format=json`), as JSON.
@@ -27,9 +27,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from ketju.feeds import catalog, dumps
-from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.store import EmbeddedCatalogue
+from ketju.infra.feeds import catalog, dumps
+from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
+from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem as _problem
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import RDF_MEDIA, answers

@@ -16,8 +16,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from ketju.feeds import cpsv
-from ketju.sparql.formats import RDF_FORMATS, Format, choose
+from ketju.infra.feeds import cpsv
+from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
 from ketju.web.pages import Site, not_modified
 from ketju.web.services import Services, ServicesDep
 

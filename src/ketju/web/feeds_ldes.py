@@ -2,7 +2,7 @@
 
 `GET /feeds/ldes` is the root node: the `ldes:EventStream` with `tree:view <>` and a time window
 (two `tree:Relation`s on `dct:issued`) to every page; `GET /feeds/ldes/{page}` is a page of
-members (see `ketju.feeds.ldes`). Turtle by default; N-Triples, JSON-LD, N-Quads and TriG by
+members (see `ketju.infra.feeds.ldes`). Turtle by default; N-Triples, JSON-LD, N-Quads and TriG by
 `Accept` or `?format=`. Pages that can no longer change are served with
 `Cache-Control: immutable` and a year's lifetime, the newest page and the root for a minute;
 all with a strong ETag made from the content, so `If-None-Match` answers 304.
@@ -21,9 +21,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from ketju.feeds import ldes
-from ketju.sparql.formats import RDF_FORMATS, Format, choose
-from ketju.store import EmbeddedCatalogue
+from ketju.infra.feeds import ldes
+from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
+from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem as _problem
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import answers

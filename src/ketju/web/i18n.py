@@ -2,7 +2,7 @@
 
 The language comes from `?lang=`, then the `lang` cookie (set by the switch), then
 Accept-Language, then Finnish. Texts live in messages.toml, one table per language; a text
-missing in the chosen language falls back along FALLBACK.
+missing in the chosen language falls back along FALLBACK (ketju.core.languages).
 
 >>> choose_language(None, None, "sv-FI,sv;q=0.9,en;q=0.5")
 'sv'
@@ -16,9 +16,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-LANGUAGES = ("fi", "sv", "en")
-DEFAULT = "fi"
-FALLBACK = {"fi": ("fi", "en", "sv"), "sv": ("sv", "fi", "en"), "en": ("en", "fi", "sv")}
+from ketju.core.languages import DEFAULT, FALLBACK, LANGUAGES
+
 NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
 

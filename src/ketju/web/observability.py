@@ -4,6 +4,8 @@ A plain ASGI middleware (it wraps the raw /sparql app too). Each request gets an
 client's X-Request-Id when it is a sane token, else a new one), echoed in the response and in
 one access log line with its duration. With several server processes the metrics are collected
 through prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `ketju serve`).
+The SPARQL guard's own counters are in ketju.infra.sparql.metrics (below the web layer); /metrics
+shows them with these.
 
 What a client sent is logged inert (`printable`): a decoded `%0A` in a path cannot start a
 forged log line, nor a `%1B` an escape sequence in a terminal; long paths are cut.
@@ -35,12 +37,6 @@ REQUESTS = Counter("ketju_http_requests_total", "HTTP requests by route, method 
 LATENCY = Histogram("ketju_http_request_duration_seconds", "Time to answer, by route", ["route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
                              5, 10, 30, 60))
-QUERIES_STOPPED = Counter("ketju_sparql_queries_stopped_total",
-                          "User queries stopped, by reason (timeout, memory, disconnect, crash)",
-                          ["reason"])
-ANSWERS_CAPPED = Counter("ketju_sparql_answers_capped_total",
-                         "SPARQL answers cut off at the row limit")
-CACHE_HITS = Counter("ketju_sparql_cache_hits_total", "SPARQL answers served from the cache")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: Most characters of a path written into the access log.

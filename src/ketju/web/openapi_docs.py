@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from ketju.sparql.formats import RDF_FORMATS
+from ketju.infra.sparql.formats import RDF_FORMATS
 
 RDF_MEDIA = tuple(fmt.media_type for fmt in RDF_FORMATS)
 _TEXT = {"schema": {"type": "string"}}

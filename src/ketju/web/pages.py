@@ -27,21 +27,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju import __version__
-from ketju.chains import ChainNotFound, Node, Texts, load_chain
-from ketju.entities import Description, NotFound, describe, entity_rdf
-from ketju.goals import goal_tree
-from ketju.namespaces import ONTOLOGY
-from ketju.packages import load_package
-from ketju.queries import MAX_IRI_CHARS
-from ketju.regions import KINDS, catalogue_regions, region_catalogue
-from ketju.sparql.endpoint import ResultCache
-from ketju.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.store import EmbeddedCatalogue
+from ketju.core.languages import LANGUAGES
+from ketju.core.namespaces import ONTOLOGY
+from ketju.core.queries import MAX_IRI_CHARS
+from ketju.domain.chains import ChainNotFound, load_chain
+from ketju.domain.entities import Description, NotFound, describe, entity_rdf
+from ketju.domain.goals import goal_tree
+from ketju.domain.packages import load_package
+from ketju.domain.regions import KINDS, catalogue_regions, region_catalogue
+from ketju.domain.texts import Node, Texts
+from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
+from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem
-from ketju.web.i18n import LANGUAGES, choose_language
+from ketju.web.i18n import choose_language
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.security import content_security_policy
 from ketju.web.services import ServicesDep
+from ketju.web.sparql import ResultCache
 from ketju.web.templating import render
 
 HTML = "html"

@@ -6,9 +6,9 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
-from ketju.project import Project
-from ketju.queries import load_queries
-from ketju.settings import Settings
+from ketju.core.project import Project
+from ketju.core.queries import load_queries
+from ketju.core.settings import Settings
 from ketju.web.i18n import choose_language
 from ketju.web.templating import render
 

@@ -1,4 +1,4 @@
-"""Search (haku): the `/search` page and `/api/search`, both calling `ketju.search`.
+"""Search (haku): the `/search` page and `/api/search`, both calling `ketju.infra.search`.
 
 With the embedded store the index is the file the build wrote beside the store; a store built
 without one (an older ketju) or a remote engine gets an index built here once per data version.
@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ketju import search
-from ketju.store import EmbeddedCatalogue
+from ketju.infra import search
+from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.api import PROBLEMS, link_header
 from ketju.web.i18n import translate
 from ketju.web.pages import Site, kept, page_language, render_page, wants_json

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ketju.build import MANIFEST
-from ketju.project import Project
-from ketju.queries import load_queries
-from ketju.settings import Settings
-from ketju.sparql.backend import QueryBackend
-from ketju.sparql.endpoint import ResultCache
-from ketju.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.core.project import Project
+from ketju.core.queries import load_queries
+from ketju.core.settings import Settings
+from ketju.infra.build import MANIFEST
+from ketju.infra.sparql.backend import QueryBackend
+from ketju.infra.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.web.sparql import ResultCache
 
 
 class Services:

@@ -8,7 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ketju.web.i18n import LANGUAGES, NAMES, translate
+from ketju.core.languages import LANGUAGES
+from ketju.web.i18n import NAMES, translate
 
 
 @cache

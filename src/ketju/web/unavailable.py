@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ketju.store import EngineUnavailable
+from ketju.infra.store import EngineUnavailable
 from ketju.web.http import problem
 from ketju.web.pages import HTML, Site, label_html_context, negotiate, page_language
 from ketju.web.templating import render

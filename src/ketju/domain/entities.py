@@ -1,0 +1,188 @@
+"""Any entity of the catalogue as a description: its names, statements, sources and the links
+that point to it ("what links here", paged, never unbounded).
+
+Every page starts from this; pages for chains, packages and the like add their own views.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ketju.core.namespaces import GRAPH, ONTOLOGY, PREFIXES
+from ketju.core.queries import NamedQuery
+from ketju.domain.texts import Node, Texts
+from ketju.infra.store import Catalogue
+
+RDF_TYPE = PREFIXES["rdf"] + "type"
+LABEL_PROPERTIES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
+DESCRIPTION_PROPERTIES = (PREFIXES["dct"] + "description", PREFIXES["skos"] + "definition")
+LINKS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value of a property: a node (with names) or a literal."""
+
+    node: Node | None = None
+    text: str = ""
+    lang: str = ""
+    datatype: str = ""
+
+    @property
+    def is_node(self) -> bool:
+        return self.node is not None
+
+
+@dataclass(frozen=True)
+class Statement:
+    property: Node
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Links:
+    """A page of the statements that point to the entity."""
+
+    total: int
+    offset: int
+    limit: int
+    items: tuple[tuple[Node, Node], ...]
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + self.limit
+        return following if following < self.total else None
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+
+@dataclass(frozen=True)
+class Description:
+    iri: str
+    names: Texts
+    descriptions: Texts
+    types: tuple[Node, ...]
+    statements: tuple[Statement, ...]
+    sources: tuple[str, ...]
+    links: Links
+    _names: dict[str, Texts] = field(default_factory=dict, repr=False)
+
+    def label(self, lang: str) -> str:
+        return self.names.pick(lang)[0] or self.iri.rstrip("/").rsplit("/", 1)[-1]
+
+    def has_type(self, local_name: str) -> bool:
+        return any(t.iri == ONTOLOGY + local_name for t in self.types)
+
+    def name_of(self, iri: str) -> Node:
+        return Node(iri, self._names.get(iri, Texts()))
+
+    def values_of(self, property_iri: str) -> tuple[Value, ...]:
+        for statement in self.statements:
+            if statement.property.iri == property_iri:
+                return statement.values
+        return ()
+
+
+class NotFound(LookupError):
+    """Nothing is said about this IRI in the catalogue."""
+
+
+def _texts(rows: list[tuple[str, ox.Literal]]) -> Texts:
+    values: dict[str, str] = {}
+    for _, literal in rows:
+        values.setdefault(literal.language or "", literal.value)
+    return Texts(values)
+
+
+def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
+             links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE) -> Description:
+    entity = ox.NamedNode(iri)
+    bind = {"entity": entity}
+    rows = catalogue.select(queries["entity-statements"].body, bind)
+    # Every link, sorted and paged here: ordering IRIs in SPARQL is the slow part.
+    linking = sorted({(row["property"].value, row["subject"].value)
+                      for row in catalogue.select(queries["entity-links-here"].body, bind)})
+    if not rows and not linking:
+        raise NotFound(iri)
+    # Names of the properties and values in one lookup by list: a join from the entity to
+    # every label of the store is planned badly at national scale (seconds, not ms).
+    pointed = {row["property"].value for row in rows} | {
+        row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    for owner, texts in names_of(catalogue, queries, pointed | {iri}).items():
+        names[owner].update(texts.values)
+
+    def node(value: str) -> Node:
+        return Node(value, Texts(names.get(value, {})))
+
+    by_property: dict[str, list[Value]] = defaultdict(list)
+    sources: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        prop, value, graph = row["property"].value, row["value"], row["graph"].value
+        if graph.startswith(GRAPH + "data/") or graph.startswith(GRAPH + "ontology/"):
+            sources.add(graph.removeprefix(GRAPH))
+        key = (prop, str(value))
+        if key in seen:
+            continue
+        seen.add(key)
+        if isinstance(value, ox.NamedNode):
+            by_property[prop].append(Value(node=node(value.value)))
+        elif isinstance(value, ox.Literal):
+            by_property[prop].append(Value(text=value.value, lang=value.language or "",
+                                           datatype=value.datatype.value))
+    own = {prop: [v for v in values if not v.is_node] for prop, values in by_property.items()}
+    labels = [(p, ox.Literal(v.text, language=v.lang or None))
+              for p in LABEL_PROPERTIES for v in own.get(p, [])]
+    descriptions = [(p, ox.Literal(v.text, language=v.lang or None))
+                    for p in DESCRIPTION_PROPERTIES for v in own.get(p, [])]
+    types = tuple(v.node for v in by_property.get(RDF_TYPE, []) if v.node is not None)
+    statements = tuple(
+        Statement(node(prop), tuple(values))
+        for prop, values in sorted(by_property.items())
+        if prop != RDF_TYPE
+    )
+    page = linking[links_offset:links_offset + links_limit]
+    for subject, texts in names_of(catalogue, queries, {s for _, s in page}).items():
+        names[subject].update(texts.values)
+    items = tuple((node(subject), node(prop)) for prop, subject in page)
+    return Description(
+        iri=iri, names=_texts(labels), descriptions=_texts(descriptions), types=types,
+        statements=statements, sources=tuple(sorted(sources)),
+        links=Links(len(linking), links_offset, links_limit, items),
+        _names={k: Texts(v) for k, v in names.items()},
+    )
+
+
+def names_of(catalogue: Catalogue, queries: dict[str, NamedQuery],
+             iris: set[str] | list[str]) -> dict[str, Texts]:
+    """Names of many nodes at once, in every language."""
+    wanted = sorted({i for i in iris if i})
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    for start in range(0, len(wanted), 500):
+        chunk: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
+            ox.NamedNode(i) for i in wanted[start:start + 500]]
+        for row in catalogue.select(queries["names-of"].body, {"node": chunk}):
+            name = row["name"]
+            if isinstance(name, ox.Literal):
+                names[row["node"].value].setdefault(name.language or "", name.value)
+    return {iri: Texts(values) for iri, values in names.items()}
+
+
+def entity_rdf(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -> list[ox.Triple]:
+    """The entity's statements, those of its steps and hand-overs, and the names of the IRIs
+    it points to as rdfs:label (entailed by skos:prefLabel), so a client can show them."""
+    triples = catalogue.construct(queries["entity-rdf"].body, {"entity": ox.NamedNode(iri)})
+    linked = {t.object.value for t in triples
+              if t.subject.value == iri and isinstance(t.object, ox.NamedNode)} - {iri}
+    label = ox.NamedNode(PREFIXES["rdfs"] + "label")
+    for node, texts in names_of(catalogue, queries, linked).items():
+        triples.extend(ox.Triple(ox.NamedNode(node), label,
+                                 ox.Literal(text, language=lang) if lang else ox.Literal(text))
+                       for lang, text in texts.values.items())
+    return triples

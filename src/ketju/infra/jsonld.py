@@ -1,0 +1,159 @@
+"""JSON-LD for the API: one published context generated from the ontology, and RDF triples
+turned into compact JSON-LD objects that use it, so the API's JSON is also RDF.
+
+Keys are the local names of ketju's properties (`serviceClass`, `hasStep`) plus a few standard
+terms (`label` for skos:prefLabel, `description`, `wasDerivedFrom`...); any other property keeps
+its full IRI as key, which JSON-LD allows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pyoxigraph as ox
+
+from ketju.core.namespaces import ONTOLOGY, PREFIXES
+
+RDF_TYPE = PREFIXES["rdf"] + "type"
+XSD = PREFIXES["xsd"]
+LANG_STRING = PREFIXES["rdf"] + "langString"
+
+#: Standard properties with short names; language-tagged ones become language maps.
+STANDARD_TERMS: dict[str, tuple[str, str]] = {
+    "label": (PREFIXES["skos"] + "prefLabel", "@language"),
+    "altLabel": (PREFIXES["skos"] + "altLabel", "@language"),
+    "description": (PREFIXES["dct"] + "description", "@language"),
+    "definition": (PREFIXES["skos"] + "definition", "@language"),
+    "editorialNote": (PREFIXES["skos"] + "editorialNote", "@language"),
+    "notation": (PREFIXES["skos"] + "notation", ""),
+    "broader": (PREFIXES["skos"] + "broader", "@id"),
+    "broaderTransitive": (PREFIXES["skos"] + "broaderTransitive", "@id"),
+    "inScheme": (PREFIXES["skos"] + "inScheme", "@id"),
+    "exactMatch": (PREFIXES["skos"] + "exactMatch", "@id"),
+    "source": (PREFIXES["dct"] + "source", ""),
+    "spatial": (PREFIXES["dct"] + "spatial", "@id"),
+    "identifier": (PREFIXES["dct"] + "identifier", ""),
+    "accrualPeriodicity": (PREFIXES["dct"] + "accrualPeriodicity", "@id"),
+    "wasDerivedFrom": (PREFIXES["prov"] + "wasDerivedFrom", "@id"),
+    "status": (PREFIXES["adms"] + "status", "@id"),
+    "version": (PREFIXES["dcat"] + "version", ""),
+    "subOrganizationOf": (PREFIXES["org"] + "subOrganizationOf", "@id"),
+    "hasChannel": (PREFIXES["cv"] + "hasChannel", "@id"),
+    "page": (PREFIXES["foaf"] + "page", "@id"),
+}
+
+
+def context(store_ontology: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """The @context: (property IRI, kind, range) rows from the ontology, plus standard terms.
+
+    kind is "object" or "datatype"; language-string ranges get language maps.
+    """
+    terms: dict[str, Any] = {
+        prefix: iri for prefix, iri in PREFIXES.items() if prefix not in ("sh",)
+    }
+    for name, (iri, kind) in STANDARD_TERMS.items():
+        if kind == "@language":
+            terms[name] = {"@id": iri, "@container": "@language"}
+        elif kind == "@id":
+            terms[name] = {"@id": iri, "@type": "@id"}
+        else:
+            terms[name] = iri
+    for iri, kind, value_range in store_ontology:
+        local = iri.removeprefix(ONTOLOGY)
+        if kind == "object":
+            terms[local] = {"@id": iri, "@type": "@id"}
+        elif value_range == LANG_STRING:
+            terms[local] = {"@id": iri, "@container": "@language"}
+        elif value_range and value_range.startswith(XSD):
+            terms[local] = {"@id": iri, "@type": value_range}
+        else:
+            terms[local] = iri
+    return {"@context": terms}
+
+
+class Compactor:
+    """Turns triples into compact JSON-LD objects under a given context."""
+
+    def __init__(self, context_document: dict[str, Any]) -> None:
+        self.by_iri: dict[str, tuple[str, Any]] = {}
+        for term, definition in context_document["@context"].items():
+            if isinstance(definition, dict):
+                self.by_iri[definition["@id"]] = (term, definition)
+            elif isinstance(definition, str) and definition.startswith(("http", "urn")) \
+                    and not definition.endswith(("#", "/")):
+                self.by_iri[definition] = (term, {"@id": definition})
+        self.types = {iri: term for iri, (term, _) in self.by_iri.items()}
+
+    def _type_name(self, iri: str) -> str:
+        if iri.startswith(ONTOLOGY):
+            return iri.removeprefix(ONTOLOGY)
+        for prefix, namespace in PREFIXES.items():
+            if iri.startswith(namespace):
+                return f"{prefix}:{iri[len(namespace):]}"
+        return iri
+
+    def _value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+               definition: dict[str, Any]) -> Any:
+        if isinstance(term, ox.NamedNode):
+            return term.value if definition.get("@type") == "@id" else {"@id": term.value}
+        if isinstance(term, ox.BlankNode):
+            return {"@id": "_:" + term.value}
+        if isinstance(term, ox.Literal):
+            datatype = term.datatype.value
+            if term.language:
+                return {"@value": term.value, "@language": term.language}
+            if definition.get("@type") == datatype:
+                return term.value
+            if datatype == XSD + "string":
+                return term.value
+            if datatype == XSD + "boolean":
+                return term.value == "true"
+            return {"@value": term.value, "@type": datatype}
+        return str(term)
+
+    def node(self, iri: str, triples: list[ox.Triple], embed: bool = True) -> dict[str, Any]:
+        """The compact object for `iri`; nodes whose IRI extends it (steps, hand-overs) are
+        embedded where they are referenced."""
+        by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+        for triple in triples:
+            if isinstance(triple.subject, ox.NamedNode):
+                by_subject[triple.subject.value].append(triple)
+        return self._object(iri, by_subject, embed, seen={iri})
+
+    def _object(self, iri: str, by_subject: dict[str, list[ox.Triple]], embed: bool,
+                seen: set[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"@id": iri}
+        types: list[str] = []
+        for triple in sorted(by_subject.get(iri, []), key=lambda t: (t.predicate.value,
+                                                                   str(t.object))):
+            predicate = triple.predicate.value
+            if predicate == RDF_TYPE:
+                types.append(self._type_name(triple.object.value))  # type: ignore[union-attr]
+                continue
+            term, definition = self.by_iri.get(predicate, (predicate, {"@id": predicate}))
+            obj = triple.object
+            if (embed and isinstance(obj, ox.NamedNode) and obj.value.startswith(iri + "/")
+                    and obj.value in by_subject and obj.value not in seen):
+                seen.add(obj.value)
+                value: Any = self._object(obj.value, by_subject, embed, seen)
+            else:
+                value = self._value(obj, definition)
+            if definition.get("@container") == "@language":
+                language, text = (value["@language"], value["@value"]) if isinstance(
+                    value, dict) and "@language" in value else ("@none", str(value))
+                languages = out.setdefault(term, {})
+                if language in languages:
+                    previous = languages[language]
+                    languages[language] = [*previous, text] if isinstance(previous, list) \
+                        else [previous, text]
+                else:
+                    languages[language] = text
+            elif term in out:
+                existing = out[term]
+                out[term] = [*existing, value] if isinstance(existing, list) else [existing, value]
+            else:
+                out[term] = value
+        if types:
+            out["@type"] = types[0] if len(types) == 1 else sorted(types)
+        return out
