@@ -43,9 +43,11 @@ test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest
 
+# What the project enforces: ruff's rules (pyproject.toml) and the import layers (cli > web >
+# domain > infra > core, [tool.importlinter]); the tree is not laid out by `ruff format`.
 lint: setup
 	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/lint-imports --no-cache
 
 bench: setup tools
 	$(BIN)/python bench/run.py --size $(SIZE)
