@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketju.core.project import Project
-from ketju.core.queries import NamedQuery, load_queries
 from ketju.domain.chains import Chain, Step, Transition, load_chain
 from ketju.domain.compare import (
     ChainIndex,
@@ -31,7 +30,7 @@ from ketju.domain.compare import (
     step_similarity,
 )
 from ketju.domain.texts import Node, Texts
-from ketju.infra.store import EmbeddedCatalogue
+from ketju.infra.snapshot import Snapshot, SnapshotSource
 
 ID = "https://w3id.org/ketju/id/"
 VOCAB = "https://w3id.org/ketju/vocab/"
@@ -51,23 +50,18 @@ HOME_120 = "Omassa kodissaan asuvien osuus 120 vuorokautta lonkkamurtuman jälke
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def catalogue(built_project: Project) -> EmbeddedCatalogue:
-    return EmbeddedCatalogue(built_project)
+def snapshot(built_project: Project) -> Snapshot:
+    return SnapshotSource.embedded(built_project).current()
 
 
 @pytest.fixture(scope="module")
-def queries(built_project: Project) -> dict[str, NamedQuery]:
-    return load_queries(built_project.queries_dir)
+def hip(snapshot: Snapshot) -> dict[str, Chain]:
+    return {iri: load_chain(snapshot, iri) for iri in HIP}
 
 
 @pytest.fixture(scope="module")
-def hip(catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> dict[str, Chain]:
-    return {iri: load_chain(catalogue, queries, iri) for iri in HIP}
-
-
-@pytest.fixture(scope="module")
-def index(catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> ChainIndex:
-    return ChainIndex.build(catalogue, queries)
+def index(snapshot: Snapshot) -> ChainIndex:
+    return ChainIndex.build(snapshot)
 
 
 def test_each_hip_fracture_chain_with_itself_scores_one(hip: dict[str, Chain]) -> None:
@@ -81,11 +75,11 @@ def test_each_hip_fracture_chain_with_itself_scores_one(hip: dict[str, Chain]) -
 
 
 def test_hip_fracture_chains_are_similar_but_not_the_same(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
+        snapshot: Snapshot) -> None:
     for a, b in ((VS, PS), (VS, PP), (PS, PP)):
-        result = compare(catalogue, queries, a, b)
+        result = compare(snapshot, a, b)
         assert 0.0 < result.score < 1.0
-        assert result.score == pytest.approx(compare(catalogue, queries, b, a).score, abs=1e-12)
+        assert result.score == pytest.approx(compare(snapshot, b, a).score, abs=1e-12)
         # Emergency care, surgery, the orthopaedic ward and home rehabilitation are common.
         assert len(result.matched) >= 5
         # All three measure living at home 120 days after the fracture, from Hilmo.
@@ -101,9 +95,8 @@ def _step(result: Comparison, side: str, slug: str) -> Step:
     return next(s for s in chain.steps if s.iri.endswith("/step/" + slug))
 
 
-def test_varsinais_suomi_and_pohjois_savo(catalogue: EmbeddedCatalogue,
-                                          queries: dict[str, NamedQuery]) -> None:
-    result = compare(catalogue, queries, VS, PS)
+def test_varsinais_suomi_and_pohjois_savo(snapshot: Snapshot) -> None:
+    result = compare(snapshot, VS, PS)
     # Pohjois-Savo buys the rehabilitation period from a private contracted producer: it is
     # matched with Varsinais-Suomi's own rehabilitation, with the producer type as difference.
     private = next(p for p in result.matched
@@ -124,8 +117,8 @@ def test_varsinais_suomi_and_pohjois_savo(catalogue: EmbeddedCatalogue,
 
 
 def test_pohjois_pohjanmaa_assesses_rehabilitation_before_the_ward(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
-    result = compare(catalogue, queries, VS, PP)
+        snapshot: Snapshot) -> None:
+    result = compare(snapshot, VS, PP)
     moved = [m for m in result.order_differences if "Kuntoutustarpeen" in m.b.label("fi")]
     assert len(moved) == 1
     assessment = moved[0]
@@ -142,10 +135,10 @@ def test_pohjois_pohjanmaa_assesses_rehabilitation_before_the_ward(
 
 
 def test_hand_over_kinds_differ_between_regions(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
+        snapshot: Snapshot) -> None:
     seen: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for a, b in ((VS, PS), (VS, PP), (PS, PP)):
-        for pair in compare(catalogue, queries, a, b).matched:
+        for pair in compare(snapshot, a, b).matched:
             for d in pair.differences:
                 if d.kind == "handover-kind":
                     seen.add((tuple(n.code for n in d.a), tuple(n.code for n in d.b)))
@@ -154,9 +147,9 @@ def test_hand_over_kinds_differ_between_regions(
 
 
 def test_hip_fracture_and_the_intake_chain_are_far_apart(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
+        snapshot: Snapshot) -> None:
     for chain in HIP:
-        assert compare(catalogue, queries, chain, EKSOTE).score < 0.3
+        assert compare(snapshot, chain, EKSOTE).score < 0.3
 
 
 def test_similar_chains_of_varsinais_suomi(index: ChainIndex) -> None:
@@ -174,9 +167,8 @@ def test_similar_chains_of_varsinais_suomi(index: ChainIndex) -> None:
 
 
 def test_index_chains_and_full_chains_give_the_same_score(
-        index: ChainIndex, catalogue: EmbeddedCatalogue,
-        queries: dict[str, NamedQuery]) -> None:
-    full = {iri: load_chain(catalogue, queries, iri) for iri in index.chains()}
+        index: ChainIndex, snapshot: Snapshot) -> None:
+    full = {iri: load_chain(snapshot, iri) for iri in index.chains()}
     for a in full:
         for b in full:
             exact = align(full[a], full[b])
@@ -189,11 +181,11 @@ def test_index_chains_and_full_chains_give_the_same_score(
         ranked = dict(index.similar(a, limit=10))
         assert all(ranked[b] == align(full[a], full[b]).score for b in ranked)
     # The quick path for the API: steps from the index, names from one query.
-    chains, goals = load_indexed_chains(catalogue, queries, list(full), index)
+    chains, goals = load_indexed_chains(snapshot, list(full), index)
     named = {c.iri: c for c in chains}
     for a, b in ((VS, PS), (VS, PP), (PS, EKSOTE)):
         quick = align(named[a], named[b], goals[a], goals[b])
-        exact = compare(catalogue, queries, a, b)
+        exact = compare(snapshot, a, b)
         assert quick.score == exact.score
         assert [(p.a.label("sv"), p.b.label("sv"), [d.kind for d in p.differences])
                 for p in quick.matched] == [
@@ -202,14 +194,13 @@ def test_index_chains_and_full_chains_give_the_same_score(
         assert quick.shared_indicators == exact.shared_indicators
         assert named[a].label("fi") == full[a].label("fi")
     with pytest.raises(UnknownChains):
-        load_indexed_chains(catalogue, queries, [VS, ID + "x/chain/y"], index)
+        load_indexed_chains(snapshot, [VS, ID + "x/chain/y"], index)
 
 
-def test_unknown_chains_are_named(catalogue: EmbeddedCatalogue,
-                                  queries: dict[str, NamedQuery], index: ChainIndex) -> None:
+def test_unknown_chains_are_named(snapshot: Snapshot, index: ChainIndex) -> None:
     missing = ID + "varsinais-suomi/chain/ei-ole"
     with pytest.raises(UnknownChains) as error:
-        load_chains(catalogue, queries, [VS, missing, ID + "x/chain/y"])
+        load_chains(snapshot, [VS, missing, ID + "x/chain/y"])
     assert error.value.iris == (missing, ID + "x/chain/y")
     assert missing in str(error.value)
     with pytest.raises(UnknownChains):
@@ -221,9 +212,8 @@ def test_unknown_chains_are_named(catalogue: EmbeddedCatalogue,
         chain_iri("lonkkamurtuma")
 
 
-def test_compare_many_and_the_text_report(catalogue: EmbeddedCatalogue,
-                                          queries: dict[str, NamedQuery]) -> None:
-    chains, goals = load_chains(catalogue, queries, list(HIP))
+def test_compare_many_and_the_text_report(snapshot: Snapshot) -> None:
+    chains, goals = load_chains(snapshot, list(HIP))
     result = compare_many(chains, goals, lang="en")
     assert json.loads(json.dumps(result)) == result
     assert len(result["pairs"]) == 3
@@ -235,14 +225,14 @@ def test_compare_many_and_the_text_report(catalogue: EmbeddedCatalogue,
         assert column == [s.position for s in chain.steps]
     assert [1, 1, None] in rows and [2, 2, 1] in rows  # emergency care; the emergency dept
     assert {"chain": 2, "position": 3, "first": 6} in result["table"]["moved"]
-    text = format_comparison(compare(catalogue, queries, VS, PP), "en")
+    text = format_comparison(compare(snapshot, VS, PP), "en")
     assert "Order differences:" in text and "moved: A6" in text
     assert "Hilmo" in text
-    swedish = format_comparison(compare(catalogue, queries, VS, PS), "sv")
+    swedish = format_comparison(compare(snapshot, VS, PS), "sv")
     assert "Hilmo" in swedish and "privat" in swedish.lower()
     with pytest.raises(ValueError):
         compare_many(chains[:1])
-    goals_vs = load_goals(catalogue, queries, VS)
+    goals_vs = load_goals(snapshot, VS)
     assert len(goals_vs.goals) == 3 and goals_vs.goals[0].main
     assert len(goals_vs.indicators) == 3
 

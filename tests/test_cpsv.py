@@ -49,7 +49,7 @@ PREFIX cv: <http://data.europa.eu/m8g/>
 
 @pytest.fixture(scope="module")
 def catalogue(built_project: Project) -> EmbeddedCatalogue:
-    return EmbeddedCatalogue(built_project)
+    return EmbeddedCatalogue.open(built_project)
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from ketju.core.project import Project
-from ketju.core.queries import load_queries
 from ketju.domain.chains import Chain, Step, Transition, load_chain
 from ketju.domain.texts import Node, Texts
-from ketju.infra.store import EmbeddedCatalogue
+from ketju.infra.snapshot import SnapshotSource
 from ketju.web.diagram import (
     INK,
     LEVEL_COLOURS,
@@ -46,13 +45,12 @@ ALL_CHAINS = (
 
 @pytest.fixture(scope="module")
 def chain_of(built_project: Project) -> Callable[[str], Chain]:
-    catalogue = EmbeddedCatalogue(built_project)
-    queries = load_queries(built_project.queries_dir)
+    snapshot = SnapshotSource.embedded(built_project).current()
     cache: dict[str, Chain] = {}
 
     def get(iri: str) -> Chain:
         if iri not in cache:
-            cache[iri] = load_chain(catalogue, queries, iri)
+            cache[iri] = load_chain(snapshot, iri)
         return cache[iri]
 
     return get

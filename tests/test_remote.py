@@ -42,7 +42,7 @@ def test_every_named_query_gives_the_embedded_answer(built_project: Project,
                                                      oxigraph: Server) -> None:
     """Each query of queries/, with its declared example parameters bound, answers the same
     from the embedded store and from a real Oxigraph server."""
-    embedded = EmbeddedCatalogue(built_project)
+    embedded = EmbeddedCatalogue.open(built_project)
     remote = RemoteCatalogue(oxigraph.base + "/query")
     queries = load_queries(built_project.queries_dir)
     assert len(queries) >= 15
@@ -67,7 +67,7 @@ def rows_set(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.
 
 def test_catalogue_binds_parameters_the_same_way(built_project: Project,
                                                  oxigraph: Server) -> None:
-    embedded = EmbeddedCatalogue(built_project)
+    embedded = EmbeddedCatalogue.open(built_project)
     remote = RemoteCatalogue(oxigraph.base + "/query")
     # pyoxigraph binds only variables the SELECT projects; named queries follow that rule.
     query = """SELECT ?entity ?lang ?label WHERE {

@@ -12,11 +12,10 @@ import pytest
 
 from ketju.core.namespaces import ONTOLOGY, PREFIXES
 from ketju.core.project import Project
-from ketju.core.queries import NamedQuery, load_queries
 from ketju.domain.chains import Chain, load_chain
 from ketju.domain.reuse import Derivation, ReuseError, derive_chain, read_producer_map
 from ketju.infra.build import build
-from ketju.infra.store import EmbeddedCatalogue
+from ketju.infra.snapshot import Snapshot, SnapshotSource
 from ketju.infra.validate import validate
 
 SOURCE = "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma"
@@ -51,18 +50,13 @@ kaprod:kotihoito a ketju:Producer ;
 
 
 @pytest.fixture(scope="module")
-def catalogue(built_project: Project) -> EmbeddedCatalogue:
-    return EmbeddedCatalogue(built_project)
+def snapshot(built_project: Project) -> Snapshot:
+    return SnapshotSource.embedded(built_project).current()
 
 
 @pytest.fixture(scope="module")
-def queries(built_project: Project) -> dict[str, NamedQuery]:
-    return load_queries(built_project.queries_dir)
-
-
-@pytest.fixture(scope="module")
-def derivation(catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> Derivation:
-    return derive_chain(catalogue, queries, SOURCE, TARGET)
+def derivation(snapshot: Snapshot) -> Derivation:
+    return derive_chain(snapshot, SOURCE, TARGET)
 
 
 def graph_of(turtle: str) -> set[tuple[str, str, str]]:
@@ -124,38 +118,37 @@ def assert_same_steps(source: Chain, derived: Chain) -> None:
 
 
 def test_reused_chain_validates_builds_and_keeps_every_step(
-        built_project: Project, project_copy: Project, catalogue: EmbeddedCatalogue,
-        queries: dict[str, NamedQuery], derivation: Derivation) -> None:
+        built_project: Project, project_copy: Project, snapshot: Snapshot,
+        derivation: Derivation) -> None:
     assert derivation.chain_iri == DERIVED
     path = write_derived(project_copy, derivation.turtle)
     assert_valid(project_copy, [path])
     build(project_copy)
 
-    derived_catalogue = EmbeddedCatalogue(project_copy)
-    source = load_chain(catalogue, queries, SOURCE)
-    derived = load_chain(derived_catalogue, load_queries(project_copy.queries_dir), DERIVED)
+    derived_snapshot = SnapshotSource.embedded(project_copy).current()
+    source = load_chain(snapshot, SOURCE)
+    derived = load_chain(derived_snapshot, DERIVED)
     assert_same_steps(source, derived)
     assert {s.producer.iri for s in derived.steps} <= set(derivation.placeholders)
 
 
 def test_every_chain_of_the_catalogue_can_be_reused(
-        project_copy: Project, catalogue: EmbeddedCatalogue,
-        queries: dict[str, NamedQuery]) -> None:
-    rows = catalogue.select(f"SELECT ?chain WHERE {{ ?chain a <{ONTOLOGY}ServiceChain> }}")
+        project_copy: Project, snapshot: Snapshot) -> None:
+    rows = snapshot.data.select(f"SELECT ?chain WHERE {{ ?chain a <{ONTOLOGY}ServiceChain> }}")
     chains = sorted(row["chain"].value for row in rows)
     assert len(chains) >= 5
     paths = []
     for chain in chains:
-        derivation = derive_chain(catalogue, queries, chain, TARGET)
+        derivation = derive_chain(snapshot, chain, TARGET)
         region, slug = chain.split("/")[-3], chain.split("/")[-1]
         paths.append(write_derived(project_copy, derivation.turtle, f"{slug}-{region}.ttl"))
     assert_valid(project_copy, paths)
 
 
 def test_reuse_gives_the_same_text_and_iris_twice(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery],
+        snapshot: Snapshot,
         derivation: Derivation) -> None:
-    again = derive_chain(catalogue, queries, SOURCE, TARGET)
+    again = derive_chain(snapshot, SOURCE, TARGET)
     assert again.turtle == derivation.turtle
     assert again.new_iris == derivation.new_iris
     new = derivation.new_iris
@@ -178,11 +171,10 @@ def test_another_process_writes_the_same_bytes(built_project: Project,
         "import sys\n"
         "from pathlib import Path\n"
         "from ketju.core.project import Project\n"
-        "from ketju.core.queries import load_queries\n"
         "from ketju.domain.reuse import derive_chain\n"
-        "from ketju.infra.store import EmbeddedCatalogue\n"
+        "from ketju.infra.snapshot import SnapshotSource\n"
         "project = Project(Path(sys.argv[1]))\n"
-        "derivation = derive_chain(EmbeddedCatalogue(project), load_queries(project.queries_dir),"
+        "derivation = derive_chain(SnapshotSource.embedded(project).current(),"
         " sys.argv[2], sys.argv[3])\n"
         "sys.stdout.buffer.write(derivation.turtle.encode('utf-8'))\n")
     run = subprocess.run([sys.executable, "-c", script, str(built_project.root), SOURCE, TARGET],
@@ -233,9 +225,9 @@ def test_the_derived_chain_is_a_draft_of_the_target_organiser(derivation: Deriva
 
 
 def test_each_source_producer_gets_a_placeholder_of_its_type(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery],
+        snapshot: Snapshot,
         derivation: Derivation) -> None:
-    source = load_chain(catalogue, queries, SOURCE)
+    source = load_chain(snapshot, SOURCE)
     producers = {s.producer.iri: getattr(s.producer_type, "iri", None) for s in source.steps}
     assert {t.responsible_producer.iri for t in source.transitions
             if t.responsible_producer is not None} <= set(producers)
@@ -267,9 +259,8 @@ def test_a_producer_map_replaces_placeholders(
         "source,target\n"
         f"{VS_PRODUCER}ortopedia,{KAINUU_PRODUCER}ortopedia\n"
         f"<{VS_PRODUCER}kotihoito>,<{KAINUU_PRODUCER}kotihoito>\n", "utf-8")
-    catalogue = EmbeddedCatalogue(project_copy)
-    queries = load_queries(project_copy.queries_dir)
-    derivation = derive_chain(catalogue, queries, SOURCE, TARGET, read_producer_map(mapfile))
+    snapshot = SnapshotSource.embedded(project_copy).current()
+    derivation = derive_chain(snapshot, SOURCE, TARGET, read_producer_map(mapfile))
 
     graph = graph_of(derivation.turtle)
     assert len(derivation.placeholders) == 5
@@ -283,8 +274,8 @@ def test_a_producer_map_replaces_placeholders(
     path = write_derived(project_copy, derivation.turtle)
     assert_valid(project_copy, [path])
     build(project_copy)
-    source = load_chain(EmbeddedCatalogue(project_copy), queries, SOURCE)
-    derived = load_chain(EmbeddedCatalogue(project_copy), queries, DERIVED)
+    source = load_chain(SnapshotSource.embedded(project_copy).current(), SOURCE)
+    derived = load_chain(SnapshotSource.embedded(project_copy).current(), DERIVED)
     assert_same_steps(source, derived)
 
 
@@ -294,32 +285,32 @@ def test_a_producer_map_replaces_placeholders(
 
 
 def test_unknown_chain_region_and_national_are_refused(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
+        snapshot: Snapshot) -> None:
     with pytest.raises(ReuseError, match="no service chain"):
-        derive_chain(catalogue, queries, SOURCE + "-x", TARGET)
+        derive_chain(snapshot, SOURCE + "-x", TARGET)
     with pytest.raises(ReuseError, match="not the address of a service chain"):
-        derive_chain(catalogue, queries, VS_PRODUCER + "ortopedia", TARGET)
+        derive_chain(snapshot, VS_PRODUCER + "ortopedia", TARGET)
     with pytest.raises(ReuseError, match=r"'atlantis' is not a known region.*kainuu") as error:
-        derive_chain(catalogue, queries, SOURCE, "atlantis")
+        derive_chain(snapshot, SOURCE, "atlantis")
     assert "ei ole tunnettu alue" in error.value.messages["fi"]
     with pytest.raises(ReuseError, match="not a known region"):
-        derive_chain(catalogue, queries, SOURCE, "Kainuu ")
+        derive_chain(snapshot, SOURCE, "Kainuu ")
     with pytest.raises(ReuseError, match="cannot be reused into 'national'"):
-        derive_chain(catalogue, queries, SOURCE, "national")
+        derive_chain(snapshot, SOURCE, "national")
 
 
 def test_a_map_to_a_missing_producer_is_refused(
-        catalogue: EmbeddedCatalogue, queries: dict[str, NamedQuery]) -> None:
+        snapshot: Snapshot) -> None:
     missing = f"{KAINUU_PRODUCER}ortopedia"
     with pytest.raises(ReuseError, match="not a producer") as error:
-        derive_chain(catalogue, queries, SOURCE, TARGET, {VS_PRODUCER + "ortopedia": missing})
+        derive_chain(snapshot, SOURCE, TARGET, {VS_PRODUCER + "ortopedia": missing})
     assert missing in str(error.value)
     not_a_producer = "https://w3id.org/ketju/id/varsinais-suomi/service/paivystys"
     with pytest.raises(ReuseError, match="not a producer"):
-        derive_chain(catalogue, queries, SOURCE, TARGET,
+        derive_chain(snapshot, SOURCE, TARGET,
                      {VS_PRODUCER + "ortopedia": not_a_producer})
     national = "https://w3id.org/ketju/id/national/producer/kela"
-    mapped = derive_chain(catalogue, queries, SOURCE, TARGET, {VS_PRODUCER + "ensihoito": national})
+    mapped = derive_chain(snapshot, SOURCE, TARGET, {VS_PRODUCER + "ensihoito": national})
     assert len(mapped.placeholders) == 6
     assert national in mapped.turtle or "national-producer:kela" in mapped.turtle
 

@@ -86,8 +86,7 @@ def test_language_links_keep_the_search_but_not_what_a_client_added(server: Serv
 
 
 def fake_site(base: str = "https://w3id.org/ketju/") -> Site:
-    services = SimpleNamespace(settings=SimpleNamespace(data_base=base))
-    return Site(services)
+    return Site(SimpleNamespace(data_base=base), None)
 
 
 @pytest.mark.parametrize("iri", ["https://w3id.org/ketju//evil.example/x",

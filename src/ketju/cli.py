@@ -10,7 +10,7 @@ import sys
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ketju.core.project import Project
+
+if TYPE_CHECKING:
+    from ketju.infra.snapshot import Snapshot
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 err = Console(stderr=True)
@@ -251,17 +254,17 @@ def _chain_iri(text: str) -> str:
     return text if "://" in text else f"{ID}{text.split('/', 1)[0]}/chain/{text.split('/', 1)[-1]}"
 
 
-def _catalogue() -> tuple[object, dict[str, object]]:
-    from ketju.core.queries import load_queries
-    from ketju.infra.store import EmbeddedCatalogue, StoreMissing
+def _snapshot() -> Snapshot:
+    """The build on disk (the one `var/store` points at), as the server would serve it."""
+    from ketju.infra.snapshot import SnapshotSource
+    from ketju.infra.store import StoreMissing
 
     project = Project.locate()
     try:
-        catalogue = EmbeddedCatalogue(project)
+        return SnapshotSource.embedded(project).current()
     except StoreMissing as missing:
         err.print(f"{missing}", markup=False)
         raise typer.Exit(EXIT_DATA) from None
-    return catalogue, load_queries(project.queries_dir)  # type: ignore[return-value]
 
 
 @app.command()
@@ -277,11 +280,10 @@ def compare(
     from ketju.domain.compare import UnknownChains, format_comparison
     from ketju.domain.compare import compare as compare_chains
 
-    catalogue, queries = _catalogue()
+    snapshot = _snapshot()
     language = (lang or _default_language()).value
     try:
-        result = compare_chains(catalogue, queries, _chain_iri(chain_a),  # type: ignore[arg-type]
-                                _chain_iri(chain_b))
+        result = compare_chains(snapshot, _chain_iri(chain_a), _chain_iri(chain_b))
     except UnknownChains as unknown:
         err.print(f"No such service chain: {', '.join(unknown.iris)}", style="red",
                   markup=False)
@@ -303,11 +305,10 @@ def reuse(
     """Derive a draft of another region's chain for your region (Turtle on standard output)."""
     from ketju.domain.reuse import ReuseError, derive_chain, read_producer_map
 
-    catalogue, queries = _catalogue()
+    snapshot = _snapshot()
     try:
         mapping = read_producer_map(producers) if producers else None
-        derived = derive_chain(catalogue, queries, _chain_iri(chain), into,  # type: ignore[arg-type]
-                               producer_map=mapping)
+        derived = derive_chain(snapshot, _chain_iri(chain), into, producer_map=mapping)
     except (ReuseError, OSError) as error:
         message = error.messages.get(_default_language().value) if isinstance(
             error, ReuseError) else str(error)
@@ -348,8 +349,7 @@ def export(
         err.print(f"Unknown format '{output_format}': use "
                   f"{', '.join(cpsv.FEED_FILES)}.", style="red", markup=False)
         raise typer.Exit(EXIT_USAGE)
-    catalogue, _queries = _catalogue()
-    body = cpsv.export_bytes(catalogue, output_format)  # type: ignore[arg-type]
+    body = cpsv.export_bytes(_snapshot(), output_format)
     if output is None:
         sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()

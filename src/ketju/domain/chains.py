@@ -12,9 +12,8 @@ from functools import cached_property
 
 import pyoxigraph as ox
 
-from ketju.core.queries import NamedQuery
 from ketju.domain.texts import Node, Texts
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DESCRIPTION = "http://purl.org/dc/terms/description"
@@ -93,13 +92,13 @@ class ChainNotFound(LookupError):
     """No service chain has this IRI."""
 
 
-def load_chain(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -> Chain:
+def load_chain(snapshot: Snapshot, iri: str) -> Chain:
     """Read a chain with three named queries: its steps, its hand-overs and their texts."""
     chain = ox.NamedNode(iri)
-    if not catalogue.ask(f"ASK {{ ?chain a <{ONTOLOGY}ServiceChain> }}", {"chain": chain}):
+    if not snapshot.data.ask(f"ASK {{ ?chain a <{ONTOLOGY}ServiceChain> }}", {"chain": chain}):
         raise ChainNotFound(iri)
     texts: dict[tuple[str, str], dict[str, str]] = {}
-    for row in catalogue.select(queries["chain-texts"].body, {"chain": chain}):
+    for row in snapshot.select("chain-texts", chain=chain):
         text = row["text"]
         lang = text.language if isinstance(text, ox.Literal) and text.language else ""
         owner = row["node"].value if "node" in row else iri  # no node: the chain's own text
@@ -119,7 +118,7 @@ def load_chain(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -
         return tuple(sorted(int(p) for p in text.split(",") if p))
 
     steps = []
-    for row in catalogue.select(queries["chain-steps"].body, {"chain": chain}):
+    for row in snapshot.select("chain-steps", chain=chain):
         step_iri = row["step"].value
         steps.append(Step(
             iri=step_iri,
@@ -144,7 +143,7 @@ def load_chain(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -
             exit_criterion=names(step_iri, ONTOLOGY + "exitCriterion"),
         ))
     transitions = []
-    for row in catalogue.select(queries["chain-transitions"].body, {"chain": chain}):
+    for row in snapshot.select("chain-transitions", chain=chain):
         transition_iri = row["transition"].value
         transitions.append(Transition(
             iri=transition_iri,

@@ -81,7 +81,7 @@ Similar chains
     CANDIDATES others (on 2,000 synthetic chains the top 10 equalled a brute-force ranking).
     Chains that share no parent class with the query cannot match any of its steps (c = 0)
     and score 0, so they are never candidates.
-    `chain_index` keeps one index per catalogue and data version. `load_indexed_chains` takes
+    `chain_index` keeps one index per snapshot (one build). `load_indexed_chains` takes
     the steps of the chains to compare from the index and only their names (one `names-of`
     query) and goals (`chain-goals`) from the store: the quick path for the API, with the same
     scores as `load_chains`, which reads the full chains with `load_chain`.
@@ -93,7 +93,6 @@ import heapq
 import re
 import threading
 import unicodedata
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -102,7 +101,6 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
-from ketju.core.queries import NamedQuery
 from ketju.domain.chains import (
     Chain,
     ChainNotFound,
@@ -113,7 +111,7 @@ from ketju.domain.chains import (
     load_chain,
 )
 from ketju.domain.entities import names_of
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 #: Weights of the four parts of the step similarity (they sum to 1).
 CLASS_WEIGHT = 0.45
@@ -609,13 +607,13 @@ def _shared(items_a: Sequence[GoalItem], items_b: Sequence[GoalItem],
     return tuple(found)
 
 
-def load_goals(catalogue: Catalogue, queries: dict[str, NamedQuery], chain: str) -> ChainGoals:
+def load_goals(snapshot: Snapshot, chain: str) -> ChainGoals:
     """The goals and indicators of a chain, with labels and data sources (`chain-goals`)."""
     names: dict[str, dict[str, str]] = defaultdict(dict)
     kinds: dict[str, str] = {}
     main: set[str] = set()
     sources: dict[str, list[str]] = {}
-    for row in catalogue.select(queries["chain-goals"].body, {"chain": ox.NamedNode(chain)}):
+    for row in snapshot.select("chain-goals", chain=ox.NamedNode(chain)):
         iri = row["node"].value
         kinds[iri] = row["kind"].value
         label = row.get("label")
@@ -663,39 +661,39 @@ def chain_iri(text: str) -> str:
     raise ValueError(f"not a chain IRI or region/chain/slug: {text!r}")
 
 
-def load_chains(catalogue: Catalogue, queries: dict[str, NamedQuery],
+def load_chains(snapshot: Snapshot,
                 iris: Sequence[str]) -> tuple[list[Chain], dict[str, ChainGoals]]:
     """The chains (full, with texts) and their goals; `UnknownChains` names all missing ones."""
     chains: list[Chain] = []
     unknown: list[str] = []
     for iri in iris:
         try:
-            chains.append(load_chain(catalogue, queries, iri))
+            chains.append(load_chain(snapshot, iri))
         except ChainNotFound:
             unknown.append(iri)
     if unknown:
         raise UnknownChains(unknown)
-    goals = {c.iri: load_goals(catalogue, queries, c.iri) for c in chains}
+    goals = {c.iri: load_goals(snapshot, c.iri) for c in chains}
     return chains, goals
 
 
-def load_indexed_chains(catalogue: Catalogue, queries: dict[str, NamedQuery],
-                        iris: Sequence[str], index: ChainIndex | None = None,
+def load_indexed_chains(snapshot: Snapshot, iris: Sequence[str],
+                        index: ChainIndex | None = None,
                         ) -> tuple[list[Chain], dict[str, ChainGoals]]:
     """Like `load_chains`, but the steps come from the chain index (`chain_index`) and only
     the texts and goals are queried: milliseconds instead of seconds on a national catalogue.
     """
-    index = index or chain_index(catalogue, queries)
+    index = index or chain_index(snapshot)
     unknown = [iri for iri in iris if iri not in index]
     if unknown:
         raise UnknownChains(unknown)
-    chains = index.named_chains(catalogue, queries, iris)
-    return chains, {c.iri: load_goals(catalogue, queries, c.iri) for c in chains}
+    chains = index.named_chains(snapshot, iris)
+    return chains, {c.iri: load_goals(snapshot, c.iri) for c in chains}
 
 
-def compare(catalogue: Catalogue, queries: dict[str, NamedQuery], a: str, b: str) -> Comparison:
+def compare(snapshot: Snapshot, a: str, b: str) -> Comparison:
     """Load two chains by IRI and compare them (`UnknownChains` when one does not exist)."""
-    chains, goals = load_chains(catalogue, queries, [a, b])
+    chains, goals = load_chains(snapshot, [a, b])
     return align(chains[0], chains[1], goals[chains[0].iri], goals[chains[1].iri])
 
 
@@ -880,10 +878,10 @@ class ChainIndex:
         self._pair_memo: dict[tuple[int, int], float] = {}
 
     @classmethod
-    def build(cls, catalogue: Catalogue, queries: dict[str, NamedQuery]) -> ChainIndex:
+    def build(cls, snapshot: Snapshot) -> ChainIndex:
         """The index of every chain, read with one `chain-features` query."""
-        return cls(records_from_rows(catalogue.select(queries["chain-features"].body)),
-                   version=catalogue.version())
+        return cls(records_from_rows(snapshot.select("chain-features")),
+                   version=snapshot.version)
 
     def __len__(self) -> int:
         return len(self._iris)
@@ -925,8 +923,7 @@ class ChainIndex:
         return Chain(iri=iri, names=Texts(), description=Texts(), steps=steps,
                      transitions=transitions)
 
-    def named_chains(self, catalogue: Catalogue, queries: dict[str, NamedQuery],
-                     iris: Sequence[str]) -> list[Chain]:
+    def named_chains(self, snapshot: Snapshot, iris: Sequence[str]) -> list[Chain]:
         """`chain(iri)` for each IRI with the names (every language) of the chains, steps,
         services, producers, producer types, levels, service tasks and hand-over kinds, from
         one `names-of` query: milliseconds where `load_chain` takes long on a national store.
@@ -940,7 +937,7 @@ class ChainIndex:
                 wanted.update((s.iri, s.service.iri, s.producer.iri))
                 wanted.update(n.iri for n in (s.producer_type, s.level) if n is not None)
                 wanted.update(t.iri for t in s.service_tasks)
-        names = names_of(catalogue, queries, wanted)
+        names = names_of(snapshot, wanted)
 
         def named(node: Node) -> Node:
             return Node(node.iri, names.get(node.iri, Texts()))
@@ -1031,22 +1028,9 @@ class ChainIndex:
         return [(other_iri, -negative) for negative, other_iri in scored[:limit]]
 
 
-_INDEXES: weakref.WeakKeyDictionary[Any, ChainIndex] = weakref.WeakKeyDictionary()
-_INDEX_LOCK = threading.Lock()
-
-
-def chain_index(catalogue: Catalogue, queries: dict[str, NamedQuery]) -> ChainIndex:
-    """The index of the catalogue's current data version, built once per version."""
-    version = catalogue.version()
-    with _INDEX_LOCK:
-        try:
-            index = _INDEXES.get(catalogue)
-        except TypeError:  # not weakly referenceable: no caching
-            return ChainIndex.build(catalogue, queries)
-        if index is None or index.version != version:
-            index = ChainIndex.build(catalogue, queries)
-            _INDEXES[catalogue] = index
-        return index
+def chain_index(snapshot: Snapshot) -> ChainIndex:
+    """The index of the snapshot's chains, built once per snapshot (`Snapshot.kept`)."""
+    return snapshot.kept("chain-index", lambda: ChainIndex.build(snapshot))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ketju.core.namespaces import GRAPH, ONTOLOGY, PREFIXES
-from ketju.core.queries import NamedQuery
 from ketju.domain.texts import Node, Texts
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 LABEL_PROPERTIES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
@@ -99,14 +98,14 @@ def _texts(rows: list[tuple[str, ox.Literal]]) -> Texts:
     return Texts(values)
 
 
-def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
+def describe(snapshot: Snapshot, iri: str,
              links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE) -> Description:
     entity = ox.NamedNode(iri)
     bind = {"entity": entity}
-    rows = catalogue.select(queries["entity-statements"].body, bind)
+    rows = snapshot.select("entity-statements", **bind)
     # Every link, sorted and paged here: ordering IRIs in SPARQL is the slow part.
     linking = sorted({(row["property"].value, row["subject"].value)
-                      for row in catalogue.select(queries["entity-links-here"].body, bind)})
+                      for row in snapshot.select("entity-links-here", **bind)})
     if not rows and not linking:
         raise NotFound(iri)
     # Names of the properties and values in one lookup by list: a join from the entity to
@@ -114,7 +113,7 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
     pointed = {row["property"].value for row in rows} | {
         row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    for owner, texts in names_of(catalogue, queries, pointed | {iri}).items():
+    for owner, texts in names_of(snapshot, pointed | {iri}).items():
         names[owner].update(texts.values)
 
     def node(value: str) -> Node:
@@ -148,7 +147,7 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
         if prop != RDF_TYPE
     )
     page = linking[links_offset:links_offset + links_limit]
-    for subject, texts in names_of(catalogue, queries, {s for _, s in page}).items():
+    for subject, texts in names_of(snapshot, {s for _, s in page}).items():
         names[subject].update(texts.values)
     items = tuple((node(subject), node(prop)) for prop, subject in page)
     return Description(
@@ -159,29 +158,28 @@ def describe(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str,
     )
 
 
-def names_of(catalogue: Catalogue, queries: dict[str, NamedQuery],
-             iris: set[str] | list[str]) -> dict[str, Texts]:
+def names_of(snapshot: Snapshot, iris: set[str] | list[str]) -> dict[str, Texts]:
     """Names of many nodes at once, in every language."""
     wanted = sorted({i for i in iris if i})
     names: dict[str, dict[str, str]] = defaultdict(dict)
     for start in range(0, len(wanted), 500):
         chunk: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
             ox.NamedNode(i) for i in wanted[start:start + 500]]
-        for row in catalogue.select(queries["names-of"].body, {"node": chunk}):
+        for row in snapshot.select("names-of", node=chunk):
             name = row["name"]
             if isinstance(name, ox.Literal):
                 names[row["node"].value].setdefault(name.language or "", name.value)
     return {iri: Texts(values) for iri, values in names.items()}
 
 
-def entity_rdf(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -> list[ox.Triple]:
+def entity_rdf(snapshot: Snapshot, iri: str) -> list[ox.Triple]:
     """The entity's statements, those of its steps and hand-overs, and the names of the IRIs
     it points to as rdfs:label (entailed by skos:prefLabel), so a client can show them."""
-    triples = catalogue.construct(queries["entity-rdf"].body, {"entity": ox.NamedNode(iri)})
+    triples = snapshot.construct("entity-rdf", entity=ox.NamedNode(iri))
     linked = {t.object.value for t in triples
               if t.subject.value == iri and isinstance(t.object, ox.NamedNode)} - {iri}
     label = ox.NamedNode(PREFIXES["rdfs"] + "label")
-    for node, texts in names_of(catalogue, queries, linked).items():
+    for node, texts in names_of(snapshot, linked).items():
         triples.extend(ox.Triple(ox.NamedNode(node), label,
                                  ox.Literal(text, language=lang) if lang else ox.Literal(text))
                        for lang, text in texts.values.items())

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketju.core.queries import NamedQuery
 from ketju.domain.entities import names_of
 from ketju.domain.texts import Node
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 
 @dataclass
@@ -34,9 +33,9 @@ class Goal:
     children: list[Goal] = field(default_factory=list)
 
 
-def goal_tree(catalogue: Catalogue, queries: dict[str, NamedQuery], owner: str) -> list[Goal]:
+def goal_tree(snapshot: Snapshot, owner: str) -> list[Goal]:
     """The goals of `owner` as a forest: roots are goals whose parent is not among them."""
-    rows = catalogue.select(queries["goal-tree"].body, {"owner": ox.NamedNode(owner)})
+    rows = snapshot.select("goal-tree", owner=ox.NamedNode(owner))
     wanted: set[str] = set()
     for row in rows:
         for key in ("goal", "level", "indicator", "dataSource", "reportedBy", "frequency"):
@@ -45,7 +44,7 @@ def goal_tree(catalogue: Catalogue, queries: dict[str, NamedQuery], owner: str) 
         for key in ("perspectives", "indicatorKinds"):
             if key in row:
                 wanted.update(row[key].value.split())
-    names = names_of(catalogue, queries, wanted)
+    names = names_of(snapshot, wanted)
 
     def node(iri: str) -> Node:
         return Node(iri, names[iri]) if iri in names else Node(iri)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ketju.core.queries import NamedQuery
 from ketju.domain.entities import names_of
 from ketju.domain.texts import Node
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 PART_ROLES = ("chain", "sub-package", "related-package", "interface", "steering-measure",
               "plan-template")
@@ -48,16 +47,16 @@ class Package:
         ]
 
 
-def load_package(catalogue: Catalogue, queries: dict[str, NamedQuery], iri: str) -> Package:
+def load_package(snapshot: Snapshot, iri: str) -> Package:
     bind = {"package": ox.NamedNode(iri)}
-    service_rows = catalogue.select(queries["package-services"].body, bind)
-    part_rows = catalogue.select(queries["package-parts"].body, bind)
+    service_rows = snapshot.select("package-services", **bind)
+    part_rows = snapshot.select("package-parts", **bind)
     wanted = {row[k].value for row in service_rows for k in ("service", "sector", "level")
               if k in row}
     wanted |= {p for row in service_rows if "producers" in row
                for p in row["producers"].value.split()}
     wanted |= {row["part"].value for row in part_rows}
-    names = names_of(catalogue, queries, wanted)
+    names = names_of(snapshot, wanted)
 
     def node(value: str) -> Node:
         return Node(value, names[value]) if value in names else Node(value)

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ketju.core.namespaces import ID
-from ketju.core.queries import NamedQuery
 from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Texts
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 KINDS = ("ServicePackage", "ServiceChain", "Service", "Producer", "Interface", "Goal",
          "Indicator", "DataSource", "CustomerSegment", "SteeringMeasure")
@@ -29,17 +28,17 @@ class Region:
         return sum(self.counts.values())
 
 
-def catalogue_regions(catalogue: Catalogue, queries: dict[str, NamedQuery]) -> list[Region]:
+def catalogue_regions(snapshot: Snapshot) -> list[Region]:
     """Every region with an organiser or data, with counts per kind (national last)."""
     regions: dict[str, Region] = {}
-    organisers = catalogue.select(queries["regions"].body)
-    names = names_of(catalogue, queries, [row["organiser"].value for row in organisers])
+    organisers = snapshot.select("regions")
+    names = names_of(snapshot, [row["organiser"].value for row in organisers])
     for row in organisers:
         slug = row["organiser"].value.removeprefix(ID).split("/", 1)[0]
         regions[slug] = Region(slug, Node(row["organiser"].value,
                                           names.get(row["organiser"].value, Texts())),
                                row["code"].value if "code" in row else None)
-    for row in catalogue.select(queries["catalogue-summary"].body):
+    for row in snapshot.select("catalogue-summary"):
         slug = row["region"].value
         region = regions.setdefault(slug, Region(slug, None, None))
         kind = row["class"].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
@@ -47,13 +46,12 @@ def catalogue_regions(catalogue: Catalogue, queries: dict[str, NamedQuery]) -> l
     return sorted(regions.values(), key=lambda r: (r.slug == "national", r.code or "99", r.slug))
 
 
-def region_catalogue(catalogue: Catalogue, queries: dict[str, NamedQuery],
+def region_catalogue(snapshot: Snapshot,
                      organiser: str) -> dict[str, list[tuple[Node, list[Node]]]]:
     """Packages and chains of an organiser, each with its target segments."""
-    rows = catalogue.select(queries["region-catalogue"].body,
-                            {"organiser": ox.NamedNode(organiser)})
-    names = names_of(catalogue, queries, {row[k].value for row in rows
-                                          for k in ("entity", "segment") if k in row})
+    rows = snapshot.select("region-catalogue", organiser=ox.NamedNode(organiser))
+    names = names_of(snapshot, {row[k].value for row in rows
+                                for k in ("entity", "segment") if k in row})
     grouped: dict[str, dict[str, list[Node]]] = defaultdict(dict)
     for row in rows:
         kind = row["kind"].value.rsplit("#", 1)[1]

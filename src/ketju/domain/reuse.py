@@ -34,8 +34,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
-from ketju.core.queries import NamedQuery
-from ketju.infra.store import Catalogue
+from ketju.infra.snapshot import Snapshot
 
 K = ns.ONTOLOGY
 SKOS = ns.PREFIXES["skos"]
@@ -180,8 +179,7 @@ def read_producer_map(path: Path) -> dict[str, str]:
 
 
 def derive_chain(
-    catalogue: Catalogue,
-    queries: Mapping[str, NamedQuery],
+    snapshot: Snapshot,
     chain_iri: str,
     target_region: str,
     producer_map: Mapping[str, str] | None = None,
@@ -193,17 +191,17 @@ def derive_chain(
     placeholders. Raises ReuseError for an unknown chain or region, for `national` as the
     target, and for a mapping to a producer that does not exist.
     """
-    organiser = _check_target(catalogue, queries, target_region)
+    organiser = _check_target(snapshot, target_region)
     source = _check_chain_iri(chain_iri)
     source_region, source_slug = source["region"], source["slug"]
-    statements = _read_statements(catalogue, queries, chain_iri)
+    statements = _read_statements(snapshot, chain_iri)
     if chain_iri not in statements:
         raise ReuseError(
             f"There is no service chain <{chain_iri}> in the catalogue. Check the address, or "
             "run `ketju build` if the chain was added after the last build.",
             f"Luettelossa ei ole palveluketjua <{chain_iri}>. Tarkista osoite, tai aja "
             "`ketju build`, jos ketju on lisätty viimeisimmän koonnin jälkeen.")
-    mapping = _check_producer_map(catalogue, producer_map or {})
+    mapping = _check_producer_map(snapshot, producer_map or {})
 
     # Which nodes are copied, and their new IRIs.
     def linked(subject: str, *predicates: str) -> list[str]:
@@ -228,7 +226,7 @@ def derive_chain(
     _check_unique(new_iris)
 
     # Producers: mapped, kept (national or the target's own) or replaced by a placeholder.
-    producers = _read_producers(catalogue, queries, chain_iri)
+    producers = _read_producers(snapshot, chain_iri)
     producer_iris: dict[str, str] = {}
     placeholders: dict[str, str] = {}
     for iri, producer in sorted(producers.items()):
@@ -315,7 +313,7 @@ def derive_chain(
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_target(catalogue: Catalogue, queries: Mapping[str, NamedQuery], region: str) -> str:
+def _check_target(snapshot: Snapshot, region: str) -> str:
     """The organiser of the target region; ReuseError when it cannot receive a chain."""
     if region == "national":
         raise ReuseError(
@@ -325,7 +323,7 @@ def _check_target(catalogue: Catalogue, queries: Mapping[str, NamedQuery], regio
             "Ketjua ei voi käyttää uudelleen kohteeseen 'national': kansalliset määrittelyt ovat "
             "kaikkien alueiden yhteisiä, eikä niissä ole alueiden omia ketjuja. Anna alueen "
             "lyhyt nimi, esimerkiksi kainuu.")
-    rows = catalogue.select(queries["reuse-regions"].body)
+    rows = snapshot.select("reuse-regions")
     known = sorted({row["region"].value.removeprefix(ns.VOCAB + "region/") for row in rows})
     organisers = sorted(row["organiser"].value for row in rows
                         if row["region"].value == ns.region_iri(region) and "organiser" in row)
@@ -357,14 +355,14 @@ def _check_chain_iri(chain_iri: str) -> dict[str, str]:
     return parts
 
 
-def _check_producer_map(catalogue: Catalogue, producer_map: Mapping[str, str]) -> dict[str, str]:
+def _check_producer_map(snapshot: Snapshot, producer_map: Mapping[str, str]) -> dict[str, str]:
     """The map, once every target is known to be a producer in the catalogue."""
     for source, target in sorted(producer_map.items()):
         try:
             node = ox.NamedNode(target)
         except ValueError:
             node = None
-        exists = node is not None and catalogue.ask(
+        exists = node is not None and snapshot.data.ask(
             f"ASK {{ ?producer a <{K}Producer> }}", {"producer": node})
         if not exists:
             raise ReuseError(
@@ -377,10 +375,9 @@ def _check_producer_map(catalogue: Catalogue, producer_map: Mapping[str, str]) -
     return dict(producer_map)
 
 
-def _read_statements(catalogue: Catalogue, queries: Mapping[str, NamedQuery],
-                     chain_iri: str) -> dict[str, list[tuple[str, Object]]]:
+def _read_statements(snapshot: Snapshot, chain_iri: str) -> dict[str, list[tuple[str, Object]]]:
     """The source statements by subject (named subjects and objects only)."""
-    rows = catalogue.select(queries["chain-for-reuse"].body, {"chain": ox.NamedNode(chain_iri)})
+    rows = snapshot.select("chain-for-reuse", chain=ox.NamedNode(chain_iri))
     found: dict[str, set[tuple[str, Object]]] = defaultdict(set)
     for row in rows:
         subject, obj = row.get("s"), row.get("o")
@@ -390,10 +387,9 @@ def _read_statements(catalogue: Catalogue, queries: Mapping[str, NamedQuery],
             for s, pairs in found.items()}
 
 
-def _read_producers(catalogue: Catalogue, queries: Mapping[str, NamedQuery],
-                    chain_iri: str) -> dict[str, _Producer]:
+def _read_producers(snapshot: Snapshot, chain_iri: str) -> dict[str, _Producer]:
     producers: dict[str, _Producer] = {}
-    rows = catalogue.select(queries["reuse-producers"].body, {"chain": ox.NamedNode(chain_iri)})
+    rows = snapshot.select("reuse-producers", chain=ox.NamedNode(chain_iri))
     for row in rows:
         iri = row["producer"].value
         producer = producers.setdefault(iri, _Producer(iri))

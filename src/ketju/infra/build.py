@@ -32,6 +32,7 @@ from ketju.core import namespaces as ns
 from ketju.core.project import Listing, Project, SourceFile
 from ketju.infra import search
 from ketju.infra.feeds import catalog, cpsv, dumps, ldes
+from ketju.infra.store import MANIFEST
 from ketju.infra.validate import (
     Finding,
     Report,
@@ -43,8 +44,6 @@ from ketju.infra.validate import (
     refused_finding,
     write_accepted_files,
 )
-
-MANIFEST = "build.json"
 
 #: What the build makes besides the store, in this order (search index, feeds, dumps).
 BuildStep = Callable[[Project, ox.Store, Path], dict[str, object]]

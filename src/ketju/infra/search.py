@@ -60,11 +60,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+
+if TYPE_CHECKING:
+    from ketju.infra.snapshot import Snapshot
 
 #: Name of the index file inside a store folder.
 INDEX_FILE = "search.sqlite"
@@ -502,8 +505,8 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{
 
 
 def build_index_from(catalogue: Any, path: Path) -> int:
-    """Index a catalogue behind a remote SPARQL engine: its types and texts are fetched into
-    a store in memory, then indexed as the build does."""
+    """Index a catalogue read by SPARQL (a remote engine, or a store built without an index):
+    its types and texts are fetched into a store in memory, then indexed as the build does."""
     memory = ox.Store()
     memory.bulk_extend(ox.Quad(t.subject, t.predicate, t.object)
                        for t in catalogue.construct(_REMOTE_QUERY))
@@ -540,8 +543,10 @@ class SearchResults:
     hits: list[Hit]
 
 
-class _Pool:
-    """Idle read-only connections to one index file, shared by threads (one user at a time).
+class Index:
+    """An index file being searched, with idle read-only connections to it shared by threads
+    (one user at a time). Kept per snapshot (`index_for`), so its connections go with the
+    build they belong to.
 
     Measured: a pooled connection saves about 1.5 ms per search over opening one per call.
     The file never changes once built (a rebuild writes a new file), hence `immutable=1`.
@@ -549,8 +554,12 @@ class _Pool:
 
     MAX_IDLE = 8
 
-    def __init__(self, path: Path) -> None:
-        self.uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    def __init__(self, path: Path, workdir: tempfile.TemporaryDirectory[str] | None = None
+                 ) -> None:
+        self.path = Path(path)
+        self.uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
+        #: The temporary folder of an index built by the server (removed with the Index).
+        self.workdir = workdir
         self.idle: list[sqlite3.Connection] = []
         self.lock = threading.Lock()
         self.closed = False
@@ -559,6 +568,8 @@ class _Pool:
         with self.lock:
             if self.idle:
                 return self.idle.pop()
+        if not self.path.exists():
+            raise FileNotFoundError(self.path)
         connection = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
         connection.execute("PRAGMA mmap_size = 1073741824")
         return connection
@@ -576,39 +587,47 @@ class _Pool:
         for connection in idle:
             connection.close()
 
-
-_POOLS: dict[tuple[str, int, int], _Pool] = {}
-_POOLS_LOCK = threading.Lock()
-_MAX_POOLS = 4
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A pooled connection for one search."""
+        connection = self.acquire()
+        try:
+            yield connection
+        except BaseException:
+            connection.close()
+            raise
+        self.release(connection)
 
 
 @contextmanager
-def _connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """A pooled connection to the index at `path`; a replaced file gets a new pool."""
-    status = os.stat(path)  # FileNotFoundError when there is no index
-    key = (str(path), status.st_ino, status.st_mtime_ns)
-    with _POOLS_LOCK:
-        pool = _POOLS.get(key)
-        if pool is None:
-            pool = _POOLS[key] = _Pool(path)
-            while len(_POOLS) > _MAX_POOLS:
-                _POOLS.pop(next(iter(_POOLS))).close()
-    connection = pool.acquire()
+def _connection(index: Index | Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the index: a pooled one of an `Index`, or one of its own for a path
+    (FileNotFoundError when there is no index at the path)."""
+    if isinstance(index, Index):
+        with index.connection() as connection:
+            yield connection
+        return
+    os.stat(index)  # FileNotFoundError when there is no index
+    connection = sqlite3.connect(Path(index).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         yield connection
-    except BaseException:
+    finally:
         connection.close()
-        raise
-    pool.release(connection)
 
 
-def close_all() -> None:
-    """Close every pooled connection (tests, shutdown)."""
-    with _POOLS_LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
-    for pool in pools:
-        pool.close()
+def index_for(snapshot: Snapshot) -> Index:
+    """The index of a snapshot's data: the file its build wrote beside the store, or, when
+    there is none (remote mode, or a store built by an older ketju), one built here from the
+    data into a temporary folder. Keep it with the snapshot (`snapshot.kept`); the folder
+    goes when the Index does."""
+    files = snapshot.files
+    built = files.file(INDEX_FILE) if files is not None else None
+    if built is not None:
+        return Index(built)
+    workdir = tempfile.TemporaryDirectory(prefix="ketju-search-")
+    target = Path(workdir.name) / INDEX_FILE
+    build_index_from(snapshot.data, target)
+    return Index(target, workdir)
 
 
 def _weights(lang: str, texts: bool = False) -> str:
@@ -755,7 +774,7 @@ def _match(columns: str, terms: Sequence[str], facets: str) -> str:
 
 
 def search(
-    path: Path,
+    index: Index | Path,
     q: str,
     lang: str = "fi",
     kinds: Sequence[str] | None = None,
@@ -763,14 +782,15 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> SearchResults:
-    """Search the index at `path` for `q` (untrusted text): a ranked page and the true total.
+    """Search the index (an `Index`, or the file at a path) for `q` (untrusted text): a ranked
+    page and the true total.
 
     Every word of `q` must match, as the start of a word of a label or a description, or
     (from three characters on) anywhere inside a label; a one-character word must be a whole
     word. `kinds` (class local names such as "ServiceChain") and `region` (a region's short
     name) filter. Labels are given in `lang` when they exist, else in the next language of
     `FALLBACK[lang]`; `Hit.label_lang` tells which. `limit` is capped at `MAX_LIMIT`.
-    Raises FileNotFoundError when there is no index at `path`.
+    Raises FileNotFoundError when there is no index file.
     """
     lang = _column(lang) if _column(lang) in FALLBACK else "fi"
     if isinstance(kinds, str):
@@ -790,7 +810,7 @@ def search(
                    bool(region))
     label_columns = _LABEL_COLUMNS.replace(",", "")
     all_columns = f"{label_columns} {_TEXT_COLUMNS.replace(',', '')}"
-    with _connection(Path(path)) as connection:
+    with _connection(index) as connection:
         facets = ""
         if kind_list or region:
             found = dict(connection.execute(

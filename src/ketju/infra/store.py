@@ -1,9 +1,9 @@
 """Access to the catalogue's data for ketju's own queries (pages, API, feeds).
 
 Two implementations of one interface, `Catalogue`:
-- `EmbeddedCatalogue` reads the on-disk store built by `ketju build` and follows rebuilds: when
-  `var/store` points at a new store it opens that one (handles already open keep their
-  snapshot, so nothing breaks mid-request);
+- `EmbeddedCatalogue` reads one on-disk store built by `ketju build` (one build: a rebuild is a
+  new store folder, and `SnapshotSource` in ketju.infra.snapshot opens it when `var/store`
+  points at it; handles already open keep their build, so nothing breaks mid-request);
 - `RemoteCatalogue` sends the same queries to a SPARQL 1.1 engine.
 
 Queries see the union of all graphs as their default graph: every source file is a named graph,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import threading
@@ -94,37 +95,33 @@ class Catalogue(Protocol):
         """Changes whenever the data changes (used for ETags and caches)."""
         ...
 
+    def build_info(self) -> dict[str, Any]:
+        """Which build the data is: store, commit, built_at, triples (never waits)."""
+        ...
+
 
 class EmbeddedCatalogue:
-    """The on-disk store, reopened when a rebuild swaps `var/store`."""
+    """One built store on disk, read-only: the data of one embedded snapshot."""
 
-    CHECK_SECONDS = 1.0
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.store = ox.Store.read_only(str(path))
+        self._graph_counts: list[tuple[str, int]] | None = None
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._lock = threading.Lock()
-        self._checked = 0.0
-        self._current = CatalogueStore.open(project)
-        self._graph_counts: tuple[str, list[tuple[str, int]]] | None = None
-
-    @property
-    def current(self) -> CatalogueStore:
-        now = time.monotonic()
-        if now - self._checked > self.CHECK_SECONDS:
-            self._checked = now
-            target = self.project.store_link.resolve()
-            if target != self._current.path and target.exists():
-                with self._lock:
-                    if target != self._current.path:
-                        self._current = CatalogueStore(target)
-        return self._current
-
-    @property
-    def path(self) -> Path:
-        return self.current.path
+    @classmethod
+    def open(cls, project: Project) -> EmbeddedCatalogue:
+        """The store `var/store` points at now."""
+        link = project.store_link
+        if not link.exists():
+            raise StoreMissing(f"no store at {link}; run `ketju build` first")
+        return cls(link.resolve())
 
     def version(self) -> str:
-        return self.current.path.name
+        return self.path.name
+
+    def build_info(self) -> dict[str, Any]:
+        """Which build this is (store, commit, time, triples), from its manifest."""
+        return read_build_info(self.path)
 
     def _query(self, query: str, bindings: Mapping[str, Binding] | None) -> object:
         # Single values are substituted by pyoxigraph; lists go in a VALUES block, and so
@@ -132,8 +129,8 @@ class EmbeddedCatalogue:
         as_values = VALUES_MARKER in query
         lists = {k: v for k, v in (bindings or {}).items() if as_values or isinstance(v, list)}
         bound = {ox.Variable(k): v for k, v in (bindings or {}).items() if k not in lists}
-        return self.current.store.query(bind_values(query, lists),
-                                        use_default_graph_as_union=True, substitutions=bound)
+        return self.store.query(bind_values(query, lists), use_default_graph_as_union=True,
+                                substitutions=bound)
 
     def select(self, query: str, bindings: Mapping[str, Binding] | None = None) -> list[Row]:
         solutions = self._query(query, bindings)
@@ -151,10 +148,10 @@ class EmbeddedCatalogue:
         return bool(self._query(query, bindings))
 
     def graph_exists(self, graph: str) -> bool:
-        return self.current.store.contains_named_graph(ox.NamedNode(graph))
+        return self.store.contains_named_graph(ox.NamedNode(graph))
 
     def graph_triples(self, graph: str | None) -> list[ox.Triple]:
-        store = self.current.store
+        store = self.store
         if graph is None:
             result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                                  use_default_graph_as_union=True)
@@ -163,15 +160,29 @@ class EmbeddedCatalogue:
         return [q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
 
     def named_graphs(self) -> list[tuple[str, int]]:
-        current = self.current
-        if self._graph_counts is None or self._graph_counts[0] != current.path.name:
-            rows = current.store.query(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g "
-                "ORDER BY ?g")
+        """The graphs and their sizes, counted once (the store never changes)."""
+        if self._graph_counts is None:
+            rows = self.store.query(_GRAPHS_QUERY)
             assert isinstance(rows, ox.QuerySolutions)
-            counts = [(row["g"].value, int(row["n"].value)) for row in rows]
-            self._graph_counts = (current.path.name, counts)
-        return self._graph_counts[1]
+            self._graph_counts = [(row["g"].value, int(row["n"].value)) for row in rows]
+        return self._graph_counts
+
+
+#: The manifest `ketju build` writes into every store folder (time, size, commit, steps).
+MANIFEST = "build.json"
+
+
+def read_build_info(folder: Path) -> dict[str, Any]:
+    """Which build a store folder holds: store (the folder's name), commit, built_at, triples
+    (None where its manifest does not say, or there is no manifest)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    if not isinstance(manifest, dict):
+        manifest = {}
+    return {"store": folder.name, "commit": manifest.get("commit"),
+            "built_at": manifest.get("built_at"), "triples": manifest.get("triples")}
 
 
 #: The build's description in the data (what `ketju build` adds): time, size, commit.

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -40,12 +39,13 @@ from ketju.core.queries import (
 from ketju.domain.entities import entity_rdf, names_of
 from ketju.domain.reuse import ReuseError, derive_chain
 from ketju.infra.jsonld import Compactor, context
+from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.analysis import analyse
 from ketju.infra.sparql.results import spreadsheet_cell
 from ketju.web import http
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import JSONLDResponse
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import Services, ServicesDep, SnapshotDep
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -168,39 +168,21 @@ def link_header(request: Request, total: int, limit: int, offset: int,
     return ", ".join(links)
 
 
-class RowCache:
-    """Whole answers by (data version, query, parameters), so paging does not recompute."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[str, ...], list[dict[str, Any]]] = OrderedDict()
-
-    def get(self, key: tuple[str, ...]) -> list[dict[str, Any]] | None:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        return None
-
-    def put(self, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-        self.items[key] = rows
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-
-
-def run_named(services: Services, query: NamedQuery, bindings: dict[str, Any],
-              cache: RowCache) -> list[dict[str, Any]]:
-    key = (services.catalogue.version(), query.name,
-           repr(sorted((k, str(v)) for k, v in bindings.items())))
-    if (rows := cache.get(key)) is not None:
-        return rows
+def run_named(snapshot: Snapshot, query: NamedQuery,
+              bindings: dict[str, Any]) -> list[dict[str, Any]]:
+    """A named query's whole answer as plain rows, kept in the snapshot's cache (by query and
+    parameters), so paging through it does not run it again."""
+    key = ("rows", query.name, repr(sorted((k, str(v)) for k, v in bindings.items())))
+    if (rows := snapshot.cache.get(key)) is not None:
+        return rows  # type: ignore[no-any-return]
     if analyse(query.body).form == "CONSTRUCT":
         rows = [{"subject": plain(t.subject), "predicate": plain(t.predicate),
                  "object": plain(t.object)}
-                for t in services.catalogue.construct(query.body, bindings)]
+                for t in snapshot.data.construct(query.body, bindings)]
     else:
         rows = [{k: plain(v) for k, v in row.items()}
-                for row in services.catalogue.select(query.body, bindings)]
-    cache.put(key, rows)
+                for row in snapshot.data.select(query.body, bindings)]
+    snapshot.cache.put(key, rows)
     return rows
 
 
@@ -263,12 +245,11 @@ def _wants_csv(request: Request) -> bool:
 
 def named_query_routes(app: FastAPI, services: Services) -> None:
     """One GET route per named query, with its parameters in the OpenAPI document."""
-    cache = RowCache()
 
-    def make_endpoint(query: NamedQuery) -> Callable[[Request], Response]:
+    def make_endpoint(query: NamedQuery) -> Callable[..., Response]:
         # A closure, not a default argument: FastAPI would publish a defaulted parameter as
         # a request body, and a body could then replace the query text.
-        def endpoint(request: Request) -> Response:
+        def endpoint(request: Request, snapshot: SnapshotDep) -> Response:
             paging = _paging(request)
             if isinstance(paging, JSONResponse):
                 return paging
@@ -285,8 +266,7 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
                 bindings = query.bindings(raw)
             except ParameterError as error:
                 return problem(400, str(error))
-            state: Services = request.app.state.services
-            rows = run_named(state, query, bindings, cache)
+            rows = run_named(snapshot, query, bindings)
             page = rows[offset:offset + limit]
             declared = {p.name for p in query.params} | {"limit", "format"}
             headers = {"Link": link_header(request, len(rows), limit, offset, declared),
@@ -331,25 +311,25 @@ KINDS = {
 }
 
 
+def compactor(snapshot: Snapshot) -> tuple[Compactor, dict[str, Any]]:
+    """The JSON-LD context of the snapshot's ontology and its compactor, made once per
+    snapshot."""
+    def make() -> tuple[Compactor, dict[str, Any]]:
+        rows = snapshot.select("ontology-properties")
+        document = context([(r["property"].value, r["kind"].value,
+                             r["range"].value if "range" in r else None) for r in rows])
+        return Compactor(document), document
+
+    return snapshot.kept("jsonld-context", make)
+
+
 def resource_router() -> APIRouter:
     routes = APIRouter(prefix="/api", tags=["Resources"])
-    compactors: dict[str, Compactor] = {}
 
-    def compactor(state: Services) -> tuple[Compactor, dict[str, Any]]:
-        version = state.catalogue.version()
-        if version not in compactors:
-            rows = state.catalogue.select(state.queries["ontology-properties"].body)
-            document = context([(r["property"].value, r["kind"].value,
-                                 r["range"].value if "range" in r else None) for r in rows])
-            compactors.clear()
-            compactors[version] = Compactor(document)
-            compactors[version].document = document  # type: ignore[attr-defined]
-        found = compactors[version]
-        return found, found.document  # type: ignore[attr-defined]
-
-    def items(request: Request, state: Services, iris: list[tuple[str, dict[str, Any]]],
+    def items(request: Request, state: Services, snapshot: Snapshot,
+              iris: list[tuple[str, dict[str, Any]]],
               total: int, limit: int, offset: int, kind: str) -> dict[str, Any]:
-        names = names_of(state.catalogue, state.queries, [iri for iri, _ in iris])
+        names = names_of(snapshot, [iri for iri, _ in iris])
         base = public_base_url(request)
         listed = []
         for iri, extra in iris:
@@ -365,15 +345,15 @@ def resource_router() -> APIRouter:
 
     @routes.get("/context.jsonld", summary="The JSON-LD context of every API answer",
                 response_class=JSONLDResponse)
-    def jsonld_context(state: ServicesDep) -> JSONResponse:
-        _, document = compactor(state)
+    def jsonld_context(snapshot: SnapshotDep) -> JSONResponse:
+        _, document = compactor(snapshot)
         return JSONLDResponse(document)
 
     def list_route(kind: str) -> Any:
         query_name, iri_kind, type_name = KINDS[kind]
 
         def listing(
-            request: Request, state: ServicesDep,
+            request: Request, state: ServicesDep, snapshot: SnapshotDep,
             region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
                               description="A region's short name, e.g. pohjois-savo.")] = None,
             segment: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
@@ -385,7 +365,7 @@ def resource_router() -> APIRouter:
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
             offset: Annotated[int, Query(ge=0)] = 0,
         ) -> Any:
-            query = state.queries[query_name]
+            query = snapshot.queries[query_name]
             raw: dict[str, str | list[str]] = {}
             if kind == "producers":
                 if region:
@@ -402,7 +382,7 @@ def resource_router() -> APIRouter:
                 bindings = query.bindings(raw)
             except ParameterError as error:
                 return problem(400, str(error))
-            rows = state.catalogue.select(query.body, bindings)
+            rows = snapshot.data.select(query.body, bindings)
             base = public_base_url(request)
             seen: dict[str, dict[str, Any]] = {}
             for row in rows:
@@ -419,7 +399,8 @@ def resource_router() -> APIRouter:
                 }
             ordered = list(seen.items())
             page = ordered[offset:offset + limit]
-            body = items(request, state, page, len(ordered), limit, offset, type_name)
+            body = items(request, state, snapshot, page, len(ordered), limit, offset,
+                         type_name)
             return JSONResponse(body, headers={"Link": link_header(request, len(ordered),
                                                                    limit, offset, FILTERS),
                                                "X-Total-Count": str(len(ordered))})
@@ -428,24 +409,25 @@ def resource_router() -> APIRouter:
                              summary=f"The catalogue's {kind}, filtered and paged",
                              responses=PROBLEMS, operation_id=f"list_{kind.replace('-', '_')}")
 
-        def item(request: Request, state: ServicesDep,
+        def item(request: Request, snapshot: SnapshotDep,
                  region: Annotated[str, Path(pattern=SLUG, max_length=60)],
                  slug: Annotated[str, Path(pattern=SLUG, max_length=200)]) -> Any:
             iri = f"{ID}{region}/{iri_kind}/{slug}"
-            return jsonld_item(request, state, iri, type_name)
+            return jsonld_item(request, snapshot, iri, type_name)
 
         routes.add_api_route(f"/{kind}/{{region}}/{{slug}}", item, methods=["GET"],
                              summary=f"One of the {kind} as JSON-LD", responses=PROBLEMS_LD,
                              response_class=JSONLDResponse,
                              operation_id=f"get_{kind.replace('-', '_')}")
 
-    def jsonld_item(request: Request, state: Services, iri: str, type_name: str) -> Response:
-        triples = entity_rdf(state.catalogue, state.queries, iri)
+    def jsonld_item(request: Request, snapshot: Snapshot, iri: str,
+                    type_name: str) -> Response:
+        triples = entity_rdf(snapshot, iri)
         if not any(t.subject == ox.NamedNode(iri) and t.predicate.value.endswith("#type")
                    and t.object == ox.NamedNode(f"https://w3id.org/ketju/ontology#{type_name}")
                    for t in triples):
             return problem(404, f"There is no {type_name} <{iri}> in the catalogue.")
-        compact, _ = compactor(state)
+        compact, _ = compactor(snapshot)
         node = compact.node(iri, triples)
         base = public_base_url(request)
         body = {"@context": base + "/api/context.jsonld", **node}
@@ -457,10 +439,10 @@ def resource_router() -> APIRouter:
 
     @routes.get("/regions", response_model=ItemPage, summary="The regions and their organisers",
                 operation_id="list_regions")
-    def regions(request: Request, state: ServicesDep,
+    def regions(request: Request, state: ServicesDep, snapshot: SnapshotDep,
                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
                 offset: Annotated[int, Query(ge=0)] = 0) -> Any:
-        rows = state.catalogue.select(state.queries["regions"].body)
+        rows = snapshot.select("regions")
         base = public_base_url(request)
         listed = []
         for row in rows:
@@ -470,26 +452,26 @@ def resource_router() -> APIRouter:
                 "organiser": row["organiser"].value,
                 "notation": row["code"].value if "code" in row else None}))
         page = listed[offset:offset + limit]
-        body = items(request, state, page, len(listed), limit, offset, "Region")
+        body = items(request, state, snapshot, page, len(listed), limit, offset, "Region")
         return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
                                                                offset, ("limit",))})
 
     @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS_LD,
                 response_class=JSONLDResponse, operation_id="get_region")
-    def region(request: Request, state: ServicesDep,
+    def region(request: Request, snapshot: SnapshotDep,
                slug: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Any:
-        return jsonld_item(request, state, f"{VOCAB}region/{slug}", "Region")
+        return jsonld_item(request, snapshot, f"{VOCAB}region/{slug}", "Region")
 
     @routes.get("/service-classes", response_model=ItemPage, responses=PROBLEMS,
                 summary="The JHS 183 service classes", operation_id="list_service_classes")
     def service_classes(
-        request: Request, state: ServicesDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         broader: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                            description="IRI of a parent class.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Any:
-        query = state.queries["resource-service-classes"]
+        query = snapshot.queries["resource-service-classes"]
         try:
             bindings = query.bindings({"broader": broader} if broader else {})
         except ParameterError as error:
@@ -499,24 +481,25 @@ def resource_router() -> APIRouter:
             "api": f"{base}/api/service-classes/{row['notation'].value}",
             "notation": row["notation"].value,
             "broader": row["parent"].value if "parent" in row else None})
-            for row in state.catalogue.select(query.body, bindings)]
+            for row in snapshot.data.select(query.body, bindings)]
         page = listed[offset:offset + limit]
-        body = items(request, state, page, len(listed), limit, offset, "ServiceClass")
+        body = items(request, state, snapshot, page, len(listed), limit, offset,
+                     "ServiceClass")
         return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
                                                                offset, ("broader", "limit"))})
 
     @routes.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
                 responses=PROBLEMS_LD, response_class=JSONLDResponse,
                 operation_id="get_service_class")
-    def service_class(request: Request, state: ServicesDep,
+    def service_class(request: Request, snapshot: SnapshotDep,
                       code: Annotated[str, Path(pattern=r"^P[0-9]+(\.[0-9]+)*$",
                                                 max_length=20)]) -> Any:
         iri = f"http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/{code}"
-        return jsonld_item(request, state, iri, "ServiceClass")
+        return jsonld_item(request, snapshot, iri, "ServiceClass")
 
     @routes.get("/queries", response_model=list[QueryDescription],
                 summary="The named queries and their parameters", operation_id="list_queries")
-    def queries(request: Request, state: ServicesDep) -> Any:
+    def queries(request: Request, snapshot: SnapshotDep) -> Any:
         base = public_base_url(request)
         return [QueryDescription(
             name=q.name, summary=q.summary, description=q.description,
@@ -524,7 +507,7 @@ def resource_router() -> APIRouter:
             parameters=[QueryParameter(
                 name=p.name, type=p.type, required=p.required, description=p.description,
                 default=p.default, example=p.example, values=list(p.values))
-                for p in q.params]) for q in state.queries.values()]
+                for p in q.params]) for q in snapshot.queries.values()]
 
     @routes.post(
         "/chains/{region}/{slug}/reuse", tags=["Compare and reuse"],
@@ -533,7 +516,7 @@ def resource_router() -> APIRouter:
                                      "description": "The derived chain as Turtle."}},
         response_class=Response, operation_id="reuse_chain")
     def reuse_chain(
-        state: ServicesDep,
+        snapshot: SnapshotDep,
         region: Annotated[str, Path(pattern=SLUG, max_length=60)],
         slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
         into: Annotated[str, Query(pattern=SLUG, max_length=60,
@@ -542,8 +525,8 @@ def resource_router() -> APIRouter:
             description="Source producer IRI -> target producer IRI.")] = None,
     ) -> Response:
         try:
-            derived = derive_chain(state.catalogue, state.queries, f"{ID}{region}/chain/{slug}",
-                                   into, producer_map=producers)
+            derived = derive_chain(snapshot, f"{ID}{region}/chain/{slug}", into,
+                                   producer_map=producers)
         except ReuseError as error:
             status = 404 if str(error).startswith("There is no service chain") else 400
             return problem(status, str(error))

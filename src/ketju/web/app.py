@@ -1,7 +1,9 @@
 """The FastAPI application, built by a factory from settings: no module-level app or store.
 
-`create_app(settings)` wires the data (embedded store or remote engine), the guarded SPARQL
-backend and the routes. Routes stay thin: they parse, call a domain function, pick a format.
+`create_app(settings)` wires the source of snapshots (the embedded store, following rebuilds,
+or a remote engine), the guarded SPARQL backend and the routes. The app holds the source
+(`app.state.source`); routes get the snapshot to answer from through `SnapshotDep`. Routes stay
+thin: they parse, call a domain function, pick a format.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from starlette.routing import Route
 
 from ketju import __version__
 from ketju.core.project import Project
+from ketju.core.queries import load_queries
 from ketju.core.settings import Settings
+from ketju.infra.snapshot import SnapshotSource
 from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
 from ketju.infra.sparql.description import renderer
 from ketju.infra.sparql.formats import RDF_FORMATS, choose
-from ketju.infra.store import Catalogue, EmbeddedCatalogue, RemoteCatalogue
+from ketju.infra.store import RemoteCatalogue
 from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
 from ketju.web.api import named_query_routes, resource_router
 from ketju.web.compare import router as compare_router
@@ -38,7 +42,7 @@ from ketju.web.pages import router as pages_router
 from ketju.web.query_page import query_page
 from ketju.web.search import router as search_router
 from ketju.web.security import SecurityHeaders
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import Services, ServicesDep, SnapshotDep, snapshot_of
 from ketju.web.sparql import SparqlEndpoint, federation_status
 from ketju.web.unavailable import install_engine_errors
 
@@ -46,21 +50,33 @@ log = logging.getLogger("ketju")
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, project: Project | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, project: Project | None = None,
+               source: SnapshotSource | None = None) -> FastAPI:
+    """The app over `source` (default: the project's store, or the remote engine of
+    `settings.sparql_endpoint`)."""
     settings = settings or Settings.from_env()
     project = project or (Project(Path(settings.home)) if settings.home else Project.locate())
-    catalogue: Catalogue
     backend: QueryBackend
-    if settings.sparql_endpoint:
-        remote = RemoteCatalogue(settings.sparql_endpoint, timeout=settings.query_timeout,
-                                 connections=settings.engine_connections)
-        catalogue = remote
-        backend = RemoteBackend(settings.sparql_endpoint, remote)
+    if source is None:
+        queries = load_queries(project.queries_dir)
+        if settings.sparql_endpoint:
+            engine = RemoteCatalogue(settings.sparql_endpoint, timeout=settings.query_timeout,
+                                     connections=settings.engine_connections)
+            source = SnapshotSource.remote(engine, queries, settings.result_cache_entries)
+        else:
+            source = SnapshotSource.embedded(project, queries, settings.result_cache_entries)
+    if source.engine is not None:
+        backend = RemoteBackend(source.engine.endpoint, source.engine)
     else:
-        embedded = EmbeddedCatalogue(project)
-        catalogue = embedded
-        backend = EmbeddedBackend(lambda: embedded.path, settings)
-    state = Services(settings, project, catalogue, backend)
+        snapshots = source
+
+        def store_path() -> Path:
+            files = snapshots.current().files
+            assert files is not None
+            return files.folder
+
+        backend = EmbeddedBackend(store_path, settings)
+    state = Services(settings, project, source, backend)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,9 +96,10 @@ def create_app(settings: Settings | None = None, project: Project | None = None)
         docs_url=None, redoc_url=None,
     )
     app.state.services = state
+    app.state.source = source
 
     def dataset() -> tuple[list[tuple[str, int]], int]:
-        graphs = catalogue.named_graphs()
+        graphs = source.current().data.named_graphs()
         return graphs, sum(count for _, count in graphs)
 
     sparql = SparqlEndpoint(
@@ -139,6 +156,7 @@ def _graph_store_routes(app: FastAPI) -> None:
     async def graph_store(
         request: Request,
         state: ServicesDep,
+        snapshot: SnapshotDep,
         graph: Annotated[str | None, Query(description="IRI of a named graph")] = None,
         default: Annotated[str | None, Query(description="Present: the default graph")] = None,
         format: Annotated[str | None, Query(description="turtle, ntriples, jsonld, rdfxml")]
@@ -154,7 +172,7 @@ def _graph_store_routes(app: FastAPI) -> None:
         try:
             if graph is not None:
                 graph_iris([graph], "graph")
-                if not await run_in_threadpool(state.catalogue.graph_exists, graph):
+                if not await run_in_threadpool(snapshot.data.graph_exists, graph):
                     return problem(404, f"There is no graph <{graph}> in this dataset.")
             status, body, headers = await sparql.guarded_answer(
                 QueryRequest(query=everything, form="CONSTRUCT", format=fmt.name,
@@ -180,16 +198,15 @@ def _operations_routes(app: FastAPI) -> None:
         # answered and whether it has finished its start-up work (the chain index).
         state: Services = request.app.state.services
         info: dict[str, Any] = {"status": "ok", "version": __version__,
-                                "mode": "remote" if state.settings.sparql_endpoint
-                                else "embedded", "build": state.build_info(),
+                                "mode": "remote" if state.source.engine is not None
+                                else "embedded", "build": snapshot_of(request).build_info(),
                                 "process": os.getpid(), "warm": state.warm.is_set()}
         if isinstance(state.backend, EmbeddedBackend):
             info["query_processes"] = len(state.backend.pool.processes)
         # Whether user queries may call SERVICE, and whether query processes have no network.
         info["federation"] = federation_status(state.backend, state.settings)
-        if isinstance(state.catalogue, RemoteCatalogue):
-            # How the engine was at the last call: ok, timeout, unreachable or failing.
-            info.update(state.catalogue.engine_status())
+        # Remote mode: how the engine was at the last call: ok, timeout, unreachable or failing.
+        info.update(state.source.engine_status())
         return info
 
     @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics",

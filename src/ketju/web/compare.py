@@ -19,20 +19,22 @@ from ketju.domain.compare import (
     load_indexed_chains,
 )
 from ketju.domain.entities import names_of
+from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG, problem
 from ketju.web.http import public_base_url
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import Services, ServicesDep, SnapshotDep
 
 MAX_CHAINS = 6
 
 
 def warm_index(services: Services, ready: Callable[[], None] = lambda: None) -> None:
-    """Build the chain index in the background (seconds at national scale), so the first
-    comparison after a start or a rebuild does not wait for it; then call `ready`."""
+    """Build the chain index of the snapshot being served in the background (seconds at
+    national scale), so the first comparison after a start does not wait for it; then call
+    `ready`."""
     def run() -> None:
         try:
-            chain_index(services.catalogue, services.queries)
+            chain_index(services.source.current())
         except Exception:  # pragma: no cover - the next request builds it and reports
             return
         ready()
@@ -53,8 +55,8 @@ def _chain_list(text: str) -> list[str]:
     return iris
 
 
-def comparison(state: Services, chains: list[str], lang: str) -> dict[str, Any]:
-    loaded, goals = load_indexed_chains(state.catalogue, state.queries, chains)
+def comparison(snapshot: Snapshot, chains: list[str], lang: str) -> dict[str, Any]:
+    loaded, goals = load_indexed_chains(snapshot, chains)
     return compare_many(loaded, goals, lang)
 
 
@@ -65,7 +67,7 @@ def router() -> APIRouter:
                 summary="Align the steps of two or more chains and score their similarity",
                 operation_id="compare_chains", response_class=JSONResponse)
     async def compare_api(
-        request: Request, state: ServicesDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         chains: Annotated[str, Query(max_length=2000, description=(
             "Comma-separated chains: IRIs or region/slug, e.g. "
             "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma."))],
@@ -75,8 +77,8 @@ def router() -> APIRouter:
             iris = _chain_list(chains)
             if len(iris) < 2:
                 return problem(400, "Give at least two chains to compare.")
-            return await kept(request, state, f"answer|{request.url}",
-                              lambda: JSONResponse(comparison(state, iris, lang)))
+            return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
+                              lambda: JSONResponse(comparison(snapshot, iris, lang)))
         except UnknownChains as unknown:
             return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
         except ValueError as error:
@@ -87,23 +89,23 @@ def router() -> APIRouter:
                 summary="The chains of the whole catalogue most similar to this one",
                 operation_id="similar_chains")
     async def similar_api(
-        request: Request, state: ServicesDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         region: Annotated[str, Path(pattern=SLUG, max_length=60)],
         slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
         lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
     ) -> Response:
-        return await kept(request, state, f"answer|{request.url}",
-                          lambda: similar_answer(request, state, region, slug, limit, lang))
+        return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
+                          lambda: similar_answer(request, snapshot, region, slug, limit, lang))
 
-    def similar_answer(request: Request, state: Services, region: str, slug: str, limit: int,
+    def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str, limit: int,
                        lang: str) -> Response:
         iri = f"{ID}{region}/chain/{slug}"
-        index = chain_index(state.catalogue, state.queries)
+        index = chain_index(snapshot)
         if iri not in index:
             return problem(404, f"No such service chain: {iri}.")
         ranked = index.similar(iri, limit)
-        names = names_of(state.catalogue, state.queries, [other for other, _ in ranked])
+        names = names_of(snapshot, [other for other, _ in ranked])
         base = public_base_url(request)
         return JSONResponse({"chain": iri, "items": [
             {"chain": other, "score": round(score, 6),
@@ -113,25 +115,25 @@ def router() -> APIRouter:
             for other, score in ranked]})
 
     @routes.get("/compare", include_in_schema=False)
-    def compare_page(request: Request, state: ServicesDep,
+    def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
                      chains: Annotated[str, Query(max_length=2000)] = "") -> Response:
         lang = page_language(request)
-        site = Site(state)
+        site = Site(state.settings, snapshot)
         try:
             iris = _chain_list(chains)
         except ValueError as error:
             return render_page(request, site, "compare.html", lang, status=400,
                                error=str(error), result=None, suggestions=[])
         suggestions: list[dict[str, Any]] = []
-        index = chain_index(state.catalogue, state.queries)
+        index = chain_index(snapshot)
         if len(iris) == 1 and iris[0] in index:
             ranked = index.similar(iris[0], 10)
-            names = names_of(state.catalogue, state.queries, [o for o, _ in ranked])
+            names = names_of(snapshot, [o for o, _ in ranked])
             suggestions = [{"iri": o, "score": s, "names": names.get(o)} for o, s in ranked]
         result = None
         if len(iris) >= 2:
             try:
-                result = comparison(state, iris, lang)
+                result = comparison(snapshot, iris, lang)
             except UnknownChains as unknown:
                 return render_page(request, site, "compare.html", lang, status=404,
                                    error=", ".join(unknown.iris), result=None,

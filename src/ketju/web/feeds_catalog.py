@@ -19,7 +19,6 @@ import html
 import json
 from datetime import UTC
 from email.utils import format_datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,13 +27,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ketju.infra.feeds import catalog, dumps
+from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem as _problem
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.pages import Site, not_modified, wants_json
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import ServicesDep, SnapshotDep
 
 HTML = "html"
 #: `?format=` values for the description: the RDF formats' names, and html.
@@ -63,36 +62,22 @@ def _negotiate(request: Request, param: str | None) -> str | Format | None:
     return None
 
 
-@lru_cache(maxsize=4)
-def _saved_stats(folder: str, mtime: float) -> dict[str, Any] | None:
-    return catalog.load_stats(Path(folder))
-
-
-_live: dict[str, dict[str, Any]] = {}
-
-
-def description_stats(services: Services) -> dict[str, Any]:
-    """The statistics of the data served: saved with the embedded store, else counted live
-    (remote mode, or a store built before the description existed) and kept per version."""
-    store = services.catalogue
-    if isinstance(store, EmbeddedCatalogue):
-        folder = store.path
-        try:
-            saved = _saved_stats(str(folder), (folder / catalog.STATS_FILE).stat().st_mtime)
-        except OSError:
-            saved = None
-        if saved is not None:
-            return saved
-    version = store.version()
-    if version not in _live:
-        graphs = dict(store.named_graphs())
-        built_at = services.build_info().get("built_at") or ""
-        stats = catalog.collect_stats(store.select, graphs, sum(graphs.values()),
-                                      str(built_at))
+def description_stats(snapshot: Snapshot) -> dict[str, Any]:
+    """The statistics of the data served: saved with the build, else counted live (remote
+    mode, or a store built before the description existed); made once per snapshot."""
+    def make() -> dict[str, Any]:
+        if snapshot.files is not None:
+            saved = catalog.load_stats(snapshot.files.folder)
+            if saved is not None:
+                return saved
+        data = snapshot.data
+        graphs = dict(data.named_graphs())
+        built_at = snapshot.build_info().get("built_at") or ""
+        stats = catalog.collect_stats(data.select, graphs, sum(graphs.values()), str(built_at))
         stats["dumps"] = {}
-        _live.clear()
-        _live[version] = stats
-    return _live[version]
+        return stats
+
+    return snapshot.kept("catalog-stats", make)
 
 
 def _description_page(turtle: str, base: str) -> str:
@@ -117,13 +102,14 @@ DCAT-AP 3 and VoID. As RDF: {links}.</p>
 """
 
 
-def _description(request: Request, services: Services, param: str | None) -> Response:
+def _description(request: Request, site: Site, param: str | None) -> Response:
     fmt = _negotiate(request, param)
     if fmt is None:
         offered = ", ".join(f.media_type for f in RDF_FORMATS)
         return Response(f"Available formats: {offered}, text/html\n", status_code=406,
                         media_type="text/plain; charset=utf-8")
-    site = Site(services)
+    snapshot = site.snapshot
+    assert snapshot is not None
     base = public_base_url(request)
     name = fmt if isinstance(fmt, str) else fmt.name
     etag = site.etag("catalog", name, base)
@@ -132,7 +118,7 @@ def _description(request: Request, services: Services, param: str | None) -> Res
                "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
     if not_modified(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    triples = catalog.catalog_triples(description_stats(services), base, services.build_info())
+    triples = catalog.catalog_triples(description_stats(snapshot), base, snapshot.build_info())
     if isinstance(fmt, Format):
         options = {"prefixes": catalog.PREFIXES} if fmt.name in ("turtle", "rdfxml") else {}
         body = ox.serialize(triples, format=OXIGRAPH_RDF[fmt.name], **options)
@@ -145,15 +131,15 @@ def _description(request: Request, services: Services, param: str | None) -> Res
                     headers={**headers, "Content-Length": str(len(body))})
 
 
-def _dumps(services: Services) -> tuple[Path, dict[str, dict[str, Any]]] | JSONResponse:
-    """The dumps folder of the store being served and its index, or the answer to give."""
-    store = services.catalogue
-    if not isinstance(store, EmbeddedCatalogue):
+def _dumps(snapshot: Snapshot) -> tuple[Path, dict[str, dict[str, Any]]] | JSONResponse:
+    """The dumps folder of the build being served and its index, or the answer to give."""
+    files = snapshot.files
+    if files is None:
         return _problem(503, "Dumps are made by `ketju build` with the embedded store; this "
                              "server reads a remote SPARQL endpoint and has none to serve.",
                         {"Retry-After": "3600"})
-    folder = dumps.dumps_folder(store.path)
-    index = dumps.load_index(store.path)
+    folder = dumps.dumps_folder(files.folder)
+    index = snapshot.kept("dumps-index", lambda: dumps.load_index(files.folder))
     if not index:
         return _problem(503, "The store being served was built without dumps; run "
                              "`ketju build` again.", {"Retry-After": "60"})
@@ -213,17 +199,17 @@ def router() -> APIRouter:
     @routes.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
                       responses=described,
                       summary="VoID description of the dataset (same as /catalog)")
-    def description(request: Request, services: ServicesDep,
+    def description(request: Request, services: ServicesDep, snapshot: SnapshotDep,
                     format: FormatParam = None) -> Response:
-        return _description(request, services, format)
+        return _description(request, Site(services.settings, snapshot), format)
 
     @routes.api_route("/dumps/", methods=["GET", "HEAD"], response_class=Response,
                       responses=answers("The dumps with size and SHA-256.", "text/html",
                                         "application/json", statuses=(503,)),
                       summary="The downloadable dumps: HTML table, or JSON when asked")
-    def listing(request: Request, services: ServicesDep,
+    def listing(request: Request, snapshot: SnapshotDep,
                 format: ListFormatParam = None) -> Response:
-        found = _dumps(services)
+        found = _dumps(snapshot)
         if isinstance(found, Response):
             return found
         _, index = found
@@ -239,7 +225,7 @@ def router() -> APIRouter:
         if wants_json(request, format):
             body = json.dumps({"files": files, "sha256sums": f"{base}/dumps/{dumps.SUMS}",
                                "description": f"{base}/catalog",
-                               "built_at": services.build_info().get("built_at")},
+                               "built_at": snapshot.build_info().get("built_at")},
                               indent=2).encode("utf-8")
             media_type = "application/json"
         else:
@@ -253,8 +239,8 @@ def router() -> APIRouter:
                                         statuses=(304, 404, 503),
                                         problem_media=("application/json", "text/html")),
                       summary="One dump (gzip), or SHA256SUMS")
-    def dump_file(request: Request, services: ServicesDep, name: str) -> Response:
-        found = _dumps(services)
+    def dump_file(request: Request, snapshot: SnapshotDep, name: str) -> Response:
+        found = _dumps(snapshot)
         if isinstance(found, Response):
             return found
         folder, index = found
@@ -278,8 +264,8 @@ def router() -> APIRouter:
                             headers=headers)
 
     @routes.api_route("/dumps", methods=["GET", "HEAD"], include_in_schema=False)
-    def listing_without_slash(request: Request, services: ServicesDep,
+    def listing_without_slash(request: Request, snapshot: SnapshotDep,
                               format: ListFormatParam = None) -> Response:
-        return listing(request, services, format)
+        return listing(request, snapshot, format)
 
     return routes

@@ -1,25 +1,25 @@
 """`GET /feeds/cpsv-ap`: the catalogue's services as CPSV-AP 3.2.0, by content negotiation.
 
 With the embedded store the route sends the file the build wrote (`{store}/feeds/`); in remote
-mode, where there is no such file, it computes the export from the catalogue once per build and
-keeps it in memory. ETag and Last-Modified come from the build, so an unchanged build is 304.
+mode, where there is no such file, it computes the export from the catalogue once per snapshot
+and keeps it with the snapshot. ETag and Last-Modified come from the build, so an unchanged
+build is 304.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC
 from email.utils import format_datetime
 from typing import Annotated
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from ketju.infra.feeds import cpsv
+from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
 from ketju.web.pages import Site, not_modified
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import ServicesDep, SnapshotDep
 
 OFFERED = ", ".join(fmt.media_type for fmt in RDF_FORMATS)
 DESCRIPTION = (
@@ -35,34 +35,22 @@ DESCRIPTION = (
 )
 
 
-class _Computed:
-    """Remote mode: the export per format, computed once per build of the remote engine."""
+def _computed(snapshot: Snapshot, fmt: str) -> bytes:
+    """Remote mode: the export in one format, made once per snapshot; the queries run once
+    (concurrent requests wait for them, `Snapshot.kept`)."""
+    triples = snapshot.kept("cpsv-triples", lambda: cpsv.cpsv_graph(snapshot.data))
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.version = ""
-        self.triples: list[ox.Triple] | None = None
-        self.bodies: dict[str, bytes] = {}
+    def serialised() -> bytes:
+        body = cpsv.serialize(triples, fmt)
+        assert body is not None
+        return body
 
-    def body(self, services: Services, fmt: str) -> bytes:
-        """The export in one format; the queries run once per build, concurrent requests wait."""
-        version = services.catalogue.version()
-        with self.lock:
-            if version != self.version:
-                self.version, self.triples, self.bodies = version, None, {}
-            if fmt not in self.bodies:
-                if self.triples is None:
-                    self.triples = cpsv.cpsv_graph(services.catalogue, services.queries)
-                body = cpsv.serialize(self.triples, fmt)
-                assert body is not None
-                self.bodies[fmt] = body
-            return self.bodies[fmt]
+    return snapshot.kept(("cpsv", fmt), serialised)
 
 
 def router() -> APIRouter:
     """The CPSV-AP feed route."""
     routes = APIRouter(tags=["Feeds"])
-    computed = _Computed()
 
     @routes.api_route(
         "/feeds/cpsv-ap", methods=["GET", "HEAD"], response_class=Response,
@@ -78,7 +66,7 @@ def router() -> APIRouter:
         },
     )
     def cpsv_ap(
-        request: Request, services: ServicesDep,
+        request: Request, services: ServicesDep, snapshot: SnapshotDep,
         format: Annotated[str | None, Query(
             description="turtle, ntriples, jsonld or rdfxml (overrides Accept)",
             max_length=40)] = None,
@@ -87,22 +75,23 @@ def router() -> APIRouter:
         if fmt is None:
             return Response(f"Available formats: {OFFERED}\n", status_code=406,
                             media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
-        return _feed(request, services, fmt, computed)
+        return _feed(request, Site(services.settings, snapshot), fmt)
 
     return routes
 
 
-def _feed(request: Request, services: Services, fmt: Format, computed: _Computed) -> Response:
-    site = Site(services)
+def _feed(request: Request, site: Site, fmt: Format) -> Response:
+    snapshot = site.snapshot
+    assert snapshot is not None
     etag = site.etag("feeds/cpsv-ap", fmt.name)
     modified = site.last_modified()
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=300",
                "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
     if not_modified(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    path = cpsv.precomputed(services.catalogue, fmt.name)
+    path = cpsv.precomputed(snapshot, fmt.name)
     if path is not None:
         return FileResponse(path, media_type=fmt.content_type, headers=headers)
-    body = computed.body(services, fmt.name)
+    body = _computed(snapshot, fmt.name)
     return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
                     headers={**headers, "Content-Length": str(len(body))})

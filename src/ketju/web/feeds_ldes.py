@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,12 +21,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ketju.infra.feeds import ldes
+from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
-from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem as _problem
 from ketju.web.http import public_base_url
 from ketju.web.openapi_docs import answers
-from ketju.web.services import ServicesDep
+from ketju.web.services import SnapshotDep
 
 PROFILE = "https://w3id.org/tree/profile"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -59,18 +58,9 @@ def _pick_format(request: Request, param: str | None) -> Format | None:
     return fmt
 
 
-@lru_cache(maxsize=8)
-def _index(folder: str, mtime: float) -> dict[str, Any]:
-    """The index the build wrote (cached per folder and modification time)."""
-    index: dict[str, Any] = json.loads((Path(folder) / ldes.INDEX).read_text(encoding="utf-8"))
-    return index
-
-
-@lru_cache(maxsize=32)
-def _body(path: str, sha256: str, fmt: str, base: str) -> bytes:
-    """A stored page (N-Triples) in one format, its IRIs under the public URL. Cached: the
-    pages of a store never change, and the content hash is part of the key."""
-    data = Path(path).read_bytes().replace(ldes.PLACEHOLDER.encode(), base.encode())
+def _body(path: Path, fmt: str, base: str) -> bytes:
+    """A stored page (N-Triples) in one format, its IRIs under the public URL."""
+    data = path.read_bytes().replace(ldes.PLACEHOLDER.encode(), base.encode())
     fmt = _SAME_AS.get(fmt, fmt)
     if fmt == "ntriples":
         return data
@@ -103,33 +93,43 @@ def _matches(request: Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _feed(services: Any) -> tuple[Path, dict[str, Any]] | JSONResponse:
-    """The feed folder of the store being served and its index, or the answer to give."""
-    catalogue = services.catalogue
-    if not isinstance(catalogue, EmbeddedCatalogue):
+def _feed(snapshot: Snapshot) -> tuple[Path, dict[str, Any]] | JSONResponse:
+    """The feed folder of the build being served and its index, or the answer to give."""
+    files = snapshot.files
+    if files is None:
         return _problem(503, "The LDES change stream is built with the embedded store "
                              "(`ketju build`); this server reads a remote SPARQL endpoint and "
                              "has no stream to serve.")
-    folder = ldes.feed_folder(catalogue.path)
-    index_path = folder / ldes.INDEX
+    folder = ldes.feed_folder(files.folder)
+
+    def read_index() -> dict[str, Any]:
+        index: dict[str, Any] = json.loads((folder / ldes.INDEX).read_text(encoding="utf-8"))
+        return index
+
     try:
-        index = _index(str(folder), index_path.stat().st_mtime)
+        index = snapshot.kept("ldes-index", read_index)
     except (OSError, ValueError):
         return _problem(503, "The store being served was built without the LDES change "
                              "stream; run `ketju build` again.", {"Retry-After": "60"})
     return folder, index
 
 
-def _answer(request: Request, path: Path, sha256: str, immutable: bool, fmt: Format,
-            base: str) -> Response:
-    """A page or the root in the chosen format, with its caching headers (or 304)."""
+def _answer(request: Request, snapshot: Snapshot, path: Path, sha256: str, immutable: bool,
+            fmt: Format, base: str) -> Response:
+    """A page or the root in the chosen format, with its caching headers (or 304). The
+    bytes are kept in the snapshot's cache: the pages of a build never change, and the
+    content hash, the format and the public URL are the key."""
     etag = _etag(sha256, fmt, base)
     media = fmt.content_type + (f'; profile="{PROFILE}"' if fmt.name in _ORDERED else "")
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else SHORT_LIVED,
                "Vary": "Accept"}
     if _matches(request, etag):
         return Response(status_code=304, headers=headers)
-    body = _body(str(path), sha256, fmt.name, base)
+    key = ("ldes", str(path), sha256, fmt.name, base)
+    body = snapshot.cache.get(key)
+    if body is None:
+        body = _body(path, fmt.name, base)
+        snapshot.cache.put(key, body, len(body))
     headers["Content-Length"] = str(len(body))
     return Response(b"" if request.method == "HEAD" else body, media_type=media,
                     headers=headers)
@@ -153,34 +153,34 @@ PAGE_DOC = (
     "Cache-Control: immutable and a strong ETag (If-None-Match gives 304).")
 
 
-def _stream(request: Request, services: ServicesDep,
+def _stream(request: Request, snapshot: Snapshot,
             format: str | None) -> Response | tuple[Format, Path, dict[str, Any]]:
     """The format asked for and the stream of the store being served, or the answer to give
     when there is none (406, 503)."""
     fmt = _pick_format(request, format)
     if fmt is None:
         return _not_acceptable()
-    found = _feed(services)
+    found = _feed(snapshot)
     if isinstance(found, Response):
         return found
     return (fmt, *found)
 
 
-def root(request: Request, services: ServicesDep, format: FormatParam = None) -> Response:
+def root(request: Request, snapshot: SnapshotDep, format: FormatParam = None) -> Response:
     """The root node of the stream."""
-    stream = _stream(request, services, format)
+    stream = _stream(request, snapshot, format)
     if isinstance(stream, Response):
         return stream
     fmt, folder, index = stream
     entry = index["root"]
-    return _answer(request, folder / entry["file"], entry["sha256"], False, fmt,
+    return _answer(request, snapshot, folder / entry["file"], entry["sha256"], False, fmt,
                    public_base_url(request) + "/")
 
 
-def page(request: Request, services: ServicesDep, page: str,
+def page(request: Request, snapshot: SnapshotDep, page: str,
          format: FormatParam = None) -> Response:
     """One page of members."""
-    stream = _stream(request, services, format)
+    stream = _stream(request, snapshot, format)
     if isinstance(stream, Response):
         return stream
     fmt, folder, index = stream
@@ -192,8 +192,8 @@ def page(request: Request, services: ServicesDep, page: str,
         return _problem(404, f"There is no page '{page[:40]}' in the change stream; it has "
                              f"{extent}. Start at /feeds/ldes.")
     entry = pages[int(page)]
-    return _answer(request, folder / entry["file"], entry["sha256"], entry["immutable"], fmt,
-                   public_base_url(request) + "/")
+    return _answer(request, snapshot, folder / entry["file"], entry["sha256"],
+                   entry["immutable"], fmt, public_base_url(request) + "/")
 
 
 def router() -> APIRouter:

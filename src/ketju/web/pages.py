@@ -36,14 +36,13 @@ from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
 from ketju.domain.regions import KINDS, catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
+from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.infra.store import EmbeddedCatalogue
 from ketju.web.http import problem
 from ketju.web.i18n import choose_language
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.security import content_security_policy
-from ketju.web.services import ServicesDep
-from ketju.web.sparql import ResultCache
+from ketju.web.services import ServicesDep, SnapshotDep, snapshot_of
 from ketju.web.templating import render
 
 HTML = "html"
@@ -88,9 +87,9 @@ def page_language(request: Request) -> str:
 class Site:
     """What the pages need to know: where IRIs live and which build is served."""
 
-    def __init__(self, services: Any) -> None:
-        self.services = services
-        self.base = services.settings.data_base
+    def __init__(self, settings: Any, snapshot: Snapshot | None) -> None:
+        self.snapshot = snapshot
+        self.base: str = settings.data_base
 
     def local_path(self, iri: str) -> str | None:
         """The path of an IRI on this server, if it is under the data base (and its path
@@ -109,7 +108,8 @@ class Site:
         return None
 
     def build(self) -> dict[str, Any]:
-        return self.services.build_info()  # type: ignore[no-any-return]
+        assert self.snapshot is not None
+        return self.snapshot.build_info()
 
     def last_modified(self) -> datetime:
         built = self.build().get("built_at")
@@ -119,7 +119,8 @@ class Site:
             return datetime.now(UTC)
 
     def etag(self, *parts: str) -> str:
-        digest = hashlib.sha256("|".join((self.services.catalogue.version(), __version__,
+        assert self.snapshot is not None
+        digest = hashlib.sha256("|".join((self.snapshot.version, __version__,
                                           *parts)).encode()).hexdigest()[:24]
         return f'W/"{digest}"'
 
@@ -211,7 +212,7 @@ def not_found_page(request: Request, site: Site, iri: str | None) -> Response:
     return render_page(request, site, "not_found.html", lang, status=404, iri=iri)
 
 
-async def entity_response(request: Request, services: Any, iri: str,
+async def entity_response(request: Request, site: Site, iri: str,
                           links_offset: int) -> Response:
     """An entity's page or RDF. Finished answers are kept per build (like the SPARQL answers,
     `--result-cache-entries`): a page only changes when the store is rebuilt."""
@@ -221,45 +222,40 @@ async def entity_response(request: Request, services: Any, iri: str,
         return Response(f"Available formats: {offered}\n", status_code=406,
                         media_type="text/plain; charset=utf-8")
     def produce() -> Response:
-        return _entity_response(request, services, iri, links_offset, fmt)
+        return _entity_response(request, site, iri, links_offset, fmt)
 
     # A ?lang= answer also sets the language cookie: made afresh, not kept.
     if request.method != "GET" or "lang" in request.query_params:
         return await run_in_threadpool(produce)
     variant = fmt.name if isinstance(fmt, Format) else \
         f"html:{page_language(request)}:{carried_query(request)}"
-    return await kept(request, services, f"page|{iri}|{links_offset}|{variant}", produce)
+    return await kept(request, site, f"page|{iri}|{links_offset}|{variant}", produce)
 
 
-async def kept(request: Request, services: Any, key: str,
+async def kept(request: Request, site: Site, key: str,
                produce: Callable[[], Response]) -> Response:
-    """An answer that only changes when the store is rebuilt, kept for this build (with the
-    SPARQL answers' limit, `--result-cache-entries`); `key` names all else it depends on.
+    """An answer that only changes when the store is rebuilt, kept in the cache of the
+    snapshot it was made from (`--result-cache-entries` of them); `key` names all else it
+    depends on (no version: a new build is a new snapshot with a cache of its own).
 
-    A kept answer is sent straight from the event loop; only a new one is made in a worker
-    thread (queries and templates block), so repeat visits never queue behind thread hand-offs.
+    A kept answer is sent straight from the event loop (the cache is safe to share between
+    threads); only a new one is made in a worker thread (queries and templates block), so
+    repeat visits never queue behind thread hand-offs.
     """
-    def lookup() -> tuple[str, Response | None]:
-        full_key = services.catalogue.version() + "|" + key
-        if (hit := services.page_cache.get(full_key)) is None:
-            return full_key, None
+    snapshot = site.snapshot
+    assert snapshot is not None
+    hit = snapshot.cache.get(("answer", key))
+    if hit is not None:
         body, headers = hit
-        if "etag" in headers and not_modified(request, headers["etag"],
-                                              Site(services).last_modified()):
-            return full_key, Response(status_code=304, headers=headers)
-        return full_key, Response(body, headers=headers)
-
-    # The embedded store's version is a folder name; a remote engine's is a query, which must
-    # not hold up the event loop.
-    embedded = isinstance(services.catalogue, EmbeddedCatalogue)
-    full_key, answer = lookup() if embedded else await run_in_threadpool(lookup)
-    if answer is not None:
-        return answer
+        if "etag" in headers and not_modified(request, headers["etag"], site.last_modified()):
+            return Response(status_code=304, headers=headers)
+        return Response(body, headers=headers)
     response = await run_in_threadpool(produce)
     if response.status_code == 200 and isinstance(response.body, bytes):
-        cache: ResultCache = services.page_cache
-        cache.put(full_key, response.body, {k.lower(): v for k, v in response.headers.items()
-                                            if k.lower() != "content-length"})
+        snapshot.cache.put(("answer", key),
+                           (response.body, {k.lower(): v for k, v in response.headers.items()
+                                            if k.lower() != "content-length"}),
+                           len(response.body))
     return response
 
 
@@ -277,23 +273,23 @@ def wants_json(request: Request, param: str | None) -> bool:
     return False
 
 
-def _entity_response(request: Request, services: Any, iri: str, links_offset: int,
+def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
                      fmt: str | Format) -> Response:
-    site = Site(services)
-    catalogue, queries = services.catalogue, services.queries
+    snapshot = site.snapshot
+    assert snapshot is not None
     try:
-        description = describe(catalogue, queries, iri, links_offset=max(0, links_offset))
+        description = describe(snapshot, iri, links_offset=max(0, links_offset))
     except NotFound:
         return not_found_page(request, site, iri)
     if isinstance(fmt, Format):
-        return rdf_response(request, site, entity_rdf(catalogue, queries, iri), fmt, iri)
+        return rdf_response(request, site, entity_rdf(snapshot, iri), fmt, iri)
     lang = page_language(request)
     context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
     template = "entity.html"
     if description.has_type("ServiceChain"):
         template = "chain.html"
         try:
-            chain = load_chain(catalogue, queries, iri)
+            chain = load_chain(snapshot, iri)
         except ChainNotFound:
             return not_found_page(request, site, iri)
         from ketju.web.diagram import chain_svg
@@ -303,14 +299,14 @@ def _entity_response(request: Request, services: Any, iri: str, links_offset: in
         context["diagram"] = chain_svg(chain, lang)
         # The diagram's own <style> (hover and focus rules) is allowed by its hash.
         context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
-        context["goals"] = goal_tree(catalogue, queries, iri)
+        context["goals"] = goal_tree(snapshot, iri)
     elif description.has_type("Organiser"):
         template = "organiser.html"
-        context["holdings"] = region_catalogue(catalogue, queries, iri)
+        context["holdings"] = region_catalogue(snapshot, iri)
     elif description.has_type("ServicePackage"):
         template = "package.html"
-        context["package"] = load_package(catalogue, queries, iri)
-        context["goals"] = goal_tree(catalogue, queries, iri)
+        context["package"] = load_package(snapshot, iri)
+        context["goals"] = goal_tree(snapshot, iri)
     return render_page(request, site, template, lang, **context)
 
 
@@ -318,42 +314,43 @@ def router() -> APIRouter:
     routes = APIRouter(tags=["Pages"])
 
     @routes.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def home(request: Request, services: ServicesDep) -> Response:
-        site = Site(services)
-        regions = catalogue_regions(services.catalogue, services.queries)
+    def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+        site = Site(services.settings, snapshot)
+        regions = catalogue_regions(snapshot)
         return render_page(request, site, "home.html", page_language(request),
                            regions=regions, kinds=KINDS)
 
     @routes.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
-    def regions(request: Request, services: ServicesDep) -> Response:
-        site = Site(services)
-        listed = [r for r in catalogue_regions(services.catalogue, services.queries)
+    def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+        site = Site(services.settings, snapshot)
+        listed = [r for r in catalogue_regions(snapshot)
                   if r.organiser is not None or r.total]
         return render_page(request, site, "regions.html", page_language(request),
                            regions=listed)
 
     @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    async def entity(request: Request, services: ServicesDep, path: str,
+    async def entity(request: Request, services: ServicesDep, snapshot: SnapshotDep, path: str,
                      links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
         iri = services.settings.data_base + request.url.path.lstrip("/")
+        site = Site(services.settings, snapshot)
         if not is_iri(iri):
             # `/id/a%20b`: no IRI of the catalogue can have this path.
-            return await run_in_threadpool(not_found_page, request, Site(services), None)
-        return await entity_response(request, services, iri, links)
+            return await run_in_threadpool(not_found_page, request, site, None)
+        return await entity_response(request, site, iri, links)
 
     @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
                       responses=answers("The entity's page or its RDF.", "text/html",
                                         *RDF_MEDIA, statuses=(304, 400, 404, 406),
                                         problem_media=("text/plain", "text/html")),
                       summary="Any entity of the catalogue by its IRI (also outside the base)")
-    async def resource(request: Request, services: ServicesDep,
+    async def resource(request: Request, services: ServicesDep, snapshot: SnapshotDep,
                        iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
                        links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
         if not is_iri(iri):
             return Response(f"'{iri}' is not an absolute IRI.\n", status_code=400,
                             media_type="text/plain; charset=utf-8")
-        return await entity_response(request, services, iri, links)
+        return await entity_response(request, Site(services.settings, snapshot), iri, links)
 
     return routes
 
@@ -376,7 +373,7 @@ def install_not_found(app: FastAPI) -> None:
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404 and not request.url.path.startswith("/api/"):
             services = request.app.state.services
-            site = Site(services)
+            site = Site(services.settings, snapshot_of(request))
             lang = page_language(request)
             html = render("not_found.html", lang, iri=None, build=site.build(),
                           path=request.url.path, query_lang=None, lang_query="",

@@ -1,15 +1,13 @@
 """Search (haku): the `/search` page and `/api/search`, both calling `ketju.infra.search`.
 
 With the embedded store the index is the file the build wrote beside the store; a store built
-without one (an older ketju) or a remote engine gets an index built here once per data version.
+without one (an older ketju) or a remote engine gets an index built here once per snapshot
+(`search.index_for`, kept by the snapshot with its pooled connections).
 """
 
 from __future__ import annotations
 
-import tempfile
-import threading
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,11 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ketju.infra import search
-from ketju.infra.store import EmbeddedCatalogue
+from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, link_header
 from ketju.web.i18n import translate
 from ketju.web.pages import Site, kept, page_language, render_page, wants_json
-from ketju.web.services import Services, ServicesDep
+from ketju.web.services import ServicesDep, SnapshotDep
 
 PAGE_SIZE = 20
 #: The kinds a search can be narrowed to (class local names), as an enumeration for OpenAPI.
@@ -30,40 +28,6 @@ SearchKind = StrEnum("SearchKind", {k: k for k in (*search.KIND_CLASSES, "Concep
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 #: The parameters a search answer's `Link` header carries to the other pages.
 LINKED_PARAMS = ("q", "lang", "kind", "region", "limit", "format")
-
-
-class SearchIndex:
-    """Where the index of the data being served is; built on first use when the build gave
-    none (remote mode), and again whenever the data changes."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.lock = threading.Lock()
-        self.version = ""
-        # Made only when needed (remote mode, or a store built without an index).
-        self.workdir: tempfile.TemporaryDirectory[str] | None = None
-
-    def path(self) -> Path:
-        catalogue = self.services.catalogue
-        if isinstance(catalogue, EmbeddedCatalogue):
-            built = catalogue.path / search.INDEX_FILE
-            if built.exists():
-                return built
-        version = catalogue.version()
-        with self.lock:
-            if self.workdir is None:
-                self.workdir = tempfile.TemporaryDirectory(prefix="ketju-search-")
-            target = Path(self.workdir.name) / f"{abs(hash(version))}.sqlite"
-            if version != self.version or not target.exists():
-                for old in Path(self.workdir.name).glob("*.sqlite"):
-                    if old != target:  # an earlier version's index: nobody reads it now
-                        old.unlink(missing_ok=True)
-                if isinstance(catalogue, EmbeddedCatalogue):
-                    search.build_index(catalogue.current.store, target)
-                else:
-                    search.build_index_from(catalogue, target)
-                self.version = version
-        return target
 
 
 def kind_label(kind: str, lang: str) -> str:
@@ -81,21 +45,15 @@ def _item(request: Request, site: Site, hit: search.Hit, lang: str) -> dict[str,
 
 def router() -> APIRouter:
     routes = APIRouter()
-    holder: dict[str, SearchIndex] = {}
 
-    def index(state: Services) -> Path:
-        if "index" not in holder:
-            holder["index"] = SearchIndex(state)
-        return holder["index"].path()
-
-    def results(state: Services, q: str, lang: str, kind: list[SearchKind] | None,
+    def results(snapshot: Snapshot, q: str, lang: str, kind: list[SearchKind] | None,
                 region: str | None, limit: int, offset: int) -> search.SearchResults:
-        return search.search(index(state), q, lang=lang, region=region, limit=limit,
+        index = snapshot.kept("search-index", lambda: search.index_for(snapshot))
+        return search.search(index, q, lang=lang, region=region, limit=limit,
                              offset=offset, kinds=[k.value for k in kind] if kind else None)
 
-    def json_answer(request: Request, state: Services, found: search.SearchResults, q: str,
+    def json_answer(request: Request, site: Site, found: search.SearchResults, q: str,
                     lang: str, limit: int, offset: int) -> JSONResponse:
-        site = Site(state)
         body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
                 "items": [_item(request, site, hit, lang) for hit in found.hits]}
         return JSONResponse(body, headers={
@@ -105,7 +63,7 @@ def router() -> APIRouter:
     @routes.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
                 operation_id="search", summary="Search labels and descriptions in fi, sv and en")
     async def search_api(
-        request: Request, state: ServicesDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY_CHARS,
                                 description="Words to find; each must match (word starts, "
                                 "or inside labels from three letters). Case and diacritics "
@@ -118,15 +76,17 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> Response:
-        def produce() -> Response:
-            found = results(state, q, lang, kind, region, limit, offset)
-            return json_answer(request, state, found, q, lang, limit, offset)
+        site = Site(state.settings, snapshot)
 
-        return await kept(request, state, f"search|{request.url}", produce)
+        def produce() -> Response:
+            found = results(snapshot, q, lang, kind, region, limit, offset)
+            return json_answer(request, site, found, q, lang, limit, offset)
+
+        return await kept(request, site, f"search|{request.url}", produce)
 
     @routes.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
     async def search_page(
-        request: Request, state: ServicesDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
         kind: Annotated[list[SearchKind] | None, Query()] = None,
         region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
@@ -134,23 +94,24 @@ def router() -> APIRouter:
     ) -> Response:
         lang = page_language(request)
         as_json = wants_json(request, request.query_params.get("format"))
+        site = Site(state.settings, snapshot)
 
         def produce() -> Response:
-            return search_answer(request, state, q, kind, region, page, lang, as_json)
+            return search_answer(request, site, q, kind, region, page, lang, as_json)
 
         # A ?lang= page also sets the language cookie: made afresh, like entity pages.
         if request.method != "GET" or "lang" in request.query_params:
             return await run_in_threadpool(produce)
-        return await kept(request, state, f"search|{request.url}|{lang}|{as_json}", produce)
+        return await kept(request, site, f"search|{request.url}|{lang}|{as_json}", produce)
 
-    def search_answer(request: Request, state: Services, q: str, kind: list[SearchKind] | None,
+    def search_answer(request: Request, site: Site, q: str, kind: list[SearchKind] | None,
                       region: str | None, page: int, lang: str, as_json: bool) -> Response:
+        assert site.snapshot is not None
         offset = (page - 1) * PAGE_SIZE
-        found = (results(state, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
+        found = (results(site.snapshot, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
                  else search.SearchResults(0, []))
         if as_json:
-            return json_answer(request, state, found, q, lang, PAGE_SIZE, offset)
-        site = Site(state)
+            return json_answer(request, site, found, q, lang, PAGE_SIZE, offset)
         pages = max(1, -(-found.total // PAGE_SIZE))
 
         def page_url(number: int) -> str:

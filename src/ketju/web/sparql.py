@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +26,7 @@ from starlette.requests import Request
 
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.core.settings import Settings
+from ketju.infra.snapshot import AnswerCache
 from ketju.infra.sparql.analysis import QueryRefused, check_query, refuse_services
 from ketju.infra.sparql.backend import QueryBackend, QueryRequest
 from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, choose, parse_accept
@@ -56,31 +56,6 @@ class ProtocolError(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
-
-
-class ResultCache:
-    """Answers by (data version, query, dataset, format): the store only changes on rebuild."""
-
-    def __init__(self, entries: int, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[bytes, dict[str, str]]] = OrderedDict()
-        self._size = 0
-
-    def get(self, key: str) -> tuple[bytes, dict[str, str]] | None:
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
-
-    def put(self, key: str, body: bytes, headers: dict[str, str]) -> None:
-        if self.entries <= 0 or len(body) > self.max_bytes // 16:
-            return
-        self._items[key] = (body, headers)
-        self._size += len(body)
-        while len(self._items) > self.entries or self._size > self.max_bytes:
-            _, (old, _) = self._items.popitem(last=False)
-            self._size -= len(old)
 
 
 class ClientSlots:
@@ -154,7 +129,9 @@ class SparqlEndpoint:
         self.settings = settings
         self.describe = describe
         self.page = page
-        self.cache = ResultCache(settings.result_cache_entries)
+        #: Protocol answers by (data version, query, dataset, format): the data only changes
+        #: on a rebuild. Thread-safe (AnswerCache): graph-store reads share it.
+        self.cache = AnswerCache(settings.result_cache_entries)
         self.clients = ClientSlots(settings.max_client_queries)
         # Remote mode: queries that need a parse are parsed in a query process of their own
         # (no store, no network), where the time limit and memory ceiling apply. It ends with
@@ -369,7 +346,7 @@ class SparqlEndpoint:
             out["X-Ketju-Capped"] = "true"
             out["Warning"] = (f'199 ketju "Results cut off at {self.settings.max_rows} rows; '
                               f'{capped_hint}"')
-        self.cache.put(key, answer.body, out)
+        self.cache.put(key, (answer.body, out), len(answer.body))
         return 200, answer.body, out
 
     async def _check_here(self, request: QueryRequest, disconnected: asyncio.Event) -> None:

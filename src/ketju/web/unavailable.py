@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from ketju.infra.store import EngineUnavailable
 from ketju.web.http import problem
 from ketju.web.pages import HTML, Site, label_html_context, negotiate, page_language
+from ketju.web.services import snapshot_of
 from ketju.web.templating import render
 
 
@@ -26,7 +27,7 @@ def install_engine_errors(app: FastAPI) -> None:
         if error.retry_after is not None:
             headers["Retry-After"] = str(error.retry_after)
         if not request.url.path.startswith("/api/") and negotiate(request) == HTML:
-            site = Site(request.app.state.services)
+            site = Site(request.app.state.services.settings, snapshot_of(request))
             lang = page_language(request)
             html = render("unavailable.html", lang, detail=error.message, build=site.build(),
                           path=request.url.path, query_lang=None, lang_query="",

@@ -47,12 +47,15 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyoxigraph as ox
 
 from ketju.core.namespaces import PREFIXES, sparql_prefixes
 from ketju.core.project import Project
+
+if TYPE_CHECKING:
+    from ketju.infra.snapshot import Snapshot
 
 CPSV = PREFIXES["cpsv"]
 CV = PREFIXES["cv"]
@@ -283,15 +286,12 @@ class StoreReader:
         return list(result)
 
 
-def cpsv_graph(catalogue: Constructs, queries: Mapping[str, Any] | None = None
-               ) -> list[ox.Triple]:
+def cpsv_graph(catalogue: Constructs) -> list[ox.Triple]:
     """The CPSV-AP export of the catalogue: distinct triples, in a stable order.
 
-    `queries` (the named queries) is accepted for the uniform signature of ketju's domain
-    functions and not used: the mapping's CONSTRUCT queries are this module's own (`QUERIES`),
-    not files of queries/, since every file there becomes a paged `/api/queries/` answer.
+    The mapping's CONSTRUCT queries are this module's own (`QUERIES`), not files of queries/,
+    since every file there becomes a paged `/api/queries/` answer.
     """
-    del queries
     triples: set[ox.Triple] = set()
     for query in QUERIES.values():
         triples.update(catalogue.construct(_PREFIXES + query))
@@ -323,21 +323,20 @@ def feed_file(store_folder: Path, fmt: str) -> Path:
     return store_folder / FEED_DIR / FEED_FILES[fmt]
 
 
-def precomputed(catalogue: object, fmt: str) -> Path | None:
-    """The build's file of the export, when the catalogue is a built store that has it."""
-    folder = getattr(catalogue, "path", None)
-    if not isinstance(folder, Path):
+def precomputed(snapshot: Snapshot, fmt: str) -> Path | None:
+    """The build's file of the export, when the snapshot's build has one (none in remote
+    mode)."""
+    if snapshot.files is None:
         return None
-    path = feed_file(folder, fmt)
-    return path if path.is_file() else None
+    return snapshot.files.file(FEED_DIR, FEED_FILES[fmt])
 
 
-def export_bytes(catalogue: Constructs, fmt: str) -> bytes:
+def export_bytes(snapshot: Snapshot, fmt: str) -> bytes:
     """The export in one format: the build's file if there is one, else computed now."""
-    path = precomputed(catalogue, fmt)
+    path = precomputed(snapshot, fmt)
     if path is not None:
         return path.read_bytes()
-    body = serialize(cpsv_graph(catalogue), fmt)
+    body = serialize(cpsv_graph(snapshot.data), fmt)
     assert body is not None
     return body
 
