@@ -40,6 +40,7 @@ from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
 from ketju.web.http import problem
 from ketju.web.i18n import choose_language
+from ketju.web.observability import KEPT_ANSWERS
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.security import content_security_policy
 from ketju.web.services import ServicesDep, SnapshotDep, snapshot_of
@@ -175,21 +176,28 @@ def render_page(request: Request, site: Site, template: str, lang: str, status: 
                 **context: Any) -> Response:
     """A page from a template, with caching headers; `inline_styles` are the texts of the
     `<style>` elements the page's own markup holds (the diagram's), allowed by their hash."""
-    etag = site.etag(template, lang, request.url.path, str(request.url.query), *etag_parts)
+    # The query string counts as far as pages read it (not `lang`, which `lang` stands for):
+    # the same page asked by `?lang=`, cookie or Accept-Language is one answer, kept once.
+    etag = site.etag(template, lang, request.url.path, carried_query(request), *etag_parts)
     modified = site.last_modified()
     headers = _cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
     if status == 200 and not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+        return remember_language(request, Response(status_code=304, headers=headers))
     html = render(template, lang, build=site.build(), path=request.url.path,
                   query_lang=request.query_params.get("lang"),
                   lang_query=carried_query(request), **label_html_context(site, lang),
                   **context)
     if inline_styles:
         headers["Content-Security-Policy"] = content_security_policy(inline_styles)
-    response = HTMLResponse(html, status_code=status, headers=headers)
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400,
-                            samesite="lax", httponly=True)
+    return remember_language(request, HTMLResponse(html, status_code=status, headers=headers))
+
+
+def remember_language(request: Request, response: Response) -> Response:
+    """A page asked with `?lang=` (the language switch) sets the language cookie, so the
+    choice holds on the pages that follow; made afresh or kept, the answer is the same."""
+    if (lang := request.query_params.get("lang")) in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                            httponly=True)
     return response
 
 
@@ -224,8 +232,7 @@ async def entity_response(request: Request, site: Site, iri: str,
     def produce() -> Response:
         return _entity_response(request, site, iri, links_offset, fmt)
 
-    # A ?lang= answer also sets the language cookie: made afresh, not kept.
-    if request.method != "GET" or "lang" in request.query_params:
+    if request.method != "GET":
         return await run_in_threadpool(produce)
     variant = fmt.name if isinstance(fmt, Format) else \
         f"html:{page_language(request)}:{carried_query(request)}"
@@ -240,23 +247,35 @@ async def kept(request: Request, site: Site, key: str,
 
     A kept answer is sent straight from the event loop (the cache is safe to share between
     threads); only a new one is made in a worker thread (queries and templates block), so
-    repeat visits never queue behind thread hand-offs.
+    repeat visits never queue behind thread hand-offs. The language cookie a `?lang=` request
+    sets is not kept with the answer but set on each (`remember_language`), so the switch is
+    served from the kept answer too.
     """
     snapshot = site.snapshot
     assert snapshot is not None
     hit = snapshot.cache.get(("answer", key))
     if hit is not None:
+        KEPT_ANSWERS.inc()
         body, headers = hit
         if "etag" in headers and not_modified(request, headers["etag"], site.last_modified()):
-            return Response(status_code=304, headers=headers)
-        return Response(body, headers=headers)
+            answer = Response(status_code=304, headers=headers)
+        else:
+            answer = Response(body, headers=headers)
+        # Pages (HTML) set the cookie, as `render_page` does; JSON answers never do.
+        is_page = headers.get("content-type", "").startswith("text/html")
+        return remember_language(request, answer) if is_page else answer
     response = await run_in_threadpool(produce)
     if response.status_code == 200 and isinstance(response.body, bytes):
         snapshot.cache.put(("answer", key),
                            (response.body, {k.lower(): v for k, v in response.headers.items()
-                                            if k.lower() != "content-length"}),
+                                            if k.lower() not in _NOT_KEPT}),
                            len(response.body))
     return response
+
+
+#: Headers of a made answer that are not kept with it: the length (set again on sending)
+#: and the cookie of a `?lang=` request (`remember_language` sets it on every such answer).
+_NOT_KEPT = frozenset({"content-length", "set-cookie"})
 
 
 def wants_json(request: Request, param: str | None) -> bool:

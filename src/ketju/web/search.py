@@ -99,8 +99,7 @@ def router() -> APIRouter:
         def produce() -> Response:
             return search_answer(request, site, q, kind, region, page, lang, as_json)
 
-        # A ?lang= page also sets the language cookie: made afresh, like entity pages.
-        if request.method != "GET" or "lang" in request.query_params:
+        if request.method != "GET":
             return await run_in_threadpool(produce)
         return await kept(request, site, f"search|{request.url}|{lang}|{as_json}", produce)
 
