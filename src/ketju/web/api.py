@@ -27,6 +27,7 @@ from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketju.core import kinds as registry
 from ketju.core.namespaces import ID, VOCAB
 from ketju.core.queries import (
     MAX_IRI_CHARS,
@@ -302,13 +303,8 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
 
 #: The parameters of the resource lists that their `Link` headers carry.
 FILTERS = ("region", "segment", "serviceClass", "producerType", "limit")
-#: API list -> (named query, IRI kind and query variable, ontology class).
-KINDS = {
-    "packages": ("resource-packages", "package", "ServicePackage"),
-    "chains": ("resource-chains", "chain", "ServiceChain"),
-    "services": ("resource-services", "service", "Service"),
-    "producers": ("resource-producers", "producer", "Producer"),
-}
+#: The kinds the API lists, by their path (`/api/{kind.api}`), from the registry of kinds.
+LISTED = {kind.api: kind for kind in registry.KINDS if kind.api and kind.list_query}
 
 
 def compactor(snapshot: Snapshot) -> tuple[Compactor, dict[str, Any]]:
@@ -350,7 +346,9 @@ def resource_router() -> APIRouter:
         return JSONLDResponse(document)
 
     def list_route(kind: str) -> Any:
-        query_name, iri_kind, type_name = KINDS[kind]
+        listed = LISTED[kind]
+        query_name, iri_kind, type_name = listed.list_query, listed.segment, listed.name
+        assert query_name is not None and iri_kind is not None
 
         def listing(
             request: Request, state: ServicesDep, snapshot: SnapshotDep,
@@ -434,7 +432,7 @@ def resource_router() -> APIRouter:
         return JSONLDResponse(body, headers={"Link": f'<{base}/api/context.jsonld>; '
                                              'rel="http://www.w3.org/ns/json-ld#context"'})
 
-    for kind in KINDS:
+    for kind in LISTED:
         list_route(kind)
 
     @routes.get("/regions", response_model=ItemPage, summary="The regions and their organisers",

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import cache
+from pkgutil import resolve_name
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -27,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju import __version__
+from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
 from ketju.core.queries import MAX_IRI_CHARS
@@ -34,7 +37,7 @@ from ketju.domain.chains import ChainNotFound, load_chain
 from ketju.domain.entities import Description, NotFound, describe, entity_rdf
 from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
-from ketju.domain.regions import KINDS, catalogue_regions, region_catalogue
+from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
@@ -305,28 +308,56 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     lang = page_language(request)
     context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
     template = "entity.html"
-    if description.has_type("ServiceChain"):
-        template = "chain.html"
-        try:
-            chain = load_chain(snapshot, iri)
-        except ChainNotFound:
+    # The page of the entity's first kind (in the registry's order) that has one.
+    types = {t.iri for t in description.types}
+    kind = next((k for k in registry.KINDS if k.page is not None and k.iri in types), None)
+    if kind is not None and kind.page is not None:
+        view = view_loader(kind.page.loader)(snapshot, iri, lang)
+        if view is None:
             return not_found_page(request, site, iri)
-        from ketju.web.diagram import chain_svg
-
-        context["chain"] = chain
-        # No links inside the image: a role="img" must not hold controls; the table links.
-        context["diagram"] = chain_svg(chain, lang)
-        # The diagram's own <style> (hover and focus rules) is allowed by its hash.
-        context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
-        context["goals"] = goal_tree(snapshot, iri)
-    elif description.has_type("Organiser"):
-        template = "organiser.html"
-        context["holdings"] = region_catalogue(snapshot, iri)
-    elif description.has_type("ServicePackage"):
-        template = "package.html"
-        context["package"] = load_package(snapshot, iri)
-        context["goals"] = goal_tree(snapshot, iri)
+        template = kind.page.template
+        context.update(view)
     return render_page(request, site, template, lang, **context)
+
+
+#: What a kind's page loader is: `(snapshot, iri, lang)` to the template's context, or None
+#: for "not found" (see `ketju.core.kinds.Page`).
+ViewLoader = Callable[[Snapshot, str, str], "dict[str, Any] | None"]
+
+
+@cache
+def view_loader(dotted: str) -> ViewLoader:
+    """The loader a kind's page names (`module:function`), imported once."""
+    loader: ViewLoader = resolve_name(dotted)
+    return loader
+
+
+def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A service chain's page: the chain, its diagram and its goals."""
+    try:
+        chain = load_chain(snapshot, iri)
+    except ChainNotFound:
+        return None
+    from ketju.web.diagram import chain_svg
+
+    context: dict[str, Any] = {"chain": chain}
+    # No links inside the image: a role="img" must not hold controls; the table links.
+    context["diagram"] = chain_svg(chain, lang)
+    # The diagram's own <style> (hover and focus rules) is allowed by its hash.
+    context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
+    context["goals"] = goal_tree(snapshot, iri)
+    return context
+
+
+def organiser_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """An organiser's page: the packages and chains it organises."""
+    return {"holdings": region_catalogue(snapshot, iri),
+            "held_kinds": registry.shown_on(registry.ORGANISER)}
+
+
+def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A service package's page: its parts and goals."""
+    return {"package": load_package(snapshot, iri), "goals": goal_tree(snapshot, iri)}
 
 
 def router() -> APIRouter:
@@ -337,7 +368,7 @@ def router() -> APIRouter:
         site = Site(services.settings, snapshot)
         regions = catalogue_regions(snapshot)
         return render_page(request, site, "home.html", page_language(request),
-                           regions=regions, kinds=KINDS)
+                           regions=regions, kinds=registry.shown_on(registry.HOME))
 
     @routes.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
     def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
@@ -345,7 +376,7 @@ def router() -> APIRouter:
         listed = [r for r in catalogue_regions(snapshot)
                   if r.organiser is not None or r.total]
         return render_page(request, site, "regions.html", page_language(request),
-                           regions=listed)
+                           regions=listed, kinds=registry.shown_on(registry.REGIONS))
 
     @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
