@@ -16,7 +16,6 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from functools import cache
 from pkgutil import resolve_name
 from typing import Annotated, Any
@@ -40,8 +39,15 @@ from ketju.domain.packages import load_package
 from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
-from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.web.http import problem
+from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
+from ketju.web.http import (
+    PAGE_OFFERS,
+    cache_headers,
+    negotiate_request,
+    not_modified,
+    problem,
+    unchanged,
+)
 from ketju.web.i18n import choose_language
 from ketju.web.observability import KEPT_ANSWERS
 from ketju.web.openapi_docs import RDF_MEDIA, answers
@@ -50,7 +56,6 @@ from ketju.web.services import ServicesDep, SnapshotDep, snapshot_of
 from ketju.web.templating import render
 
 HTML = "html"
-FORMAT_PARAMS = {"html": HTML, **{name: fmt for fmt in RDF_FORMATS for name in fmt.names}}
 LANG_COOKIE = "lang"
 PAGE_PREFIXES = {
     "ketju": ONTOLOGY, "skos": "http://www.w3.org/2004/02/skos/core#",
@@ -66,21 +71,10 @@ MAX_CARRIED_QUERY = 8000
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
-def negotiate(request: Request) -> str | Format | None:
+def page_format(request: Request) -> str | Format | None:
     """HTML or an RDF format: `?format=` first, then Accept (browsers and */* get HTML)."""
-    param = request.query_params.get("format")
-    if param:
-        return FORMAT_PARAMS.get(param.lower())
-    accept = request.headers.get("accept")
-    for media, q in parse_accept(accept):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml", "*/*", "text/*"):
-            return HTML
-        fmt = choose(RDF_FORMATS, media)
-        if fmt is not None:
-            return fmt
-    return None
+    offer = negotiate_request(request, PAGE_OFFERS)
+    return None if offer is None else offer.format or HTML
 
 
 def page_language(request: Request) -> str:
@@ -129,22 +123,6 @@ class Site:
         return f'W/"{digest}"'
 
 
-def not_modified(request: Request, etag: str, modified: datetime) -> bool:
-    if (match := request.headers.get("if-none-match")) is not None:
-        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
-    if (since := request.headers.get("if-modified-since")) is not None:
-        try:
-            return parsedate_to_datetime(since) >= modified.replace(microsecond=0)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def _cache_headers(etag: str, modified: datetime, vary: str) -> dict[str, str]:
-    return {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
-            "Vary": vary, "Cache-Control": "public, max-age=300"}
-
-
 def label_html_context(site: Site, lang: str) -> dict[str, Any]:
     """Helpers the templates use to show names (marking fallbacks) and links."""
 
@@ -183,7 +161,7 @@ def render_page(request: Request, site: Site, template: str, lang: str, status: 
     # the same page asked by `?lang=`, cookie or Accept-Language is one answer, kept once.
     etag = site.etag(template, lang, request.url.path, carried_query(request), *etag_parts)
     modified = site.last_modified()
-    headers = _cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
+    headers = cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
     if status == 200 and not_modified(request, etag, modified):
         return remember_language(request, Response(status_code=304, headers=headers))
     html = render(template, lang, build=site.build(), path=request.url.path,
@@ -208,9 +186,9 @@ def rdf_response(request: Request, site: Site, triples: list[ox.Triple], fmt: Fo
                  iri: str) -> Response:
     etag = site.etag("rdf", fmt.name, iri)
     modified = site.last_modified()
-    headers = _cache_headers(etag, modified, "Accept")
-    if not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+    headers = cache_headers(etag, modified, "Accept")
+    if (answer := unchanged(request, headers, modified)) is not None:
+        return answer
     prefixes = PAGE_PREFIXES if fmt.name in ("turtle", "rdfxml") else None
     body = ox.serialize(triples, format=OXIGRAPH_RDF[fmt.name],
                         **({"prefixes": prefixes} if prefixes else {}))
@@ -227,11 +205,10 @@ async def entity_response(request: Request, site: Site, iri: str,
                           links_offset: int) -> Response:
     """An entity's page or RDF. Finished answers are kept per build (like the SPARQL answers,
     `--result-cache-entries`): a page only changes when the store is rebuilt."""
-    fmt = negotiate(request)
+    fmt = page_format(request)
     if fmt is None:
         offered = ", ".join(["text/html", *(f.media_type for f in RDF_FORMATS)])
-        return Response(f"Available formats: {offered}\n", status_code=406,
-                        media_type="text/plain; charset=utf-8")
+        return problem(406, f"Available formats: {offered}", text=True)
     def produce() -> Response:
         return _entity_response(request, site, iri, links_offset, fmt)
 
@@ -279,20 +256,6 @@ async def kept(request: Request, site: Site, key: str,
 #: Headers of a made answer that are not kept with it: the length (set again on sending)
 #: and the cookie of a `?lang=` request (`remember_language` sets it on every such answer).
 _NOT_KEPT = frozenset({"content-length", "set-cookie"})
-
-
-def wants_json(request: Request, param: str | None) -> bool:
-    """JSON rather than HTML: by `?format=json`, else by an Accept that ranks JSON first."""
-    if param:
-        return param.lower() == "json"
-    for media, q in parse_accept(request.headers.get("accept")):
-        if q <= 0:
-            continue
-        if media in ("application/json", "application/*"):
-            return True
-        if media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
-            return False
-    return False
 
 
 def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
@@ -360,49 +323,50 @@ def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | No
     return {"package": load_package(snapshot, iri), "goals": goal_tree(snapshot, iri)}
 
 
-def router() -> APIRouter:
-    routes = APIRouter(tags=["Pages"])
+#: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
+router = APIRouter(tags=["Pages"])
 
-    @routes.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
-        site = Site(services.settings, snapshot)
-        regions = catalogue_regions(snapshot)
-        return render_page(request, site, "home.html", page_language(request),
-                           regions=regions, kinds=registry.shown_on(registry.HOME))
 
-    @routes.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
-    def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
-        site = Site(services.settings, snapshot)
-        listed = [r for r in catalogue_regions(snapshot)
-                  if r.organiser is not None or r.total]
-        return render_page(request, site, "regions.html", page_language(request),
-                           regions=listed, kinds=registry.shown_on(registry.REGIONS))
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    site = Site(services.settings, snapshot)
+    regions = catalogue_regions(snapshot)
+    return render_page(request, site, "home.html", page_language(request),
+                       regions=regions, kinds=registry.shown_on(registry.HOME))
 
-    @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    async def entity(request: Request, services: ServicesDep, snapshot: SnapshotDep, path: str,
-                     links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-        iri = services.settings.data_base + request.url.path.lstrip("/")
-        site = Site(services.settings, snapshot)
-        if not is_iri(iri):
-            # `/id/a%20b`: no IRI of the catalogue can have this path.
-            return await run_in_threadpool(not_found_page, request, site, None)
-        return await entity_response(request, site, iri, links)
 
-    @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
-                      responses=answers("The entity's page or its RDF.", "text/html",
-                                        *RDF_MEDIA, statuses=(304, 400, 404, 406),
-                                        problem_media=("text/plain", "text/html")),
-                      summary="Any entity of the catalogue by its IRI (also outside the base)")
-    async def resource(request: Request, services: ServicesDep, snapshot: SnapshotDep,
-                       iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
-                       links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-        if not is_iri(iri):
-            return Response(f"'{iri}' is not an absolute IRI.\n", status_code=400,
-                            media_type="text/plain; charset=utf-8")
-        return await entity_response(request, Site(services.settings, snapshot), iri, links)
+@router.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
+def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    site = Site(services.settings, snapshot)
+    listed = [r for r in catalogue_regions(snapshot)
+              if r.organiser is not None or r.total]
+    return render_page(request, site, "regions.html", page_language(request),
+                       regions=listed, kinds=registry.shown_on(registry.REGIONS))
 
-    return routes
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def entity(request: Request, services: ServicesDep, snapshot: SnapshotDep, path: str,
+                 links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    iri = services.settings.data_base + request.url.path.lstrip("/")
+    site = Site(services.settings, snapshot)
+    if not is_iri(iri):
+        # `/id/a%20b`: no IRI of the catalogue can have this path.
+        return await run_in_threadpool(not_found_page, request, site, None)
+    return await entity_response(request, site, iri, links)
+
+
+@router.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
+                  responses=answers("The entity's page or its RDF.", "text/html",
+                                    *RDF_MEDIA, statuses=(304, 400, 404, 406),
+                                    problem_media=("text/plain", "text/html")),
+                  summary="Any entity of the catalogue by its IRI (also outside the base)")
+async def resource(request: Request, services: ServicesDep, snapshot: SnapshotDep,
+                   iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
+                   links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    if not is_iri(iri):
+        return problem(400, f"'{iri}' is not an absolute IRI.", text=True)
+    return await entity_response(request, Site(services.settings, snapshot), iri, links)
 
 
 def is_iri(text: str) -> bool:
@@ -428,7 +392,7 @@ def install_not_found(app: FastAPI) -> None:
             html = render("not_found.html", lang, iri=None, build=site.build(),
                           path=request.url.path, query_lang=None, lang_query="",
                           **label_html_context(site, lang))
-            return HTMLResponse(html, status_code=404, headers=dict(error.headers or {}))
+            return problem(404, str(error.detail), error.headers, page=html)
         return problem(error.status_code, str(error.detail), headers=error.headers)
 
     del not_found

@@ -9,11 +9,11 @@ JSON `{"status", "detail"}` for the API and other clients, a page for browsers; 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from ketju.infra.store import EngineUnavailable
 from ketju.web.http import problem
-from ketju.web.pages import HTML, Site, label_html_context, negotiate, page_language
+from ketju.web.pages import HTML, Site, label_html_context, page_format, page_language
 from ketju.web.services import snapshot_of
 from ketju.web.templating import render
 
@@ -26,13 +26,13 @@ def install_engine_errors(app: FastAPI) -> None:
         headers = {"Cache-Control": "no-store"}
         if error.retry_after is not None:
             headers["Retry-After"] = str(error.retry_after)
-        if not request.url.path.startswith("/api/") and negotiate(request) == HTML:
+        if not request.url.path.startswith("/api/") and page_format(request) == HTML:
             site = Site(request.app.state.services.settings, snapshot_of(request))
             lang = page_language(request)
             html = render("unavailable.html", lang, detail=error.message, build=site.build(),
                           path=request.url.path, query_lang=None, lang_query="",
                           **label_html_context(site, lang))
-            return HTMLResponse(html, status_code=error.status, headers=headers)
+            return problem(error.status, error.message, headers, page=html)
         return problem(error.status, error.message, headers=headers)
 
     del engine_unavailable
