@@ -23,6 +23,14 @@ The one place for what every route does with HTTP:
 'turtle'
 >>> negotiate(JSON_OR_HTML, "application/json, text/html;q=0.5").name
 'json'
+>>> negotiate(RESULT_OFFERS, "text/csv;q=0.5, application/sparql-results+json").name
+'json'
+>>> negotiate(RDF_OFFERS, None, "ttl").format.media_type
+'text/turtle'
+>>> negotiate(RDF_OFFERS, "image/png") is None
+True
+>>> negotiate(RDF_OFFERS, "text/turtle;q=0, */*", refusals=True).name
+'ntriples'
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ketju.infra.sparql.formats import RDF_FORMATS, Format, parse_accept
+from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, parse_accept
 
 #: A host name, an IPv4 address or a bracketed IPv6 address, with an optional port: what a
 #: `Host` header may be (RFC 9110 7.2) without user info, path, query or spaces.
@@ -118,6 +126,8 @@ HTML_OFFER = Offer("html", frozenset({"html"}),
                    frozenset({"text/html", "application/xhtml+xml", "*/*", "text/*"}))
 #: The RDF formats (graph-store, feeds, the SPARQL endpoint's graphs).
 RDF_OFFERS = offers_of(RDF_FORMATS)
+#: What SPARQL SELECT and ASK answer in.
+RESULT_OFFERS = offers_of(RESULT_FORMATS)
 #: Entity pages (`/id/...`, `/resource`): HTML for browsers and `*/*`, else an RDF format
 #: (`?format=` by name: html, turtle, ttl, jsonld, ...).
 PAGE_OFFERS: tuple[Offer, ...] = (HTML_OFFER, *offers_of(RDF_FORMATS, by_media_type=False))
@@ -221,11 +231,12 @@ def validation_detail(error: RequestValidationError) -> str:
     return "; ".join(reasons) + "."
 
 
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """400 and the reasons, for parameters that do not fit their declared type or length."""
+    assert isinstance(error, RequestValidationError)
+    return problem(400, validation_detail(error))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Parameters that do not fit their declared type or length get 400 and the reason."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        return problem(400, validation_detail(error))
-
-    del invalid_request
+    app.add_exception_handler(RequestValidationError, invalid_request)

@@ -380,19 +380,21 @@ def is_iri(text: str) -> bool:
     return True
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """An HTTP error raised by a route or by routing: a helpful 404 page for browsers; JSON
+    for the API and every other status."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404 and not request.url.path.startswith("/api/"):
+        services = request.app.state.services
+        site = Site(services.settings, snapshot_of(request))
+        lang = page_language(request)
+        html = render("not_found.html", lang, iri=None, build=site.build(),
+                      path=request.url.path, query_lang=None, lang_query="",
+                      **label_html_context(site, lang))
+        return problem(404, str(error.detail), error.headers, page=html)
+    return problem(error.status_code, str(error.detail), headers=error.headers)
+
+
 def install_not_found(app: FastAPI) -> None:
     """A helpful 404 page for browsers; JSON for the API."""
-
-    @app.exception_handler(StarletteHTTPException)
-    async def not_found(request: Request, error: StarletteHTTPException) -> Response:
-        if error.status_code == 404 and not request.url.path.startswith("/api/"):
-            services = request.app.state.services
-            site = Site(services.settings, snapshot_of(request))
-            lang = page_language(request)
-            html = render("not_found.html", lang, iri=None, build=site.build(),
-                          path=request.url.path, query_lang=None, lang_query="",
-                          **label_html_context(site, lang))
-            return problem(404, str(error.detail), error.headers, page=html)
-        return problem(error.status_code, str(error.detail), headers=error.headers)
-
-    del not_found
+    app.add_exception_handler(StarletteHTTPException, http_error)
