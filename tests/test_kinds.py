@@ -226,3 +226,23 @@ def test_validation_knows_every_segment(project_copy: Project) -> None:
     report = validate(project_copy, [target])
     texts = " ".join(f.text("en") for f in report.findings if f.code == "iri-scheme")
     assert "gadget" in texts and "steering-measure" in texts
+
+
+def test_no_other_list_of_kinds_in_the_code() -> None:
+    """The registry is the only list of kinds: no other module or template holds three kind
+    names or more as strings (a list kept by hand). SPARQL names classes to query them, and
+    the two queries that list kinds are checked above."""
+    code = ROOT / "src" / "ketju"
+    names = {kind.name for kind in KINDS}
+    pattern = re.compile(r"""["']({})["']""".format("|".join(sorted(names))))
+    # Not lists of kinds: the classes the code-list generator gives the organisers it writes
+    # (ketju:Organiser, org:Organization, cv:PublicOrganisation) and the JHS 183 concepts.
+    not_lists = {code / "core" / "kinds.py", code / "infra" / "codelists.py"}
+    lists = {}
+    for path in sorted([*code.rglob("*.py"), *code.rglob("*.html")]):
+        if path in not_lists:
+            continue
+        found = set(pattern.findall(path.read_text(encoding="utf-8")))
+        if len(found) >= 3:
+            lists[str(path.relative_to(ROOT))] = sorted(found)
+    assert not lists, f"kinds listed outside ketju.core.kinds: {lists}"
