@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from ketju.core.kinds import KINDS
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
@@ -127,20 +128,8 @@ def build(
     )
 
 
-SHORT_KIND = {
-    "ServicePackage": "packages",
-    "ServiceChain": "chains",
-    "Service": "services",
-    "Producer": "producers",
-    "Interface": "interfaces",
-    "Goal": "goals",
-    "Indicator": "indicators",
-    "DataSource": "sources",
-    "CustomerSegment": "segments",
-    "SteeringMeasure": "steering",
-    "CustomerPlanTemplate": "plans",
-    "Channel": "channels",
-}
+#: Class local name -> column of `ketju status` (from the registry of kinds).
+SHORT_KIND = {kind.name: kind.short for kind in KINDS if kind.short}
 
 
 @app.command()

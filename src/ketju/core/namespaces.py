@@ -4,6 +4,7 @@ The scheme (DESIGN.md, docs/MODELLING.md):
 - ontology terms   https://w3id.org/ketju/ontology#Term
 - vocabularies     https://w3id.org/ketju/vocab/{scheme}/{code}
 - regional data    https://w3id.org/ketju/id/{region}/{kind}/{slug}[/{sub-kind}/{slug}]
+                   ({kind}: a segment of the registry of kinds, ketju.core.kinds)
 - source graphs    https://w3id.org/ketju/graph/{path of the source file}
 """
 
@@ -47,27 +48,6 @@ PREFIXES: Final[dict[str, str]] = {
 }
 
 RDF_TYPE: Final = PREFIXES["rdf"] + "type"
-
-#: Kinds of regional entities: the `{kind}` segment of a data IRI.
-KINDS: Final = (
-    "service",
-    "package",
-    "chain",
-    "producer",
-    "interface",
-    "goal",
-    "indicator",
-    "data-source",
-    "segment",
-    "steering-measure",
-    "plan-template",
-    "channel",
-    "role",
-    "service-task",
-    "observation",
-    "organisation",
-    "organiser",
-)
 
 #: Namespaces whose IRIs must resolve to something defined in the catalogue.
 CHECKED_NAMESPACES: Final = (BASE, PTV_CODELISTS)

@@ -12,9 +12,6 @@ from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 
-KINDS = ("ServicePackage", "ServiceChain", "Service", "Producer", "Interface", "Goal",
-         "Indicator", "DataSource", "CustomerSegment", "SteeringMeasure")
-
 
 @dataclass
 class Region:

@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from ketju.core import kinds as registry
 from ketju.core import namespaces as ns
 
 if TYPE_CHECKING:
@@ -97,32 +98,16 @@ _SKOS = ns.PREFIXES["skos"]
 _RDFS = ns.PREFIXES["rdfs"]
 _DCT = ns.PREFIXES["dct"]
 
-#: The classes whose instances are searched, most specific first: an entity of several of
-#: them gets the first as its kind. Other SKOS concepts get their own class's local name.
-KIND_CLASSES: tuple[str, ...] = (
-    "ServicePackage",
-    "ServiceChain",
-    "Service",
-    "Organiser",
-    "Producer",
-    "Interface",
-    "Goal",
-    "Indicator",
-    "DataSource",
-    "CustomerSegment",
-    "SteeringMeasure",
-    "ServiceTask",
-    "ServiceClass",
-)
+#: The classes whose instances are searched (ontology classes, from the registry of kinds),
+#: most specific first: an entity of several of them gets the first as its kind. Other SKOS
+#: concepts get their own class's local name.
+KIND_CLASSES: tuple[str, ...] = registry.names(searched=True)
 _CONCEPT = _SKOS + "Concept"
 _WANTED = frozenset({_CONCEPT, *(_K + c for c in KIND_CLASSES)})
 
 #: Within a tier, relevance is multiplied by this (kinds not listed: 1.0).
-KIND_BOOST: dict[str, float] = {
-    "ServicePackage": 1.5,
-    "ServiceChain": 1.5,
-    "Service": 1.2,
-}
+KIND_BOOST: dict[str, float] = {kind.name: kind.boost for kind in registry.KINDS
+                                 if kind.searched and kind.boost != 1.0}
 
 _LABEL_PREDICATES = (_SKOS + "prefLabel", _RDFS + "label", _SKOS + "altLabel")
 _CODE_PREDICATE = _SKOS + "notation"

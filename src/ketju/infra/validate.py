@@ -27,6 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.kinds import SEGMENTS
 from ketju.core.project import Listing, Project, Refusal, RefusedPath, Role, SourceFile, printable
 from ketju.infra.shacl import (
     ShapesGraph,
@@ -456,11 +457,11 @@ def check_file_content(store: ox.Store, source: SourceFile, regions: set[str]) -
                      "The IRI does not follow https://w3id.org/ketju/id/{region}/{kind}/{slug}: "
                      "a slug may only hold lower-case a-z, digits and hyphens."),
                 node=iri))
-        elif (kind := ns.parse_data_iri(iri)["kind"]) not in ns.KINDS:  # type: ignore[index]
+        elif (kind := ns.parse_data_iri(iri)["kind"]) not in SEGMENTS:  # type: ignore[index]
             findings.add(Finding(
                 source.relative, None, Severity.ERROR, "iri-scheme",
-                _msg(f"Tuntematon laji '{kind}' IRI:ssä. Sallitut: {', '.join(ns.KINDS)}.",
-                     f"Unknown kind '{kind}' in the IRI. Allowed: {', '.join(ns.KINDS)}."),
+                _msg(f"Tuntematon laji '{kind}' IRI:ssä. Sallitut: {', '.join(SEGMENTS)}.",
+                     f"Unknown kind '{kind}' in the IRI. Allowed: {', '.join(SEGMENTS)}."),
                 node=iri))
     long_literals = _rows(store, f"""
         SELECT ?s ?p (STRLEN(STR(?o)) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}

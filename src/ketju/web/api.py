@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -27,7 +27,9 @@ from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketju.core.namespaces import ID, VOCAB
+from ketju.core import kinds as registry
+from ketju.core.kinds import Kind
+from ketju.core.namespaces import ID, JHS183_SCHEME, ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import (
     MAX_IRI_CHARS,
     MAX_LANG_CHARS,
@@ -42,10 +44,9 @@ from ketju.infra.jsonld import Compactor, context
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.analysis import analyse
 from ketju.infra.sparql.results import spreadsheet_cell
-from ketju.web import http
-from ketju.web.http import public_base_url
+from ketju.web.http import JSON_OR_CSV, negotiate_request, problem, public_base_url
 from ketju.web.openapi_docs import JSONLDResponse
-from ketju.web.services import Services, ServicesDep, SnapshotDep
+from ketju.web.services import ServicesDep, SnapshotDep
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -122,10 +123,6 @@ PROBLEMS_LD: dict[int | str, Any] = {
     status: {"description": entry["description"], "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for status, entry in PROBLEMS.items()}
-
-
-def problem(status: int, detail: str) -> JSONResponse:
-    return http.problem(status, detail)
 
 
 def plain(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
@@ -224,7 +221,7 @@ PAGING = [
 ]
 
 
-def _paging(request: Request) -> tuple[int, int] | JSONResponse:
+def _paging(request: Request) -> tuple[int, int] | Response:
     try:
         limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
         offset = int(request.query_params.get("offset", 0))
@@ -235,61 +232,64 @@ def _paging(request: Request) -> tuple[int, int] | JSONResponse:
     return limit, offset
 
 
-def _wants_csv(request: Request) -> bool:
+def _csv(rows: list[dict[str, Any]], page: list[dict[str, Any]]) -> str:
+    """A page of rows as CSV, with the columns of the whole answer; text that a spreadsheet
+    would run as a formula gets a leading quote."""
+    columns = sorted({k for row in rows for k in row}, key=str)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: spreadsheet_cell(v) if isinstance(v, str) else v
+                      for k, v in row.items()} for row in page)
+    return buffer.getvalue()
+
+
+def answer_named(query: NamedQuery, request: Request, snapshot: Snapshot) -> Response:
+    """`/api/queries/{name}`: a page of a named query's answer, as JSON or CSV."""
+    paging = _paging(request)
+    if isinstance(paging, Response):
+        return paging
+    limit, offset = paging
     fmt = request.query_params.get("format")
-    if fmt:
-        return fmt.lower() == "csv"
-    accept = request.headers.get("accept", "")
-    return "text/csv" in accept and "application/json" not in accept
+    if fmt is not None and fmt.lower() not in ("json", "csv"):
+        return problem(400, "format must be json or csv.")
+    raw: dict[str, str | list[str]] = {}
+    for name in {k for k in request.query_params if k not in ("limit", "offset", "format")}:
+        values = request.query_params.getlist(name)
+        raw[name] = values if len(values) > 1 else values[0]
+    try:
+        bindings = query.bindings(raw)
+    except ParameterError as error:
+        return problem(400, str(error))
+    rows = run_named(snapshot, query, bindings)
+    page = rows[offset:offset + limit]
+    declared = {p.name for p in query.params} | {"limit", "format"}
+    headers = {"Link": link_header(request, len(rows), limit, offset, declared),
+               "X-Total-Count": str(len(rows)), "Cache-Control": "public, max-age=60"}
+    offer = negotiate_request(request, JSON_OR_CSV, default=JSON_OR_CSV[0])
+    if offer is not None and offer.name == "csv":
+        return Response(_csv(rows, page), media_type="text/csv; charset=utf-8",
+                        headers=headers)
+    answer = {"query": query.name, "parameters": {k: str(v) for k, v in raw.items()},
+              "total": len(rows), "limit": limit, "offset": offset, "items": page}
+    return JSONResponse(answer, headers=headers)
 
 
-def named_query_routes(app: FastAPI, services: Services) -> None:
-    """One GET route per named query, with its parameters in the OpenAPI document."""
+def _named_endpoint(query: NamedQuery) -> Callable[..., Response]:
+    # A closure, not a default argument: FastAPI would publish a defaulted parameter as a
+    # request body, and a body could then replace the query text.
+    def endpoint(request: Request, snapshot: SnapshotDep) -> Response:
+        return answer_named(query, request, snapshot)
 
-    def make_endpoint(query: NamedQuery) -> Callable[..., Response]:
-        # A closure, not a default argument: FastAPI would publish a defaulted parameter as
-        # a request body, and a body could then replace the query text.
-        def endpoint(request: Request, snapshot: SnapshotDep) -> Response:
-            paging = _paging(request)
-            if isinstance(paging, JSONResponse):
-                return paging
-            limit, offset = paging
-            fmt = request.query_params.get("format")
-            if fmt is not None and fmt.lower() not in ("json", "csv"):
-                return problem(400, "format must be json or csv.")
-            raw: dict[str, str | list[str]] = {}
-            for name in {k for k in request.query_params if k not in ("limit", "offset",
-                                                                       "format")}:
-                values = request.query_params.getlist(name)
-                raw[name] = values if len(values) > 1 else values[0]
-            try:
-                bindings = query.bindings(raw)
-            except ParameterError as error:
-                return problem(400, str(error))
-            rows = run_named(snapshot, query, bindings)
-            page = rows[offset:offset + limit]
-            declared = {p.name for p in query.params} | {"limit", "format"}
-            headers = {"Link": link_header(request, len(rows), limit, offset, declared),
-                       "X-Total-Count": str(len(rows)), "Cache-Control": "public, max-age=60"}
-            if _wants_csv(request):
-                columns = sorted({k for row in rows for k in row}, key=str)
-                buffer = io.StringIO()
-                writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-                writer.writeheader()
-                # Text that a spreadsheet would run as a formula gets a leading quote.
-                writer.writerows({k: spreadsheet_cell(v) if isinstance(v, str) else v
-                                  for k, v in row.items()} for row in page)
-                return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                                headers=headers)
-            answer = {"query": query.name, "parameters": {k: str(v) for k, v in raw.items()},
-                      "total": len(rows), "limit": limit, "offset": offset, "items": page}
-            return JSONResponse(answer, headers=headers)
+    return endpoint
 
-        return endpoint
 
-    for query in services.queries.values():
+def named_query_routes(app: FastAPI, queries: Mapping[str, NamedQuery]) -> None:
+    """One GET route per named query, with its parameters in the OpenAPI document (the
+    queries are the project's, so these routes are made with the app)."""
+    for query in queries.values():
         app.add_api_route(
-            f"/api/queries/{query.name}", make_endpoint(query), methods=["GET"],
+            f"/api/queries/{query.name}", _named_endpoint(query), methods=["GET"],
             tags=["Named queries"],
             summary=query.summary, description=query.description or query.summary,
             response_model=QueryAnswer, responses={**PROBLEMS, 200: {"content": {
@@ -302,13 +302,11 @@ def named_query_routes(app: FastAPI, services: Services) -> None:
 
 #: The parameters of the resource lists that their `Link` headers carry.
 FILTERS = ("region", "segment", "serviceClass", "producerType", "limit")
-#: API list -> (named query, IRI kind and query variable, ontology class).
-KINDS = {
-    "packages": ("resource-packages", "package", "ServicePackage"),
-    "chains": ("resource-chains", "chain", "ServiceChain"),
-    "services": ("resource-services", "service", "Service"),
-    "producers": ("resource-producers", "producer", "Producer"),
-}
+#: The kinds the API lists, by their path (`/api/{kind.api}`), from the registry of kinds.
+LISTED = {kind.api: kind for kind in registry.KINDS if kind.api and kind.list_query}
+
+#: `/api/...`: the catalogue's resources as JSON-LD, filtered and paged.
+router = APIRouter(prefix="/api", tags=["Resources"])
 
 
 def compactor(snapshot: Snapshot) -> tuple[Compactor, dict[str, Any]]:
@@ -323,216 +321,235 @@ def compactor(snapshot: Snapshot) -> tuple[Compactor, dict[str, Any]]:
     return snapshot.kept("jsonld-context", make)
 
 
-def resource_router() -> APIRouter:
-    routes = APIRouter(prefix="/api", tags=["Resources"])
+def item_page(request: Request, data_base: str, snapshot: Snapshot,
+              iris: list[tuple[str, dict[str, Any]]], total: int, limit: int, offset: int,
+              type_name: str) -> dict[str, Any]:
+    """A page of a resource list: each IRI with its names, page and API URL and the extra
+    properties given (those without a value left out)."""
+    names = names_of(snapshot, [iri for iri, _ in iris])
+    base = public_base_url(request)
+    listed = []
+    for iri, extra in iris:
+        local = iri.removeprefix(data_base)
+        listed.append({
+            "@id": iri, "@type": type_name,
+            "label": dict(sorted(names[iri].values.items())) if iri in names else {},
+            "page": base + "/" + local if iri.startswith(data_base)
+            else base + "/resource?" + urlencode({"iri": iri}),
+            "api": extra.pop("api"), **{k: v for k, v in extra.items() if v}})
+    return {"@context": base + "/api/context.jsonld", "total": total, "limit": limit,
+            "offset": offset, "items": listed}
 
-    def items(request: Request, state: Services, snapshot: Snapshot,
-              iris: list[tuple[str, dict[str, Any]]],
-              total: int, limit: int, offset: int, kind: str) -> dict[str, Any]:
-        names = names_of(snapshot, [iri for iri, _ in iris])
-        base = public_base_url(request)
-        listed = []
-        for iri, extra in iris:
-            local = iri.removeprefix(state.settings.data_base)
-            item = {"@id": iri, "@type": kind,
-                    "label": dict(sorted(names[iri].values.items())) if iri in names else {},
-                    "page": base + "/" + local if iri.startswith(state.settings.data_base)
-                    else base + "/resource?" + urlencode({"iri": iri}),
-                    "api": extra.pop("api"), **{k: v for k, v in extra.items() if v}}
-            listed.append(item)
-        return {"@context": base + "/api/context.jsonld", "total": total, "limit": limit,
-                "offset": offset, "items": listed}
 
-    @routes.get("/context.jsonld", summary="The JSON-LD context of every API answer",
-                response_class=JSONLDResponse)
-    def jsonld_context(snapshot: SnapshotDep) -> JSONResponse:
-        _, document = compactor(snapshot)
-        return JSONLDResponse(document)
+def paged(request: Request, data_base: str, snapshot: Snapshot,
+          listed: list[tuple[str, dict[str, Any]]], limit: int, offset: int, type_name: str,
+          linked: Collection[str], **headers: str) -> JSONResponse:
+    """The answer of a resource list: one page of `listed`, with its `Link` header."""
+    body = item_page(request, data_base, snapshot, listed[offset:offset + limit],
+                     len(listed), limit, offset, type_name)
+    return JSONResponse(body, headers={
+        "Link": link_header(request, len(listed), limit, offset, linked), **headers})
 
-    def list_route(kind: str) -> Any:
-        query_name, iri_kind, type_name = KINDS[kind]
 
-        def listing(
-            request: Request, state: ServicesDep, snapshot: SnapshotDep,
-            region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
-                              description="A region's short name, e.g. pohjois-savo.")] = None,
-            segment: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
-                               description="IRI of a target segment.")] = None,
-            serviceClass: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
-                                    description="IRI of a JHS 183 service class.")] = None,
-            producerType: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
-                                    description="IRI of a producer type.")] = None,
-            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-            offset: Annotated[int, Query(ge=0)] = 0,
-        ) -> Any:
-            query = snapshot.queries[query_name]
-            raw: dict[str, str | list[str]] = {}
-            if kind == "producers":
-                if region:
-                    raw["region"] = region
-            elif region:
-                raw["organiser"] = f"{ID}{region}/organiser/{region}"
-            for name, value in (("segment", segment), ("serviceClass", serviceClass),
-                                ("producerType", producerType)):
-                if value and name in {p.name for p in query.params}:
-                    raw[name] = value
-                elif value:
-                    return problem(400, f"{kind} cannot be filtered by {name}.")
-            try:
-                bindings = query.bindings(raw)
-            except ParameterError as error:
-                return problem(400, str(error))
-            rows = snapshot.data.select(query.body, bindings)
-            base = public_base_url(request)
-            seen: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                iri = row[iri_kind].value
-                if iri in seen:
-                    continue
-                path = iri.removeprefix(ID).replace(f"/{iri_kind}/", "/", 1)
-                seen[iri] = {
-                    "api": f"{base}/api/{kind}/{path}",
-                    "region": iri.removeprefix(ID).split("/", 1)[0],
-                    "organiser": row["organiser"].value if "organiser" in row else None,
-                    "producerType": row["producerType"].value if "producerType" in row
-                    and kind == "producers" else None,
-                }
-            ordered = list(seen.items())
-            page = ordered[offset:offset + limit]
-            body = items(request, state, snapshot, page, len(ordered), limit, offset,
-                         type_name)
-            return JSONResponse(body, headers={"Link": link_header(request, len(ordered),
-                                                                   limit, offset, FILTERS),
-                                               "X-Total-Count": str(len(ordered))})
+def jsonld_item(request: Request, snapshot: Snapshot, iri: str, type_iri: str) -> Response:
+    """One resource as JSON-LD under the published context; 404 unless it is a `type_iri`."""
+    triples = entity_rdf(snapshot, iri)
+    subject, of_type = ox.NamedNode(iri), ox.NamedNode(type_iri)
+    if not any(t.subject == subject and t.predicate.value.endswith("#type")
+               and t.object == of_type for t in triples):
+        name = type_iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        return problem(404, f"There is no {name} <{iri}> in the catalogue.")
+    compact, _ = compactor(snapshot)
+    node = compact.node(iri, triples)
+    base = public_base_url(request)
+    body = {"@context": base + "/api/context.jsonld", **node}
+    return JSONLDResponse(body, headers={"Link": f'<{base}/api/context.jsonld>; '
+                                         'rel="http://www.w3.org/ns/json-ld#context"'})
 
-        routes.add_api_route(f"/{kind}", listing, methods=["GET"], response_model=ItemPage,
-                             summary=f"The catalogue's {kind}, filtered and paged",
-                             responses=PROBLEMS, operation_id=f"list_{kind.replace('-', '_')}")
 
-        def item(request: Request, snapshot: SnapshotDep,
-                 region: Annotated[str, Path(pattern=SLUG, max_length=60)],
-                 slug: Annotated[str, Path(pattern=SLUG, max_length=200)]) -> Any:
-            iri = f"{ID}{region}/{iri_kind}/{slug}"
-            return jsonld_item(request, snapshot, iri, type_name)
+@router.get("/context.jsonld", summary="The JSON-LD context of every API answer",
+            response_class=JSONLDResponse)
+def jsonld_context(snapshot: SnapshotDep) -> JSONResponse:
+    _, document = compactor(snapshot)
+    return JSONLDResponse(document)
 
-        routes.add_api_route(f"/{kind}/{{region}}/{{slug}}", item, methods=["GET"],
-                             summary=f"One of the {kind} as JSON-LD", responses=PROBLEMS_LD,
-                             response_class=JSONLDResponse,
-                             operation_id=f"get_{kind.replace('-', '_')}")
 
-    def jsonld_item(request: Request, snapshot: Snapshot, iri: str,
-                    type_name: str) -> Response:
-        triples = entity_rdf(snapshot, iri)
-        if not any(t.subject == ox.NamedNode(iri) and t.predicate.value.endswith("#type")
-                   and t.object == ox.NamedNode(f"https://w3id.org/ketju/ontology#{type_name}")
-                   for t in triples):
-            return problem(404, f"There is no {type_name} <{iri}> in the catalogue.")
-        compact, _ = compactor(snapshot)
-        node = compact.node(iri, triples)
-        base = public_base_url(request)
-        body = {"@context": base + "/api/context.jsonld", **node}
-        return JSONLDResponse(body, headers={"Link": f'<{base}/api/context.jsonld>; '
-                                             'rel="http://www.w3.org/ns/json-ld#context"'})
+def list_kind(kind: Kind, request: Request, data_base: str, snapshot: Snapshot,
+              filters: dict[str, str | None], limit: int, offset: int) -> Response:
+    """`/api/{kind.api}`: the kind's list query with the filters given, one page of it."""
+    assert kind.list_query is not None and kind.segment is not None and kind.api is not None
+    query = snapshot.queries[kind.list_query]
+    declared = {p.name for p in query.params}
+    raw: dict[str, str | list[str]] = {}
+    if region := filters.pop("region"):
+        # A query that knows regions by their folder takes the name; the others take the
+        # region's organiser.
+        if "region" in declared:
+            raw["region"] = region
+        else:
+            raw["organiser"] = organiser_iri(region)
+    for name, value in filters.items():
+        if value and name in declared:
+            raw[name] = value
+        elif value:
+            return problem(400, f"{kind.api} cannot be filtered by {name}.")
+    try:
+        bindings = query.bindings(raw)
+    except ParameterError as error:
+        return problem(400, str(error))
+    base = public_base_url(request)
+    seen: dict[str, dict[str, Any]] = {}
+    for row in snapshot.data.select(query.body, bindings):
+        iri = row[kind.segment].value
+        if iri in seen:
+            continue
+        path = iri.removeprefix(ID).replace(f"/{kind.segment}/", "/", 1)
+        seen[iri] = {
+            "api": f"{base}/api/{kind.api}/{path}",
+            "region": iri.removeprefix(ID).split("/", 1)[0],
+            "organiser": row["organiser"].value if "organiser" in row else None,
+            # A producer's own type; for other kinds ?producerType is a filter's value.
+            "producerType": row["producerType"].value if "producerType" in row
+            and kind.iri == ONTOLOGY + "Producer" else None,
+        }
+    listed = list(seen.items())
+    return paged(request, data_base, snapshot, listed, limit, offset, kind.name, FILTERS,
+                 **{"X-Total-Count": str(len(listed))})
 
-    for kind in KINDS:
-        list_route(kind)
 
-    @routes.get("/regions", response_model=ItemPage, summary="The regions and their organisers",
-                operation_id="list_regions")
-    def regions(request: Request, state: ServicesDep, snapshot: SnapshotDep,
-                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-                offset: Annotated[int, Query(ge=0)] = 0) -> Any:
-        rows = snapshot.select("regions")
-        base = public_base_url(request)
-        listed = []
-        for row in rows:
-            slug = row["region"].value.removeprefix(VOCAB + "region/")
-            listed.append((row["region"].value, {
-                "api": f"{base}/api/regions/{slug}", "region": slug,
-                "organiser": row["organiser"].value,
-                "notation": row["code"].value if "code" in row else None}))
-        page = listed[offset:offset + limit]
-        body = items(request, state, snapshot, page, len(listed), limit, offset, "Region")
-        return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
-                                                               offset, ("limit",))})
+def _kind_routes(kind: Kind) -> None:
+    """`/api/{kind.api}` (the list) and `/api/{kind.api}/{region}/{slug}` (one)."""
+    assert kind.api is not None
 
-    @routes.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS_LD,
-                response_class=JSONLDResponse, operation_id="get_region")
-    def region(request: Request, snapshot: SnapshotDep,
-               slug: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Any:
-        return jsonld_item(request, snapshot, f"{VOCAB}region/{slug}", "Region")
-
-    @routes.get("/service-classes", response_model=ItemPage, responses=PROBLEMS,
-                summary="The JHS 183 service classes", operation_id="list_service_classes")
-    def service_classes(
+    def listing(
         request: Request, state: ServicesDep, snapshot: SnapshotDep,
-        broader: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
-                           description="IRI of a parent class.")] = None,
+        region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
+                          description="A region's short name, e.g. pohjois-savo.")] = None,
+        segment: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                           description="IRI of a target segment.")] = None,
+        serviceClass: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                                description="IRI of a JHS 183 service class.")] = None,
+        producerType: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                                description="IRI of a producer type.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Any:
-        query = snapshot.queries["resource-service-classes"]
-        try:
-            bindings = query.bindings({"broader": broader} if broader else {})
-        except ParameterError as error:
-            return problem(400, str(error))
-        base = public_base_url(request)
-        listed = [(row["class"].value, {
-            "api": f"{base}/api/service-classes/{row['notation'].value}",
-            "notation": row["notation"].value,
-            "broader": row["parent"].value if "parent" in row else None})
-            for row in snapshot.data.select(query.body, bindings)]
-        page = listed[offset:offset + limit]
-        body = items(request, state, snapshot, page, len(listed), limit, offset,
-                     "ServiceClass")
-        return JSONResponse(body, headers={"Link": link_header(request, len(listed), limit,
-                                                               offset, ("broader", "limit"))})
+        filters = {"region": region, "segment": segment, "serviceClass": serviceClass,
+                   "producerType": producerType}
+        return list_kind(kind, request, state.settings.data_base, snapshot, filters, limit,
+                         offset)
 
-    @routes.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
-                responses=PROBLEMS_LD, response_class=JSONLDResponse,
-                operation_id="get_service_class")
-    def service_class(request: Request, snapshot: SnapshotDep,
-                      code: Annotated[str, Path(pattern=r"^P[0-9]+(\.[0-9]+)*$",
-                                                max_length=20)]) -> Any:
-        iri = f"http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/{code}"
-        return jsonld_item(request, snapshot, iri, "ServiceClass")
+    def item(request: Request, snapshot: SnapshotDep,
+             region: Annotated[str, Path(pattern=SLUG, max_length=60)],
+             slug: Annotated[str, Path(pattern=SLUG, max_length=200)]) -> Any:
+        return jsonld_item(request, snapshot, f"{ID}{region}/{kind.segment}/{slug}", kind.iri)
 
-    @routes.get("/queries", response_model=list[QueryDescription],
-                summary="The named queries and their parameters", operation_id="list_queries")
-    def queries(request: Request, snapshot: SnapshotDep) -> Any:
-        base = public_base_url(request)
-        return [QueryDescription(
-            name=q.name, summary=q.summary, description=q.description,
-            url=f"{base}/api/queries/{q.name}",
-            parameters=[QueryParameter(
-                name=p.name, type=p.type, required=p.required, description=p.description,
-                default=p.default, example=p.example, values=list(p.values))
-                for p in q.params]) for q in snapshot.queries.values()]
+    operation = kind.api.replace("-", "_")
+    router.add_api_route(f"/{kind.api}", listing, methods=["GET"], response_model=ItemPage,
+                         summary=f"The catalogue's {kind.api}, filtered and paged",
+                         responses=PROBLEMS, operation_id=f"list_{operation}")
+    router.add_api_route(f"/{kind.api}/{{region}}/{{slug}}", item, methods=["GET"],
+                         summary=f"One of the {kind.api} as JSON-LD", responses=PROBLEMS_LD,
+                         response_class=JSONLDResponse, operation_id=f"get_{operation}")
 
-    @routes.post(
-        "/chains/{region}/{slug}/reuse", tags=["Compare and reuse"],
-        summary="Derive a draft of this chain for another region (Turtle; nothing is stored)",
-        responses={**PROBLEMS, 200: {"content": {"text/turtle": {"schema": {"type": "string"}}},
-                                     "description": "The derived chain as Turtle."}},
-        response_class=Response, operation_id="reuse_chain")
-    def reuse_chain(
-        snapshot: SnapshotDep,
-        region: Annotated[str, Path(pattern=SLUG, max_length=60)],
-        slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
-        into: Annotated[str, Query(pattern=SLUG, max_length=60,
-                                   description="The target region's short name.")],
-        producers: Annotated[dict[str, str] | None, Body(
-            description="Source producer IRI -> target producer IRI.")] = None,
-    ) -> Response:
-        try:
-            derived = derive_chain(snapshot, f"{ID}{region}/chain/{slug}", into,
-                                   producer_map=producers)
-        except ReuseError as error:
-            status = 404 if str(error).startswith("There is no service chain") else 400
-            return problem(status, str(error))
-        filename = f"{slug}-{region}.ttl"
-        return Response(derived.turtle, media_type="text/turtle; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Ketju-Placeholders": str(len(derived.placeholders))})
 
-    return routes
+for _kind in LISTED.values():
+    _kind_routes(_kind)
+
+
+@router.get("/regions", response_model=ItemPage, summary="The regions and their organisers",
+            operation_id="list_regions")
+def regions(request: Request, state: ServicesDep, snapshot: SnapshotDep,
+            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+            offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+    base = public_base_url(request)
+    listed = []
+    for row in snapshot.select("regions"):
+        slug = row["region"].value.removeprefix(VOCAB + "region/")
+        listed.append((row["region"].value, {
+            "api": f"{base}/api/regions/{slug}", "region": slug,
+            "organiser": row["organiser"].value,
+            "notation": row["code"].value if "code" in row else None}))
+    return paged(request, state.settings.data_base, snapshot, listed, limit, offset, "Region",
+                 ("limit",))
+
+
+@router.get("/regions/{slug}", summary="A region as JSON-LD", responses=PROBLEMS_LD,
+            response_class=JSONLDResponse, operation_id="get_region")
+def region(request: Request, snapshot: SnapshotDep,
+           slug: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Any:
+    return jsonld_item(request, snapshot, f"{VOCAB}region/{slug}", ONTOLOGY + "Region")
+
+
+@router.get("/service-classes", response_model=ItemPage, responses=PROBLEMS,
+            summary="The JHS 183 service classes", operation_id="list_service_classes")
+def service_classes(
+    request: Request, state: ServicesDep, snapshot: SnapshotDep,
+    broader: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                       description="IRI of a parent class.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    query = snapshot.queries["resource-service-classes"]
+    try:
+        bindings = query.bindings({"broader": broader} if broader else {})
+    except ParameterError as error:
+        return problem(400, str(error))
+    base = public_base_url(request)
+    listed = [(row["class"].value, {
+        "api": f"{base}/api/service-classes/{row['notation'].value}",
+        "notation": row["notation"].value,
+        "broader": row["parent"].value if "parent" in row else None})
+        for row in snapshot.data.select(query.body, bindings)]
+    return paged(request, state.settings.data_base, snapshot, listed, limit, offset,
+                 "ServiceClass", ("broader", "limit"))
+
+
+@router.get("/service-classes/{code}", summary="A JHS 183 service class as JSON-LD",
+            responses=PROBLEMS_LD, response_class=JSONLDResponse,
+            operation_id="get_service_class")
+def service_class(request: Request, snapshot: SnapshotDep,
+                  code: Annotated[str, Path(pattern=r"^P[0-9]+(\.[0-9]+)*$",
+                                            max_length=20)]) -> Any:
+    iri = f"{JHS183_SCHEME}/code/{code}"
+    return jsonld_item(request, snapshot, iri, ONTOLOGY + "ServiceClass")
+
+
+@router.get("/queries", response_model=list[QueryDescription],
+            summary="The named queries and their parameters", operation_id="list_queries")
+def queries(request: Request, snapshot: SnapshotDep) -> Any:
+    base = public_base_url(request)
+    return [QueryDescription(
+        name=q.name, summary=q.summary, description=q.description,
+        url=f"{base}/api/queries/{q.name}",
+        parameters=[QueryParameter(
+            name=p.name, type=p.type, required=p.required, description=p.description,
+            default=p.default, example=p.example, values=list(p.values))
+            for p in q.params]) for q in snapshot.queries.values()]
+
+
+@router.post(
+    "/chains/{region}/{slug}/reuse", tags=["Compare and reuse"],
+    summary="Derive a draft of this chain for another region (Turtle; nothing is stored)",
+    responses={**PROBLEMS, 200: {"content": {"text/turtle": {"schema": {"type": "string"}}},
+                                 "description": "The derived chain as Turtle."}},
+    response_class=Response, operation_id="reuse_chain")
+def reuse_chain(
+    snapshot: SnapshotDep,
+    region: Annotated[str, Path(pattern=SLUG, max_length=60)],
+    slug: Annotated[str, Path(pattern=SLUG, max_length=200)],
+    into: Annotated[str, Query(pattern=SLUG, max_length=60,
+                               description="The target region's short name.")],
+    producers: Annotated[dict[str, str] | None, Body(
+        description="Source producer IRI -> target producer IRI.")] = None,
+) -> Response:
+    try:
+        derived = derive_chain(snapshot, f"{ID}{region}/chain/{slug}", into,
+                               producer_map=producers)
+    except ReuseError as error:
+        status = 404 if str(error).startswith("There is no service chain") else 400
+        return problem(status, str(error))
+    filename = f"{slug}-{region}.ttl"
+    return Response(derived.turtle, media_type="text/turtle; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Ketju-Placeholders": str(len(derived.placeholders))})

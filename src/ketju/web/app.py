@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from ketju import __version__
@@ -26,24 +27,27 @@ from ketju.core.project import Project
 from ketju.core.queries import load_queries
 from ketju.core.settings import Settings
 from ketju.infra.snapshot import SnapshotSource
-from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, RemoteBackend
+from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, QueryRequest, RemoteBackend
 from ketju.infra.sparql.description import renderer
-from ketju.infra.sparql.formats import RDF_FORMATS, choose
 from ketju.infra.store import RemoteCatalogue
-from ketju.web import feeds_catalog, feeds_cpsv, feeds_ldes
-from ketju.web.api import named_query_routes, resource_router
+from ketju.web import api, feeds_catalog, feeds_cpsv, feeds_ldes, pages, search
+from ketju.web.api import named_query_routes
 from ketju.web.compare import router as compare_router
 from ketju.web.compare import warm_index
-from ketju.web.http import install_problem_handlers, problem
+from ketju.web.http import RDF_OFFERS, install_problem_handlers, negotiate_request, problem
 from ketju.web.observability import Observability, metrics_text
 from ketju.web.openapi_docs import RDF_MEDIA, answers, install_docs
 from ketju.web.pages import install_not_found
-from ketju.web.pages import router as pages_router
 from ketju.web.query_page import query_page
-from ketju.web.search import router as search_router
 from ketju.web.security import SecurityHeaders
 from ketju.web.services import Services, ServicesDep, SnapshotDep, snapshot_of
-from ketju.web.sparql import SparqlEndpoint, federation_status
+from ketju.web.sparql import (
+    ProtocolError,
+    SparqlEndpoint,
+    client_address,
+    federation_status,
+    graph_iris,
+)
 from ketju.web.unavailable import install_engine_errors
 
 log = logging.getLogger("ketju")
@@ -112,16 +116,12 @@ def create_app(settings: Settings | None = None, project: Project | None = None,
     app.state.sparql = sparql
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _graph_store_routes(app)
-    _operations_routes(app)
-    named_query_routes(app, state)
-    app.include_router(feeds_cpsv.router())
-    app.include_router(feeds_ldes.router())
-    app.include_router(feeds_catalog.router())
-    app.include_router(resource_router())
-    app.include_router(compare_router())
-    app.include_router(search_router())
-    app.include_router(pages_router())
+    app.include_router(graph_store_router)
+    app.include_router(operations)
+    named_query_routes(app, source.queries)
+    for router in (feeds_cpsv.router, feeds_ldes.router, feeds_catalog.router, api.router,
+                   compare_router(), search.router, pages.router):
+        app.include_router(router)
     install_docs(app)
     install_not_found(app)
     install_engine_errors(app)
@@ -131,90 +131,84 @@ def create_app(settings: Settings | None = None, project: Project | None = None,
     return app
 
 
-def _graph_store_routes(app: FastAPI) -> None:
-    """`GET /graph-store`: a whole named graph (`?graph=`) or the union of all (`?default`).
-
-    Such reads can be as large as the store, so they run as the query `CONSTRUCT { ?s ?p ?o }
-    WHERE { ?s ?p ?o }` (over the named graph, or the union) through the same guarded path as
-    `/sparql`: query processes with the time limit and memory ceiling, the row cap with its
-    headers (X-Ketju-Rows, X-Ketju-Capped, Warning), the per-client cap and the result cache.
-    An answer cut off at the row cap points to /dumps/, where every build's whole data is.
-    """
-    from starlette.concurrency import run_in_threadpool
-
-    from ketju.infra.sparql.backend import QueryRequest
-    from ketju.web.sparql import ProtocolError, client_address, graph_iris
-
-    everything = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-
-    @app.api_route("/graph-store", methods=["GET", "HEAD"], tags=["SPARQL"],
-                   response_class=Response,
-                   responses=answers("The graph's triples (at most `max_rows`; see "
-                                     "X-Ketju-Capped).", *RDF_MEDIA,
-                                     statuses=(400, 404, 406, 429, 503)),
-                   summary="SPARQL 1.1 Graph Store Protocol (read): one graph as RDF")
-    async def graph_store(
-        request: Request,
-        state: ServicesDep,
-        snapshot: SnapshotDep,
-        graph: Annotated[str | None, Query(description="IRI of a named graph")] = None,
-        default: Annotated[str | None, Query(description="Present: the default graph")] = None,
-        format: Annotated[str | None, Query(description="turtle, ntriples, jsonld, rdfxml")]
-        = None,
-    ) -> Response:
-        if (graph is None) == (default is None):
-            return problem(400, "Give either ?graph=<IRI> or ?default.")
-        fmt = choose(RDF_FORMATS, request.headers.get("accept"), format)
-        if fmt is None:
-            return problem(406, "Graphs are RDF: ask for text/turtle, application/n-triples, "
-                                 "application/ld+json or application/rdf+xml.")
-        sparql: SparqlEndpoint = request.app.state.sparql
-        try:
-            if graph is not None:
-                graph_iris([graph], "graph")
-                if not await run_in_threadpool(snapshot.data.graph_exists, graph):
-                    return problem(404, f"There is no graph <{graph}> in this dataset.")
-            status, body, headers = await sparql.guarded_answer(
-                QueryRequest(query=everything, form="CONSTRUCT", format=fmt.name,
-                             max_rows=state.settings.max_rows,
-                             default_graphs=None if graph is None else (graph,)),
-                fmt, client_address(request.scope), request.receive,
-                capped_hint="the whole data is in the dumps at /dumps/")
-        except ProtocolError as refused:
-            answer = problem(refused.status, refused.message)
-            answer.headers.update(refused.headers)
-            return answer
-        headers["Content-Length"] = str(len(body))
-        return Response(b"" if request.method == "HEAD" else body, status_code=status,
-                        headers=headers)
+#: `GET /graph-store`: a whole named graph (`?graph=`) or the union of all (`?default`).
+graph_store_router = APIRouter(tags=["SPARQL"])
+#: The graph-store read: every statement, through the guarded SPARQL path.
+_EVERYTHING = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
-def _operations_routes(app: FastAPI) -> None:
-    # Both answer in the event loop from what the process knows: no thread, no engine, so
-    # they answer while every thread waits for a hung remote engine.
-    @app.get("/healthz", tags=["Operations"], summary="Alive, and which build is served")
-    async def healthz(request: Request) -> dict[str, Any]:
-        # `process` and `warm` tell a load balancer (or the benchmarks) which server process
-        # answered and whether it has finished its start-up work (the chain index).
-        state: Services = request.app.state.services
-        info: dict[str, Any] = {"status": "ok", "version": __version__,
-                                "mode": "remote" if state.source.engine is not None
-                                else "embedded", "build": snapshot_of(request).build_info(),
-                                "process": os.getpid(), "warm": state.warm.is_set()}
-        if isinstance(state.backend, EmbeddedBackend):
-            info["query_processes"] = len(state.backend.pool.processes)
-        # Whether user queries may call SERVICE, and whether query processes have no network.
-        info["federation"] = federation_status(state.backend, state.settings)
-        # Remote mode: how the engine was at the last call: ok, timeout, unreachable or failing.
-        info.update(state.source.engine_status())
-        return info
+@graph_store_router.api_route(
+    "/graph-store", methods=["GET", "HEAD"], response_class=Response,
+    responses=answers("The graph's triples (at most `max_rows`; see X-Ketju-Capped).",
+                      *RDF_MEDIA, statuses=(400, 404, 406, 429, 503)),
+    summary="SPARQL 1.1 Graph Store Protocol (read): one graph as RDF")
+async def graph_store(
+    request: Request,
+    state: ServicesDep,
+    snapshot: SnapshotDep,
+    graph: Annotated[str | None, Query(description="IRI of a named graph")] = None,
+    default: Annotated[str | None, Query(description="Present: the default graph")] = None,
+    format: Annotated[str | None, Query(description="turtle, ntriples, jsonld, rdfxml")]
+    = None,
+) -> Response:
+    # Such reads can be as large as the store, so they run as the query `_EVERYTHING` (over
+    # the named graph, or the union) through the same guarded path as `/sparql`: query
+    # processes with the time limit and memory ceiling, the row cap with its headers
+    # (X-Ketju-Rows, X-Ketju-Capped, Warning), the per-client cap and the result cache. An
+    # answer cut off at the row cap points to /dumps/, where every build's whole data is.
+    if (graph is None) == (default is None):
+        return problem(400, "Give either ?graph=<IRI> or ?default.")
+    offer = negotiate_request(request, RDF_OFFERS, format, refusals=True)
+    if offer is None or offer.format is None:
+        return problem(406, "Graphs are RDF: ask for text/turtle, application/n-triples, "
+                            "application/ld+json or application/rdf+xml.")
+    sparql: SparqlEndpoint = request.app.state.sparql
+    try:
+        if graph is not None:
+            graph_iris([graph], "graph")
+            if not await run_in_threadpool(snapshot.data.graph_exists, graph):
+                return problem(404, f"There is no graph <{graph}> in this dataset.")
+        status, body, headers = await sparql.guarded_answer(
+            QueryRequest(query=_EVERYTHING, form="CONSTRUCT", format=offer.format.name,
+                         max_rows=state.settings.max_rows,
+                         default_graphs=None if graph is None else (graph,)),
+            offer.format, client_address(request.scope), request.receive,
+            capped_hint="the whole data is in the dumps at /dumps/")
+    except ProtocolError as refused:
+        return problem(refused.status, refused.message, refused.headers)
+    headers["Content-Length"] = str(len(body))
+    return Response(b"" if request.method == "HEAD" else body, status_code=status,
+                    headers=headers)
 
-    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics",
-             response_class=Response,
-             responses=answers("Prometheus text exposition format.", "text/plain"))
-    async def metrics() -> Response:
-        body, content_type = metrics_text()
-        return Response(body, media_type=content_type)
+
+#: `/healthz` and `/metrics`. Both answer in the event loop from what the process knows: no
+#: thread, no engine, so they answer while every thread waits for a hung remote engine.
+operations = APIRouter(tags=["Operations"])
+
+
+@operations.get("/healthz", summary="Alive, and which build is served")
+async def healthz(request: Request) -> dict[str, Any]:
+    # `process` and `warm` tell a load balancer (or the benchmarks) which server process
+    # answered and whether it has finished its start-up work (the chain index).
+    state: Services = request.app.state.services
+    info: dict[str, Any] = {"status": "ok", "version": __version__,
+                            "mode": "remote" if state.source.engine is not None
+                            else "embedded", "build": snapshot_of(request).build_info(),
+                            "process": os.getpid(), "warm": state.warm.is_set()}
+    if isinstance(state.backend, EmbeddedBackend):
+        info["query_processes"] = len(state.backend.pool.processes)
+    # Whether user queries may call SERVICE, and whether query processes have no network.
+    info["federation"] = federation_status(state.backend, state.settings)
+    # Remote mode: how the engine was at the last call: ok, timeout, unreachable or failing.
+    info.update(state.source.engine_status())
+    return info
+
+
+@operations.get("/metrics", summary="Prometheus metrics", response_class=Response,
+                responses=answers("Prometheus text exposition format.", "text/plain"))
+async def metrics() -> Response:
+    body, content_type = metrics_text()
+    return Response(body, media_type=content_type)
 
 
 def settle_heap() -> None:

@@ -17,27 +17,30 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from ketju.infra.feeds import catalog, dumps
 from ketju.infra.snapshot import Snapshot
-from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.web.http import problem as _problem
-from ketju.web.http import public_base_url
+from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
+from ketju.web.http import (
+    DESCRIPTION_OFFERS,
+    JSON_OR_HTML,
+    cache_headers,
+    negotiate,
+    problem,
+    public_base_url,
+    unchanged,
+)
 from ketju.web.openapi_docs import RDF_MEDIA, answers
-from ketju.web.pages import Site, not_modified, wants_json
+from ketju.web.pages import Site
 from ketju.web.services import ServicesDep, SnapshotDep
 
 HTML = "html"
-#: `?format=` values for the description: the RDF formats' names, and html.
-FORMAT_NAMES = {"html": HTML, **{name: fmt for fmt in RDF_FORMATS for name in fmt.names}}
 MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle"}
 FORMAT_LABELS = {"nquads": "N-Quads", "turtle": "Turtle"}
 CACHE = "public, max-age=300"
@@ -49,17 +52,8 @@ ListFormatParam = Annotated[str | None, Query(description="html (default) or jso
 
 def _negotiate(request: Request, param: str | None) -> str | Format | None:
     """`?format=` first; then Accept, where an explicit text/html wins and */* means Turtle."""
-    if param:
-        return FORMAT_NAMES.get(param.lower())
-    for media, q in parse_accept(request.headers.get("accept")):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml"):
-            return HTML
-        fmt = choose(RDF_FORMATS, media)
-        if fmt is not None:
-            return fmt
-    return None
+    offer = negotiate(DESCRIPTION_OFFERS, request.headers.get("accept"), param)
+    return None if offer is None else offer.format or HTML
 
 
 def description_stats(snapshot: Snapshot) -> dict[str, Any]:
@@ -106,18 +100,15 @@ def _description(request: Request, site: Site, param: str | None) -> Response:
     fmt = _negotiate(request, param)
     if fmt is None:
         offered = ", ".join(f.media_type for f in RDF_FORMATS)
-        return Response(f"Available formats: {offered}, text/html\n", status_code=406,
-                        media_type="text/plain; charset=utf-8")
+        return problem(406, f"Available formats: {offered}, text/html", text=True)
     snapshot = site.snapshot
     assert snapshot is not None
     base = public_base_url(request)
     name = fmt if isinstance(fmt, str) else fmt.name
-    etag = site.etag("catalog", name, base)
     modified = site.last_modified()
-    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": CACHE,
-               "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
-    if not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+    headers = cache_headers(site.etag("catalog", name, base), modified, cache_control=CACHE)
+    if (answer := unchanged(request, headers, modified)) is not None:
+        return answer
     triples = catalog.catalog_triples(description_stats(snapshot), base, snapshot.build_info())
     if isinstance(fmt, Format):
         options = {"prefixes": catalog.PREFIXES} if fmt.name in ("turtle", "rdfxml") else {}
@@ -131,17 +122,17 @@ def _description(request: Request, site: Site, param: str | None) -> Response:
                     headers={**headers, "Content-Length": str(len(body))})
 
 
-def _dumps(snapshot: Snapshot) -> tuple[Path, dict[str, dict[str, Any]]] | JSONResponse:
+def _dumps(snapshot: Snapshot) -> tuple[Path, dict[str, dict[str, Any]]] | Response:
     """The dumps folder of the build being served and its index, or the answer to give."""
     files = snapshot.files
     if files is None:
-        return _problem(503, "Dumps are made by `ketju build` with the embedded store; this "
+        return problem(503, "Dumps are made by `ketju build` with the embedded store; this "
                              "server reads a remote SPARQL endpoint and has none to serve.",
                         {"Retry-After": "3600"})
     folder = dumps.dumps_folder(files.folder)
     index = snapshot.kept("dumps-index", lambda: dumps.load_index(files.folder))
     if not index:
-        return _problem(503, "The store being served was built without dumps; run "
+        return problem(503, "The store being served was built without dumps; run "
                              "`ketju build` again.", {"Retry-After": "60"})
     return folder, index
 
@@ -186,86 +177,84 @@ one per source file) and Turtle (the union of the graphs). Check downloads with
 """
 
 
-def router() -> APIRouter:
-    """The routes of the dataset description and the dumps."""
-    routes = APIRouter(tags=["Feeds"])
+#: The dataset description and the dumps.
+router = APIRouter(tags=["Feeds"])
 
-    described = answers("The description in the format asked for.", *RDF_MEDIA, "text/html",
-                        statuses=(304, 406), problem_media=("text/plain",))
+described = answers("The description in the format asked for.", *RDF_MEDIA, "text/html",
+                    statuses=(304, 406), problem_media=("text/plain",))
 
-    @routes.api_route("/catalog", methods=["GET", "HEAD"], response_class=Response,
-                      responses=described,
-                      summary="Dataset description: DCAT-AP 3 catalogue with VoID")
-    @routes.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
-                      responses=described,
-                      summary="VoID description of the dataset (same as /catalog)")
-    def description(request: Request, services: ServicesDep, snapshot: SnapshotDep,
-                    format: FormatParam = None) -> Response:
-        return _description(request, Site(services.settings, snapshot), format)
 
-    @routes.api_route("/dumps/", methods=["GET", "HEAD"], response_class=Response,
-                      responses=answers("The dumps with size and SHA-256.", "text/html",
-                                        "application/json", statuses=(503,)),
-                      summary="The downloadable dumps: HTML table, or JSON when asked")
-    def listing(request: Request, snapshot: SnapshotDep,
-                format: ListFormatParam = None) -> Response:
-        found = _dumps(snapshot)
-        if isinstance(found, Response):
-            return found
-        _, index = found
-        base = public_base_url(request)
-        files = [{"name": name, "url": f"{base}/dumps/{name}",
-                  "media_type": MEDIA_TYPES.get(str(facts.get("format")), "application/gzip"),
-                  "compression": "gzip", **facts}
-                 for name, facts in sorted(index.items(),
-                                           key=lambda item: (item[1].get("region") is not None,
-                                                             str(item[1].get("region")),
-                                                             item[0]))]
-        headers = {"Vary": "Accept", "Cache-Control": CACHE}
-        if wants_json(request, format):
-            body = json.dumps({"files": files, "sha256sums": f"{base}/dumps/{dumps.SUMS}",
-                               "description": f"{base}/catalog",
-                               "built_at": snapshot.build_info().get("built_at")},
-                              indent=2).encode("utf-8")
-            media_type = "application/json"
-        else:
-            body = _listing_page(files).encode("utf-8")
-            media_type = "text/html; charset=utf-8"
-        return Response(b"" if request.method == "HEAD" else body, media_type=media_type,
-                        headers={**headers, "Content-Length": str(len(body))})
+@router.api_route("/catalog", methods=["GET", "HEAD"], response_class=Response,
+                  responses=described,
+                  summary="Dataset description: DCAT-AP 3 catalogue with VoID")
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
+                  responses=described,
+                  summary="VoID description of the dataset (same as /catalog)")
+def description(request: Request, services: ServicesDep, snapshot: SnapshotDep,
+                format: FormatParam = None) -> Response:
+    return _description(request, Site(services.settings, snapshot), format)
 
-    @routes.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=Response,
-                      responses=answers("The file.", "application/gzip", "text/plain",
-                                        statuses=(304, 404, 503),
-                                        problem_media=("application/json", "text/html")),
-                      summary="One dump (gzip), or SHA256SUMS")
-    def dump_file(request: Request, snapshot: SnapshotDep, name: str) -> Response:
-        found = _dumps(snapshot)
-        if isinstance(found, Response):
-            return found
-        folder, index = found
-        if name == dumps.SUMS:
-            path = folder / dumps.SUMS
-            if not path.is_file():
-                raise HTTPException(404)
-            return FileResponse(path, media_type="text/plain; charset=utf-8",
-                                headers={"Cache-Control": CACHE})
-        facts = index.get(name)
-        path = folder / name
-        if facts is None or not path.is_file():
-            raise HTTPException(404, f"There is no dump named {name!r}.")
-        etag = f'"{facts["sha256"]}"'
-        headers = {"ETag": etag, "Cache-Control": CACHE}
-        match = request.headers.get("if-none-match")
-        if match is not None and (match.strip() == "*" or etag in [
-                tag.strip().removeprefix("W/") for tag in match.split(",")]):
-            return Response(status_code=304, headers=headers)
-        return FileResponse(path, media_type="application/gzip", filename=name,
-                            headers=headers)
 
-    @routes.api_route("/dumps", methods=["GET", "HEAD"], include_in_schema=False)
-    def listing_without_slash(request: Request, snapshot: SnapshotDep,
-                              format: ListFormatParam = None) -> Response:
-        return listing(request, snapshot, format)
+@router.api_route("/dumps/", methods=["GET", "HEAD"], response_class=Response,
+                  responses=answers("The dumps with size and SHA-256.", "text/html",
+                                    "application/json", statuses=(503,)),
+                  summary="The downloadable dumps: HTML table, or JSON when asked")
+def listing(request: Request, snapshot: SnapshotDep,
+            format: ListFormatParam = None) -> Response:
+    found = _dumps(snapshot)
+    if isinstance(found, Response):
+        return found
+    _, index = found
+    base = public_base_url(request)
+    files = [{"name": name, "url": f"{base}/dumps/{name}",
+              "media_type": MEDIA_TYPES.get(str(facts.get("format")), "application/gzip"),
+              "compression": "gzip", **facts}
+             for name, facts in sorted(index.items(),
+                                       key=lambda item: (item[1].get("region") is not None,
+                                                         str(item[1].get("region")),
+                                                         item[0]))]
+    headers = {"Vary": "Accept", "Cache-Control": CACHE}
+    if negotiate(JSON_OR_HTML, request.headers.get("accept"), format) is JSON_OR_HTML[0]:
+        body = json.dumps({"files": files, "sha256sums": f"{base}/dumps/{dumps.SUMS}",
+                           "description": f"{base}/catalog",
+                           "built_at": snapshot.build_info().get("built_at")},
+                          indent=2).encode("utf-8")
+        media_type = "application/json"
+    else:
+        body = _listing_page(files).encode("utf-8")
+        media_type = "text/html; charset=utf-8"
+    return Response(b"" if request.method == "HEAD" else body, media_type=media_type,
+                    headers={**headers, "Content-Length": str(len(body))})
 
-    return routes
+
+@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], response_class=Response,
+                  responses=answers("The file.", "application/gzip", "text/plain",
+                                    statuses=(304, 404, 503),
+                                    problem_media=("application/json", "text/html")),
+                  summary="One dump (gzip), or SHA256SUMS")
+def dump_file(request: Request, snapshot: SnapshotDep, name: str) -> Response:
+    found = _dumps(snapshot)
+    if isinstance(found, Response):
+        return found
+    folder, index = found
+    if name == dumps.SUMS:
+        path = folder / dumps.SUMS
+        if not path.is_file():
+            raise HTTPException(404)
+        return FileResponse(path, media_type="text/plain; charset=utf-8",
+                            headers={"Cache-Control": CACHE})
+    facts = index.get(name)
+    path = folder / name
+    if facts is None or not path.is_file():
+        raise HTTPException(404, f"There is no dump named {name!r}.")
+    headers = cache_headers(f'"{facts["sha256"]}"', vary=None, cache_control=CACHE)
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
+    return FileResponse(path, media_type="application/gzip", filename=name,
+                        headers=headers)
+
+
+@router.api_route("/dumps", methods=["GET", "HEAD"], include_in_schema=False)
+def listing_without_slash(request: Request, snapshot: SnapshotDep,
+                          format: ListFormatParam = None) -> Response:
+    return listing(request, snapshot, format)

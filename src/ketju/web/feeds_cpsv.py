@@ -8,8 +8,6 @@ build is 304.
 
 from __future__ import annotations
 
-from datetime import UTC
-from email.utils import format_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,8 +15,9 @@ from fastapi.responses import FileResponse, Response
 
 from ketju.infra.feeds import cpsv
 from ketju.infra.snapshot import Snapshot
-from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
-from ketju.web.pages import Site, not_modified
+from ketju.infra.sparql.formats import RDF_FORMATS, Format
+from ketju.web.http import RDF_OFFERS, cache_headers, negotiate_request, problem, unchanged
+from ketju.web.pages import Site
 from ketju.web.services import ServicesDep, SnapshotDep
 
 OFFERED = ", ".join(fmt.media_type for fmt in RDF_FORMATS)
@@ -48,47 +47,42 @@ def _computed(snapshot: Snapshot, fmt: str) -> bytes:
     return snapshot.kept(("cpsv", fmt), serialised)
 
 
-def router() -> APIRouter:
-    """The CPSV-AP feed route."""
-    routes = APIRouter(tags=["Feeds"])
+#: The CPSV-AP feed.
+router = APIRouter(tags=["Feeds"])
 
-    @routes.api_route(
-        "/feeds/cpsv-ap", methods=["GET", "HEAD"], response_class=Response,
-        summary="The services as CPSV-AP 3.2.0 (Turtle, JSON-LD, N-Triples, RDF/XML)",
-        description=DESCRIPTION, operation_id="feed_cpsv_ap",
-        responses={
-            200: {"description": "The CPSV-AP export.",
-                  "content": {fmt.media_type: {"schema": {"type": "string"}}
-                              for fmt in RDF_FORMATS}},
-            304: {"description": "Not modified since the ETag or date given."},
-            406: {"description": "None of the offered formats is acceptable.",
-                  "content": {"text/plain": {"schema": {"type": "string"}}}},
-        },
-    )
-    def cpsv_ap(
-        request: Request, services: ServicesDep, snapshot: SnapshotDep,
-        format: Annotated[str | None, Query(
-            description="turtle, ntriples, jsonld or rdfxml (overrides Accept)",
-            max_length=40)] = None,
-    ) -> Response:
-        fmt = choose(RDF_FORMATS, request.headers.get("accept"), format)
-        if fmt is None:
-            return Response(f"Available formats: {OFFERED}\n", status_code=406,
-                            media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
-        return _feed(request, Site(services.settings, snapshot), fmt)
 
-    return routes
+@router.api_route(
+    "/feeds/cpsv-ap", methods=["GET", "HEAD"], response_class=Response,
+    summary="The services as CPSV-AP 3.2.0 (Turtle, JSON-LD, N-Triples, RDF/XML)",
+    description=DESCRIPTION, operation_id="feed_cpsv_ap",
+    responses={
+        200: {"description": "The CPSV-AP export.",
+              "content": {fmt.media_type: {"schema": {"type": "string"}}
+                          for fmt in RDF_FORMATS}},
+        304: {"description": "Not modified since the ETag or date given."},
+        406: {"description": "None of the offered formats is acceptable.",
+              "content": {"text/plain": {"schema": {"type": "string"}}}},
+    },
+)
+def cpsv_ap(
+    request: Request, services: ServicesDep, snapshot: SnapshotDep,
+    format: Annotated[str | None, Query(
+        description="turtle, ntriples, jsonld or rdfxml (overrides Accept)",
+        max_length=40)] = None,
+) -> Response:
+    offer = negotiate_request(request, RDF_OFFERS, format, refusals=True)
+    if offer is None or offer.format is None:
+        return problem(406, f"Available formats: {OFFERED}", {"Vary": "Accept"}, text=True)
+    return _feed(request, Site(services.settings, snapshot), offer.format)
 
 
 def _feed(request: Request, site: Site, fmt: Format) -> Response:
     snapshot = site.snapshot
     assert snapshot is not None
-    etag = site.etag("feeds/cpsv-ap", fmt.name)
     modified = site.last_modified()
-    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=300",
-               "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
-    if not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+    headers = cache_headers(site.etag("feeds/cpsv-ap", fmt.name), modified)
+    if (answer := unchanged(request, headers, modified)) is not None:
+        return answer
     path = cpsv.precomputed(snapshot, fmt.name)
     if path is not None:
         return FileResponse(path, media_type=fmt.content_type, headers=headers)

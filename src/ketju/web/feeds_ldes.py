@@ -18,13 +18,12 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ketju.infra.feeds import ldes
 from ketju.infra.snapshot import Snapshot
-from ketju.infra.sparql.formats import RDF_FORMATS, Format, choose
-from ketju.web.http import problem as _problem
-from ketju.web.http import public_base_url
+from ketju.infra.sparql.formats import RDF_FORMATS, Format
+from ketju.web.http import cache_headers, negotiate, offers_of, problem, public_base_url, unchanged
 from ketju.web.openapi_docs import answers
 from ketju.web.services import SnapshotDep
 
@@ -39,6 +38,7 @@ LDES_FORMATS: tuple[Format, ...] = (
            "http://www.w3.org/ns/formats/N-Quads"),
     Format("trig", "application/trig", (), ("trig",), "http://www.w3.org/ns/formats/TriG"),
 )
+LDES_OFFERS = offers_of(LDES_FORMATS)
 #: Turtle is valid TriG and N-Triples valid N-Quads: the same bytes under another type.
 _SAME_AS = {"trig": "turtle", "nquads": "ntriples"}
 _ORDERED = {"turtle", "ntriples", "nquads", "trig"}
@@ -49,13 +49,11 @@ FormatParam = Annotated[str | None, Query(
 
 def _pick_format(request: Request, param: str | None) -> Format | None:
     """`?format=` first, then Accept; None when nothing acceptable can be produced (406)."""
-    if param:
-        return choose(LDES_FORMATS, None, param)
     accept = request.headers.get("accept")
-    fmt = choose(LDES_FORMATS, accept)
-    if fmt is None and accept and "text/html" in accept.lower():
+    offer = negotiate(LDES_OFFERS, accept, param, refusals=True)
+    if offer is None and not param and accept and "text/html" in accept.lower():
         return LDES_FORMATS[0]  # a browser: Turtle reads well enough
-    return fmt
+    return None if offer is None else offer.format
 
 
 def _body(path: Path, fmt: str, base: str) -> bytes:
@@ -84,20 +82,11 @@ def _etag(sha256: str, fmt: Format, base: str) -> str:
     return '"' + hashlib.sha256(f"{sha256}|{fmt.name}|{base}".encode()).hexdigest()[:32] + '"'
 
 
-def _matches(request: Request, etag: str) -> bool:
-    """If-None-Match (weak comparison, as RFC 9110 wants for it)."""
-    header = request.headers.get("if-none-match")
-    if header is None:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
-def _feed(snapshot: Snapshot) -> tuple[Path, dict[str, Any]] | JSONResponse:
+def _feed(snapshot: Snapshot) -> tuple[Path, dict[str, Any]] | Response:
     """The feed folder of the build being served and its index, or the answer to give."""
     files = snapshot.files
     if files is None:
-        return _problem(503, "The LDES change stream is built with the embedded store "
+        return problem(503, "The LDES change stream is built with the embedded store "
                              "(`ketju build`); this server reads a remote SPARQL endpoint and "
                              "has no stream to serve.")
     folder = ldes.feed_folder(files.folder)
@@ -109,7 +98,7 @@ def _feed(snapshot: Snapshot) -> tuple[Path, dict[str, Any]] | JSONResponse:
     try:
         index = snapshot.kept("ldes-index", read_index)
     except (OSError, ValueError):
-        return _problem(503, "The store being served was built without the LDES change "
+        return problem(503, "The store being served was built without the LDES change "
                              "stream; run `ketju build` again.", {"Retry-After": "60"})
     return folder, index
 
@@ -121,10 +110,9 @@ def _answer(request: Request, snapshot: Snapshot, path: Path, sha256: str, immut
     content hash, the format and the public URL are the key."""
     etag = _etag(sha256, fmt, base)
     media = fmt.content_type + (f'; profile="{PROFILE}"' if fmt.name in _ORDERED else "")
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else SHORT_LIVED,
-               "Vary": "Accept"}
-    if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
+    headers = cache_headers(etag, cache_control=IMMUTABLE if immutable else SHORT_LIVED)
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
     key = ("ldes", str(path), sha256, fmt.name, base)
     body = snapshot.cache.get(key)
     if body is None:
@@ -135,10 +123,10 @@ def _answer(request: Request, snapshot: Snapshot, path: Path, sha256: str, immut
                     headers=headers)
 
 
-def _not_acceptable() -> JSONResponse:
+def _not_acceptable() -> Response:
     """406 with the media types on offer."""
     offered = ", ".join(f.media_type for f in LDES_FORMATS)
-    return _problem(406, f"The change stream is RDF; ask for one of: {offered}.")
+    return problem(406, f"The change stream is RDF; ask for one of: {offered}.")
 
 
 ROOT_DOC = (
@@ -189,29 +177,27 @@ def page(request: Request, snapshot: SnapshotDep, page: str,
     if not re.fullmatch(r"[0-9]{1,9}", page) or str(int(page)) != page \
             or int(page) >= len(pages):
         extent = f"pages 0–{len(pages) - 1}" if pages else "no pages yet"
-        return _problem(404, f"There is no page '{page[:40]}' in the change stream; it has "
+        return problem(404, f"There is no page '{page[:40]}' in the change stream; it has "
                              f"{extent}. Start at /feeds/ldes.")
     entry = pages[int(page)]
     return _answer(request, snapshot, folder / entry["file"], entry["sha256"],
                    entry["immutable"], fmt, public_base_url(request) + "/")
 
 
-def router() -> APIRouter:
-    """`/feeds/ldes` and `/feeds/ldes/{page}` (GET documented, HEAD as well)."""
-    routes = APIRouter(tags=["Feeds"])
-    documented = answers("The node in the format asked for.",
-                         *(fmt.media_type for fmt in LDES_FORMATS), statuses=(304, 406, 503))
-    routes.add_api_route("/feeds/ldes", root, methods=["GET"], operation_id="ldes_root",
-                         response_class=Response, responses=documented,
-                         summary="LDES change stream: the event stream and its root node",
-                         description=ROOT_DOC)
-    routes.add_api_route("/feeds/ldes", root, methods=["HEAD"], include_in_schema=False)
-    routes.add_api_route("/feeds/ldes/{page}", page, methods=["GET"], operation_id="ldes_page",
-                         response_class=Response,
-                         responses={**documented, 404: {
-                             "description": "No such page; the reason gives the range.",
-                             "content": {"application/json": {"schema": {"type": "object"}}}}},
-                         summary="LDES change stream: one page of members, oldest first",
-                         description=PAGE_DOC)
-    routes.add_api_route("/feeds/ldes/{page}", page, methods=["HEAD"], include_in_schema=False)
-    return routes
+#: `/feeds/ldes` and `/feeds/ldes/{page}` (GET documented, HEAD as well).
+router = APIRouter(tags=["Feeds"])
+documented = answers("The node in the format asked for.",
+                     *(fmt.media_type for fmt in LDES_FORMATS), statuses=(304, 406, 503))
+router.add_api_route("/feeds/ldes", root, methods=["GET"], operation_id="ldes_root",
+                     response_class=Response, responses=documented,
+                     summary="LDES change stream: the event stream and its root node",
+                     description=ROOT_DOC)
+router.add_api_route("/feeds/ldes", root, methods=["HEAD"], include_in_schema=False)
+router.add_api_route("/feeds/ldes/{page}", page, methods=["GET"], operation_id="ldes_page",
+                     response_class=Response,
+                     responses={**documented, 404: {
+                         "description": "No such page; the reason gives the range.",
+                         "content": {"application/json": {"schema": {"type": "object"}}}}},
+                     summary="LDES change stream: one page of members, oldest first",
+                     description=PAGE_DOC)
+router.add_api_route("/feeds/ldes/{page}", page, methods=["HEAD"], include_in_schema=False)

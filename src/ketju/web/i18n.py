@@ -16,6 +16,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from ketju.core.kinds import label_texts
 from ketju.core.languages import DEFAULT, FALLBACK, LANGUAGES
 
 NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
@@ -43,8 +44,13 @@ def choose_language(param: str | None, cookie: str | None, accept_language: str 
 
 @cache
 def messages() -> dict[str, dict[str, str]]:
+    """The interface texts: messages.toml, and the kinds' names (`kind_*`, `kinds_*`) from
+    the registry of kinds."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
-        return tomllib.load(source)
+        table: dict[str, dict[str, str]] = tomllib.load(source)
+    for lang, texts in label_texts().items():
+        table.setdefault(lang, {}).update(texts)
+    return table
 
 
 def translate(key: str, lang: str) -> str:

@@ -37,6 +37,10 @@ REQUESTS = Counter("ketju_http_requests_total", "HTTP requests by route, method 
 LATENCY = Histogram("ketju_http_request_duration_seconds", "Time to answer, by route", ["route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
                              5, 10, 30, 60))
+#: Pages and API answers sent from the snapshot's cache of kept answers (`pages.kept`): how
+#: often a visitor is spared making the answer afresh.
+KEPT_ANSWERS = Counter("ketju_kept_answers_total",
+                       "Answers sent from the cache of kept answers (pages, compare, search)")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: Most characters of a path written into the access log.

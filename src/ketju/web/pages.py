@@ -16,7 +16,8 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from functools import cache
+from pkgutil import resolve_name
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -27,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju import __version__
+from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
 from ketju.core.queries import MAX_IRI_CHARS
@@ -34,19 +36,26 @@ from ketju.domain.chains import ChainNotFound, load_chain
 from ketju.domain.entities import Description, NotFound, describe, entity_rdf
 from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
-from ketju.domain.regions import KINDS, catalogue_regions, region_catalogue
+from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
-from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format, choose, parse_accept
-from ketju.web.http import problem
+from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
+from ketju.web.http import (
+    PAGE_OFFERS,
+    cache_headers,
+    negotiate_request,
+    not_modified,
+    problem,
+    unchanged,
+)
 from ketju.web.i18n import choose_language
+from ketju.web.observability import KEPT_ANSWERS
 from ketju.web.openapi_docs import RDF_MEDIA, answers
 from ketju.web.security import content_security_policy
 from ketju.web.services import ServicesDep, SnapshotDep, snapshot_of
 from ketju.web.templating import render
 
 HTML = "html"
-FORMAT_PARAMS = {"html": HTML, **{name: fmt for fmt in RDF_FORMATS for name in fmt.names}}
 LANG_COOKIE = "lang"
 PAGE_PREFIXES = {
     "ketju": ONTOLOGY, "skos": "http://www.w3.org/2004/02/skos/core#",
@@ -62,21 +71,10 @@ MAX_CARRIED_QUERY = 8000
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
-def negotiate(request: Request) -> str | Format | None:
+def page_format(request: Request) -> str | Format | None:
     """HTML or an RDF format: `?format=` first, then Accept (browsers and */* get HTML)."""
-    param = request.query_params.get("format")
-    if param:
-        return FORMAT_PARAMS.get(param.lower())
-    accept = request.headers.get("accept")
-    for media, q in parse_accept(accept):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml", "*/*", "text/*"):
-            return HTML
-        fmt = choose(RDF_FORMATS, media)
-        if fmt is not None:
-            return fmt
-    return None
+    offer = negotiate_request(request, PAGE_OFFERS)
+    return None if offer is None else offer.format or HTML
 
 
 def page_language(request: Request) -> str:
@@ -125,22 +123,6 @@ class Site:
         return f'W/"{digest}"'
 
 
-def not_modified(request: Request, etag: str, modified: datetime) -> bool:
-    if (match := request.headers.get("if-none-match")) is not None:
-        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
-    if (since := request.headers.get("if-modified-since")) is not None:
-        try:
-            return parsedate_to_datetime(since) >= modified.replace(microsecond=0)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def _cache_headers(etag: str, modified: datetime, vary: str) -> dict[str, str]:
-    return {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
-            "Vary": vary, "Cache-Control": "public, max-age=300"}
-
-
 def label_html_context(site: Site, lang: str) -> dict[str, Any]:
     """Helpers the templates use to show names (marking fallbacks) and links."""
 
@@ -175,21 +157,28 @@ def render_page(request: Request, site: Site, template: str, lang: str, status: 
                 **context: Any) -> Response:
     """A page from a template, with caching headers; `inline_styles` are the texts of the
     `<style>` elements the page's own markup holds (the diagram's), allowed by their hash."""
-    etag = site.etag(template, lang, request.url.path, str(request.url.query), *etag_parts)
+    # The query string counts as far as pages read it (not `lang`, which `lang` stands for):
+    # the same page asked by `?lang=`, cookie or Accept-Language is one answer, kept once.
+    etag = site.etag(template, lang, request.url.path, carried_query(request), *etag_parts)
     modified = site.last_modified()
-    headers = _cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
+    headers = cache_headers(etag, modified, "Accept, Accept-Language, Cookie")
     if status == 200 and not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+        return remember_language(request, Response(status_code=304, headers=headers))
     html = render(template, lang, build=site.build(), path=request.url.path,
                   query_lang=request.query_params.get("lang"),
                   lang_query=carried_query(request), **label_html_context(site, lang),
                   **context)
     if inline_styles:
         headers["Content-Security-Policy"] = content_security_policy(inline_styles)
-    response = HTMLResponse(html, status_code=status, headers=headers)
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400,
-                            samesite="lax", httponly=True)
+    return remember_language(request, HTMLResponse(html, status_code=status, headers=headers))
+
+
+def remember_language(request: Request, response: Response) -> Response:
+    """A page asked with `?lang=` (the language switch) sets the language cookie, so the
+    choice holds on the pages that follow; made afresh or kept, the answer is the same."""
+    if (lang := request.query_params.get("lang")) in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                            httponly=True)
     return response
 
 
@@ -197,9 +186,9 @@ def rdf_response(request: Request, site: Site, triples: list[ox.Triple], fmt: Fo
                  iri: str) -> Response:
     etag = site.etag("rdf", fmt.name, iri)
     modified = site.last_modified()
-    headers = _cache_headers(etag, modified, "Accept")
-    if not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
+    headers = cache_headers(etag, modified, "Accept")
+    if (answer := unchanged(request, headers, modified)) is not None:
+        return answer
     prefixes = PAGE_PREFIXES if fmt.name in ("turtle", "rdfxml") else None
     body = ox.serialize(triples, format=OXIGRAPH_RDF[fmt.name],
                         **({"prefixes": prefixes} if prefixes else {}))
@@ -216,16 +205,14 @@ async def entity_response(request: Request, site: Site, iri: str,
                           links_offset: int) -> Response:
     """An entity's page or RDF. Finished answers are kept per build (like the SPARQL answers,
     `--result-cache-entries`): a page only changes when the store is rebuilt."""
-    fmt = negotiate(request)
+    fmt = page_format(request)
     if fmt is None:
         offered = ", ".join(["text/html", *(f.media_type for f in RDF_FORMATS)])
-        return Response(f"Available formats: {offered}\n", status_code=406,
-                        media_type="text/plain; charset=utf-8")
+        return problem(406, f"Available formats: {offered}", text=True)
     def produce() -> Response:
         return _entity_response(request, site, iri, links_offset, fmt)
 
-    # A ?lang= answer also sets the language cookie: made afresh, not kept.
-    if request.method != "GET" or "lang" in request.query_params:
+    if request.method != "GET":
         return await run_in_threadpool(produce)
     variant = fmt.name if isinstance(fmt, Format) else \
         f"html:{page_language(request)}:{carried_query(request)}"
@@ -240,37 +227,35 @@ async def kept(request: Request, site: Site, key: str,
 
     A kept answer is sent straight from the event loop (the cache is safe to share between
     threads); only a new one is made in a worker thread (queries and templates block), so
-    repeat visits never queue behind thread hand-offs.
+    repeat visits never queue behind thread hand-offs. The language cookie a `?lang=` request
+    sets is not kept with the answer but set on each (`remember_language`), so the switch is
+    served from the kept answer too.
     """
     snapshot = site.snapshot
     assert snapshot is not None
     hit = snapshot.cache.get(("answer", key))
     if hit is not None:
+        KEPT_ANSWERS.inc()
         body, headers = hit
         if "etag" in headers and not_modified(request, headers["etag"], site.last_modified()):
-            return Response(status_code=304, headers=headers)
-        return Response(body, headers=headers)
+            answer = Response(status_code=304, headers=headers)
+        else:
+            answer = Response(body, headers=headers)
+        # Pages (HTML) set the cookie, as `render_page` does; JSON answers never do.
+        is_page = headers.get("content-type", "").startswith("text/html")
+        return remember_language(request, answer) if is_page else answer
     response = await run_in_threadpool(produce)
     if response.status_code == 200 and isinstance(response.body, bytes):
         snapshot.cache.put(("answer", key),
                            (response.body, {k.lower(): v for k, v in response.headers.items()
-                                            if k.lower() != "content-length"}),
+                                            if k.lower() not in _NOT_KEPT}),
                            len(response.body))
     return response
 
 
-def wants_json(request: Request, param: str | None) -> bool:
-    """JSON rather than HTML: by `?format=json`, else by an Accept that ranks JSON first."""
-    if param:
-        return param.lower() == "json"
-    for media, q in parse_accept(request.headers.get("accept")):
-        if q <= 0:
-            continue
-        if media in ("application/json", "application/*"):
-            return True
-        if media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
-            return False
-    return False
+#: Headers of a made answer that are not kept with it: the length (set again on sending)
+#: and the cookie of a `?lang=` request (`remember_language` sets it on every such answer).
+_NOT_KEPT = frozenset({"content-length", "set-cookie"})
 
 
 def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
@@ -286,73 +271,102 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     lang = page_language(request)
     context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
     template = "entity.html"
-    if description.has_type("ServiceChain"):
-        template = "chain.html"
-        try:
-            chain = load_chain(snapshot, iri)
-        except ChainNotFound:
+    # The page of the entity's first kind (in the registry's order) that has one.
+    types = {t.iri for t in description.types}
+    kind = next((k for k in registry.KINDS if k.page is not None and k.iri in types), None)
+    if kind is not None and kind.page is not None:
+        view = view_loader(kind.page.loader)(snapshot, iri, lang)
+        if view is None:
             return not_found_page(request, site, iri)
-        from ketju.web.diagram import chain_svg
-
-        context["chain"] = chain
-        # No links inside the image: a role="img" must not hold controls; the table links.
-        context["diagram"] = chain_svg(chain, lang)
-        # The diagram's own <style> (hover and focus rules) is allowed by its hash.
-        context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
-        context["goals"] = goal_tree(snapshot, iri)
-    elif description.has_type("Organiser"):
-        template = "organiser.html"
-        context["holdings"] = region_catalogue(snapshot, iri)
-    elif description.has_type("ServicePackage"):
-        template = "package.html"
-        context["package"] = load_package(snapshot, iri)
-        context["goals"] = goal_tree(snapshot, iri)
+        template = kind.page.template
+        context.update(view)
     return render_page(request, site, template, lang, **context)
 
 
-def router() -> APIRouter:
-    routes = APIRouter(tags=["Pages"])
+#: What a kind's page loader is: `(snapshot, iri, lang)` to the template's context, or None
+#: for "not found" (see `ketju.core.kinds.Page`).
+ViewLoader = Callable[[Snapshot, str, str], "dict[str, Any] | None"]
 
-    @routes.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
-        site = Site(services.settings, snapshot)
-        regions = catalogue_regions(snapshot)
-        return render_page(request, site, "home.html", page_language(request),
-                           regions=regions, kinds=KINDS)
 
-    @routes.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
-    def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
-        site = Site(services.settings, snapshot)
-        listed = [r for r in catalogue_regions(snapshot)
-                  if r.organiser is not None or r.total]
-        return render_page(request, site, "regions.html", page_language(request),
-                           regions=listed)
+@cache
+def view_loader(dotted: str) -> ViewLoader:
+    """The loader a kind's page names (`module:function`), imported once."""
+    loader: ViewLoader = resolve_name(dotted)
+    return loader
 
-    @routes.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    @routes.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    async def entity(request: Request, services: ServicesDep, snapshot: SnapshotDep, path: str,
-                     links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-        iri = services.settings.data_base + request.url.path.lstrip("/")
-        site = Site(services.settings, snapshot)
-        if not is_iri(iri):
-            # `/id/a%20b`: no IRI of the catalogue can have this path.
-            return await run_in_threadpool(not_found_page, request, site, None)
-        return await entity_response(request, site, iri, links)
 
-    @routes.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
-                      responses=answers("The entity's page or its RDF.", "text/html",
-                                        *RDF_MEDIA, statuses=(304, 400, 404, 406),
-                                        problem_media=("text/plain", "text/html")),
-                      summary="Any entity of the catalogue by its IRI (also outside the base)")
-    async def resource(request: Request, services: ServicesDep, snapshot: SnapshotDep,
-                       iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
-                       links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
-        if not is_iri(iri):
-            return Response(f"'{iri}' is not an absolute IRI.\n", status_code=400,
-                            media_type="text/plain; charset=utf-8")
-        return await entity_response(request, Site(services.settings, snapshot), iri, links)
+def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A service chain's page: the chain, its diagram and its goals."""
+    try:
+        chain = load_chain(snapshot, iri)
+    except ChainNotFound:
+        return None
+    from ketju.web.diagram import chain_svg
 
-    return routes
+    context: dict[str, Any] = {"chain": chain}
+    # No links inside the image: a role="img" must not hold controls; the table links.
+    context["diagram"] = chain_svg(chain, lang)
+    # The diagram's own <style> (hover and focus rules) is allowed by its hash.
+    context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
+    context["goals"] = goal_tree(snapshot, iri)
+    return context
+
+
+def organiser_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """An organiser's page: the packages and chains it organises."""
+    return {"holdings": region_catalogue(snapshot, iri),
+            "held_kinds": registry.shown_on(registry.ORGANISER)}
+
+
+def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A service package's page: its parts and goals."""
+    return {"package": load_package(snapshot, iri), "goals": goal_tree(snapshot, iri)}
+
+
+#: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
+router = APIRouter(tags=["Pages"])
+
+
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    site = Site(services.settings, snapshot)
+    regions = catalogue_regions(snapshot)
+    return render_page(request, site, "home.html", page_language(request),
+                       regions=regions, kinds=registry.shown_on(registry.HOME))
+
+
+@router.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
+def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    site = Site(services.settings, snapshot)
+    listed = [r for r in catalogue_regions(snapshot)
+              if r.organiser is not None or r.total]
+    return render_page(request, site, "regions.html", page_language(request),
+                       regions=listed, kinds=registry.shown_on(registry.REGIONS))
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def entity(request: Request, services: ServicesDep, snapshot: SnapshotDep, path: str,
+                 links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    iri = services.settings.data_base + request.url.path.lstrip("/")
+    site = Site(services.settings, snapshot)
+    if not is_iri(iri):
+        # `/id/a%20b`: no IRI of the catalogue can have this path.
+        return await run_in_threadpool(not_found_page, request, site, None)
+    return await entity_response(request, site, iri, links)
+
+
+@router.api_route("/resource", methods=["GET", "HEAD"], response_class=Response,
+                  responses=answers("The entity's page or its RDF.", "text/html",
+                                    *RDF_MEDIA, statuses=(304, 400, 404, 406),
+                                    problem_media=("text/plain", "text/html")),
+                  summary="Any entity of the catalogue by its IRI (also outside the base)")
+async def resource(request: Request, services: ServicesDep, snapshot: SnapshotDep,
+                   iri: Annotated[str, Query(max_length=MAX_IRI_CHARS)],
+                   links: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+    if not is_iri(iri):
+        return problem(400, f"'{iri}' is not an absolute IRI.", text=True)
+    return await entity_response(request, Site(services.settings, snapshot), iri, links)
 
 
 def is_iri(text: str) -> bool:
@@ -366,19 +380,21 @@ def is_iri(text: str) -> bool:
     return True
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """An HTTP error raised by a route or by routing: a helpful 404 page for browsers; JSON
+    for the API and every other status."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404 and not request.url.path.startswith("/api/"):
+        services = request.app.state.services
+        site = Site(services.settings, snapshot_of(request))
+        lang = page_language(request)
+        html = render("not_found.html", lang, iri=None, build=site.build(),
+                      path=request.url.path, query_lang=None, lang_query="",
+                      **label_html_context(site, lang))
+        return problem(404, str(error.detail), error.headers, page=html)
+    return problem(error.status_code, str(error.detail), headers=error.headers)
+
+
 def install_not_found(app: FastAPI) -> None:
     """A helpful 404 page for browsers; JSON for the API."""
-
-    @app.exception_handler(StarletteHTTPException)
-    async def not_found(request: Request, error: StarletteHTTPException) -> Response:
-        if error.status_code == 404 and not request.url.path.startswith("/api/"):
-            services = request.app.state.services
-            site = Site(services.settings, snapshot_of(request))
-            lang = page_language(request)
-            html = render("not_found.html", lang, iri=None, build=site.build(),
-                          path=request.url.path, query_lang=None, lang_query="",
-                          **label_html_context(site, lang))
-            return HTMLResponse(html, status_code=404, headers=dict(error.headers or {}))
-        return problem(error.status_code, str(error.detail), headers=error.headers)
-
-    del not_found
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from ketju.infra import search
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, link_header
+from ketju.web.http import JSON_OR_HTML, negotiate_request
 from ketju.web.i18n import translate
-from ketju.web.pages import Site, kept, page_language, render_page, wants_json
+from ketju.web.pages import Site, kept, page_language, render_page
 from ketju.web.services import ServicesDep, SnapshotDep
 
 PAGE_SIZE = 20
@@ -43,85 +44,87 @@ def _item(request: Request, site: Site, hit: search.Hit, lang: str) -> dict[str,
             "snippet": hit.snippet, "score": round(hit.score, 4)}
 
 
-def router() -> APIRouter:
-    routes = APIRouter()
+#: `/search` and `/api/search`.
+router = APIRouter()
 
-    def results(snapshot: Snapshot, q: str, lang: str, kind: list[SearchKind] | None,
-                region: str | None, limit: int, offset: int) -> search.SearchResults:
-        index = snapshot.kept("search-index", lambda: search.index_for(snapshot))
-        return search.search(index, q, lang=lang, region=region, limit=limit,
-                             offset=offset, kinds=[k.value for k in kind] if kind else None)
 
-    def json_answer(request: Request, site: Site, found: search.SearchResults, q: str,
-                    lang: str, limit: int, offset: int) -> JSONResponse:
-        body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
-                "items": [_item(request, site, hit, lang) for hit in found.hits]}
-        return JSONResponse(body, headers={
-            "Link": link_header(request, found.total, max(1, limit), offset, LINKED_PARAMS),
-            "X-Total-Count": str(found.total), "Vary": "Accept"})
+def results(snapshot: Snapshot, q: str, lang: str, kind: list[SearchKind] | None,
+            region: str | None, limit: int, offset: int) -> search.SearchResults:
+    index = snapshot.kept("search-index", lambda: search.index_for(snapshot))
+    return search.search(index, q, lang=lang, region=region, limit=limit,
+                         offset=offset, kinds=[k.value for k in kind] if kind else None)
 
-    @routes.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
-                operation_id="search", summary="Search labels and descriptions in fi, sv and en")
-    async def search_api(
-        request: Request, state: ServicesDep, snapshot: SnapshotDep,
-        q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY_CHARS,
-                                description="Words to find; each must match (word starts, "
-                                "or inside labels from three letters). Case and diacritics "
-                                "do not matter.", examples=["lonkk"])],
-        lang: Annotated[str, Query(pattern="^(fi|sv|en)$",
-                                   description="Language of labels and ranking")] = "fi",
-        kind: Annotated[list[SearchKind] | None, Query(
-            description="Only these kinds (repeatable)")] = None,
-        region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
-        limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    ) -> Response:
-        site = Site(state.settings, snapshot)
 
-        def produce() -> Response:
-            found = results(snapshot, q, lang, kind, region, limit, offset)
-            return json_answer(request, site, found, q, lang, limit, offset)
+def json_answer(request: Request, site: Site, found: search.SearchResults, q: str,
+                lang: str, limit: int, offset: int) -> JSONResponse:
+    body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
+            "items": [_item(request, site, hit, lang) for hit in found.hits]}
+    return JSONResponse(body, headers={
+        "Link": link_header(request, found.total, max(1, limit), offset, LINKED_PARAMS),
+        "X-Total-Count": str(found.total), "Vary": "Accept"})
 
-        return await kept(request, site, f"search|{request.url}", produce)
 
-    @routes.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
-    async def search_page(
-        request: Request, state: ServicesDep, snapshot: SnapshotDep,
-        q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
-        kind: Annotated[list[SearchKind] | None, Query()] = None,
-        region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    ) -> Response:
-        lang = page_language(request)
-        as_json = wants_json(request, request.query_params.get("format"))
-        site = Site(state.settings, snapshot)
+@router.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
+            operation_id="search", summary="Search labels and descriptions in fi, sv and en")
+async def search_api(
+    request: Request, state: ServicesDep, snapshot: SnapshotDep,
+    q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY_CHARS,
+                            description="Words to find; each must match (word starts, "
+                            "or inside labels from three letters). Case and diacritics "
+                            "do not matter.", examples=["lonkk"])],
+    lang: Annotated[str, Query(pattern="^(fi|sv|en)$",
+                               description="Language of labels and ranking")] = "fi",
+    kind: Annotated[list[SearchKind] | None, Query(
+        description="Only these kinds (repeatable)")] = None,
+    region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+    limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    site = Site(state.settings, snapshot)
 
-        def produce() -> Response:
-            return search_answer(request, site, q, kind, region, page, lang, as_json)
+    def produce() -> Response:
+        found = results(snapshot, q, lang, kind, region, limit, offset)
+        return json_answer(request, site, found, q, lang, limit, offset)
 
-        # A ?lang= page also sets the language cookie: made afresh, like entity pages.
-        if request.method != "GET" or "lang" in request.query_params:
-            return await run_in_threadpool(produce)
-        return await kept(request, site, f"search|{request.url}|{lang}|{as_json}", produce)
+    return await kept(request, site, f"search|{request.url}", produce)
 
-    def search_answer(request: Request, site: Site, q: str, kind: list[SearchKind] | None,
-                      region: str | None, page: int, lang: str, as_json: bool) -> Response:
-        assert site.snapshot is not None
-        offset = (page - 1) * PAGE_SIZE
-        found = (results(site.snapshot, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
-                 else search.SearchResults(0, []))
-        if as_json:
-            return json_answer(request, site, found, q, lang, PAGE_SIZE, offset)
-        pages = max(1, -(-found.total // PAGE_SIZE))
 
-        def page_url(number: int) -> str:
-            others = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-            return "/search?" + urlencode([*others, ("page", str(number))])
+@router.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
+async def search_page(
+    request: Request, state: ServicesDep, snapshot: SnapshotDep,
+    q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
+    kind: Annotated[list[SearchKind] | None, Query()] = None,
+    region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    lang = page_language(request)
+    as_json = negotiate_request(request, JSON_OR_HTML) is JSON_OR_HTML[0]
+    site = Site(state.settings, snapshot)
 
-        return render_page(request, site, "search.html", lang, search_query=q, found=found,
-                           items=[_item(request, site, hit, lang) for hit in found.hits],
-                           page=page, pages=pages, first=offset + 1,
-                           prev_url=page_url(page - 1) if page > 1 else None,
-                           next_url=page_url(page + 1) if page < pages else None)
+    def produce() -> Response:
+        return search_answer(request, site, q, kind, region, page, lang, as_json)
 
-    return routes
+    if request.method != "GET":
+        return await run_in_threadpool(produce)
+    return await kept(request, site, f"search|{request.url}|{lang}|{as_json}", produce)
+
+
+def search_answer(request: Request, site: Site, q: str, kind: list[SearchKind] | None,
+                  region: str | None, page: int, lang: str, as_json: bool) -> Response:
+    assert site.snapshot is not None
+    offset = (page - 1) * PAGE_SIZE
+    found = (results(site.snapshot, q, lang, kind, region, PAGE_SIZE, offset) if q.strip()
+             else search.SearchResults(0, []))
+    if as_json:
+        return json_answer(request, site, found, q, lang, PAGE_SIZE, offset)
+    pages = max(1, -(-found.total // PAGE_SIZE))
+
+    def page_url(number: int) -> str:
+        others = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        return "/search?" + urlencode([*others, ("page", str(number))])
+
+    return render_page(request, site, "search.html", lang, search_query=q, found=found,
+                       items=[_item(request, site, hit, lang) for hit in found.hits],
+                       page=page, pages=pages, first=offset + 1,
+                       prev_url=page_url(page - 1) if page > 1 else None,
+                       next_url=page_url(page + 1) if page < pages else None)

@@ -29,10 +29,10 @@ from ketju.core.settings import Settings
 from ketju.infra.snapshot import AnswerCache
 from ketju.infra.sparql.analysis import QueryRefused, check_query, refuse_services
 from ketju.infra.sparql.backend import QueryBackend, QueryRequest
-from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, choose, parse_accept
+from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, parse_accept
 from ketju.infra.sparql.metrics import ANSWERS_CAPPED, CACHE_HITS, QUERIES_STOPPED
 from ketju.infra.sparql.pool import QueryFailed, QueryPool
-from ketju.web.http import public_base_url
+from ketju.web.http import RDF_OFFERS, RESULT_OFFERS, negotiate, problem, public_base_url
 
 log = logging.getLogger("ketju.sparql")
 
@@ -156,8 +156,9 @@ class SparqlEndpoint:
             params = await self._params(scope, receive, headers, method)
             status, body, extra = await self._answer(scope, receive, headers, params)
         except ProtocolError as error:
-            status, body = error.status, (error.message + "\n").encode()
-            extra = {"Content-Type": "text/plain; charset=utf-8", **error.headers}
+            refused = problem(error.status, error.message, error.headers, text=True)
+            status, body = refused.status_code, bytes(refused.body)
+            extra = {"Content-Type": refused.headers["content-type"], **error.headers}
         extra.update(self._cors(headers, False))
         await self._send(send, status, b"" if method == "HEAD" else body, extra,
                          length=len(body))
@@ -289,7 +290,9 @@ class SparqlEndpoint:
             raise ProtocolError(refused.status, refused.message) from None
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
         table = RDF_FORMATS if graph_form else RESULT_FORMATS
-        fmt = choose(table, accept, formats[-1] if formats else None)
+        offer = negotiate(RDF_OFFERS if graph_form else RESULT_OFFERS, accept,
+                          formats[-1] if formats else None, refusals=True)
+        fmt = None if offer is None else offer.format
         if fmt is None:
             offered = ", ".join(f.media_type for f in table)
             raise ProtocolError(406, f"None of the requested formats can be given for a "
@@ -394,7 +397,8 @@ class SparqlEndpoint:
         if wants_html and self.page is not None:
             return 200, self.page(scope), {"Content-Type": "text/html; charset=utf-8",
                                             "Vary": "Accept"}
-        fmt = choose(RDF_FORMATS, accept, formats[-1] if formats else None)
+        offer = negotiate(RDF_OFFERS, accept, formats[-1] if formats else None, refusals=True)
+        fmt = None if offer is None else offer.format
         if fmt is None:
             raise ProtocolError(406, "The service description is RDF: ask for text/turtle, "
                                      "application/ld+json, application/n-triples or "

@@ -54,6 +54,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.kinds import KINDS
 from ketju.core.project import Project
 
 log = logging.getLogger("ketju.ldes")
@@ -69,9 +70,9 @@ PLACEHOLDER = "http://ketju-ldes.invalid/"
 FEED_BASE = PLACEHOLDER + "feeds/ldes"
 STREAM = FEED_BASE + "#stream"
 SHAPE = FEED_BASE + "#shape"
-#: The classes whose instances get versions (their subclasses too).
-TRACKED_CLASSES = tuple(ns.ONTOLOGY + name for name in
-                        ("ServicePackage", "ServiceChain", "Service", "Producer"))
+#: The classes whose instances get versions (their subclasses too): the registry's kinds
+#: in the change stream.
+TRACKED_CLASSES = tuple(kind.iri for kind in KINDS if kind.change_stream)
 
 DCT = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

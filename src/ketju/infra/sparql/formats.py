@@ -1,15 +1,10 @@
-"""Result formats and content negotiation: one table, one function.
+"""Result and RDF formats: one table of each, with their media types, synonyms (`application/json`
+for SPARQL JSON results) and `?format=` names. The web layer chooses among them with one
+function (`ketju.web.http.negotiate`): `?format=` wins over `Accept`; within `Accept`, q-values
+and wildcards count; when nothing the client accepts can be produced the answer is 406.
 
-`?format=` wins over `Accept`; within `Accept`, q-values and wildcards count; when nothing the
-client accepts can be produced the answer is 406. Synonyms (`application/json` for SPARQL JSON
-results) are in the table, not in `if` chains.
-
->>> choose(RESULT_FORMATS, "text/csv;q=0.5, application/sparql-results+json").name
-'json'
->>> choose(RDF_FORMATS, None, format_param="ttl").media_type
-'text/turtle'
->>> choose(RDF_FORMATS, "image/png") is None
-True
+>>> parse_accept("text/csv;q=0.5, application/sparql-results+json")[0]
+('application/sparql-results+json', 1.0)
 """
 
 from __future__ import annotations
@@ -92,34 +87,3 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
         ranges.append((media, q, -specificity, position))
     ranges.sort(key=lambda r: (-r[1], r[2], r[3]))
     return [(media, q) for media, q, _, _ in ranges]
-
-
-def _matches(media_range: str, fmt: Format) -> bool:
-    if media_range == "*/*":
-        return True
-    candidates = (fmt.media_type, *fmt.aliases)
-    if media_range.endswith("/*"):
-        major = media_range[:-2]
-        return any(c.split("/")[0] == major for c in candidates)
-    return media_range in candidates
-
-
-def choose(
-    formats: tuple[Format, ...], accept: str | None, format_param: str | None = None
-) -> Format | None:
-    """The format to answer in, or None when nothing acceptable can be produced (406)."""
-    if format_param:
-        wanted = format_param.strip().lower()
-        for fmt in formats:
-            if wanted in fmt.names or wanted == fmt.media_type or wanted in fmt.aliases:
-                return fmt
-        return None
-    ranges = parse_accept(accept)
-    excluded = {media for media, q in ranges if q == 0.0}
-    for media, q in ranges:
-        if q == 0.0:
-            continue
-        for fmt in formats:
-            if _matches(media, fmt) and fmt.media_type not in excluded:
-                return fmt
-    return None
