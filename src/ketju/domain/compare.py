@@ -112,6 +112,7 @@ from ketju.domain.chains import (
 )
 from ketju.domain.entities import names_of
 from ketju.infra.snapshot import Snapshot
+from ketju.infra.store import Row
 
 #: Weights of the four parts of the step similarity (they sum to 1).
 CLASS_WEIGHT = 0.45
@@ -609,11 +610,26 @@ def _shared(items_a: Sequence[GoalItem], items_b: Sequence[GoalItem],
 
 def load_goals(snapshot: Snapshot, chain: str) -> ChainGoals:
     """The goals and indicators of a chain, with labels and data sources (`chain-goals`)."""
+    return load_goals_of(snapshot, [chain])[chain]
+
+
+def load_goals_of(snapshot: Snapshot, chains: Sequence[str]) -> dict[str, ChainGoals]:
+    """`load_goals` of several chains with one `chain-goals` query."""
+    rows: dict[str, list[Row]] = {chain: [] for chain in chains}
+    if chains:
+        for row in snapshot.select("chain-goals",
+                                   chain=[ox.NamedNode(chain) for chain in rows]):
+            rows[row["chain"].value].append(row)
+    return {chain: _goals(found) for chain, found in rows.items()}
+
+
+def _goals(rows: Iterable[Row]) -> ChainGoals:
+    """The ChainGoals of one chain's `chain-goals` rows."""
     names: dict[str, dict[str, str]] = defaultdict(dict)
     kinds: dict[str, str] = {}
     main: set[str] = set()
     sources: dict[str, list[str]] = {}
-    for row in snapshot.select("chain-goals", chain=ox.NamedNode(chain)):
+    for row in rows:
         iri = row["node"].value
         kinds[iri] = row["kind"].value
         label = row.get("label")
@@ -673,8 +689,7 @@ def load_chains(snapshot: Snapshot,
             unknown.append(iri)
     if unknown:
         raise UnknownChains(unknown)
-    goals = {c.iri: load_goals(snapshot, c.iri) for c in chains}
-    return chains, goals
+    return chains, load_goals_of(snapshot, [c.iri for c in chains])
 
 
 def load_indexed_chains(snapshot: Snapshot, iris: Sequence[str],
@@ -687,8 +702,7 @@ def load_indexed_chains(snapshot: Snapshot, iris: Sequence[str],
     unknown = [iri for iri in iris if iri not in index]
     if unknown:
         raise UnknownChains(unknown)
-    chains = index.named_chains(snapshot, iris)
-    return chains, {c.iri: load_goals(snapshot, c.iri) for c in chains}
+    return index.named_chains(snapshot, iris), load_goals_of(snapshot, iris)
 
 
 def compare(snapshot: Snapshot, a: str, b: str) -> Comparison:
@@ -815,8 +829,13 @@ class ChainIndex:
 
     MEMO_LIMIT = 2_000_000
 
-    def __init__(self, records: Iterable[StepRecord], version: str = "") -> None:
+    def __init__(self, records: Iterable[StepRecord], version: str = "",
+                 names: Mapping[str, Texts] | None = None) -> None:
         self.version = version
+        #: Names (every language; empty when there are none) of every node of the index's
+        #: chains that `named_chains` shows, when built with them (`build`); `names_of` looks
+        #: up the others.
+        self.names: Mapping[str, Texts] = names or {}
         by_chain: dict[str, dict[int, StepRecord]] = defaultdict(dict)
         for record in records:
             by_chain[record.chain].setdefault(record.position, record)
@@ -879,9 +898,17 @@ class ChainIndex:
 
     @classmethod
     def build(cls, snapshot: Snapshot) -> ChainIndex:
-        """The index of every chain, read with one `chain-features` query."""
-        return cls(records_from_rows(snapshot.select("chain-features")),
-                   version=snapshot.version)
+        """The index of every chain, read with one `chain-features` query, with the names of
+        its chains, steps, services, producers, producer types, levels, service tasks and
+        hand-over kinds (`names-of`, 500 at a time), so that a comparison or a list of
+        similar chains needs no query for them."""
+        records = records_from_rows(snapshot.select("chain-features"))
+        own = {iri for r in records for iri in (
+            r.chain, r.step, r.service, r.producer, r.producer_type, r.level, *r.tasks,
+            *(kind for _, kind in r.incoming)) if iri}
+        names = names_of(snapshot, own)
+        return cls(records, version=snapshot.version,
+                   names={iri: names.get(iri, Texts()) for iri in own})
 
     def __len__(self) -> int:
         return len(self._iris)
@@ -937,7 +964,7 @@ class ChainIndex:
                 wanted.update((s.iri, s.service.iri, s.producer.iri))
                 wanted.update(n.iri for n in (s.producer_type, s.level) if n is not None)
                 wanted.update(t.iri for t in s.service_tasks)
-        names = names_of(snapshot, wanted)
+        names = self.names_of(snapshot, wanted)
 
         def named(node: Node) -> Node:
             return Node(node.iri, names.get(node.iri, Texts()))
@@ -954,6 +981,13 @@ class ChainIndex:
                 for s in chain.steps),
             transitions=tuple(replace(t, kind=named(t.kind)) for t in chain.transitions),
         ) for chain in light]
+
+    def names_of(self, snapshot: Snapshot, iris: Iterable[str]) -> dict[str, Texts]:
+        """`entities.names_of`, from the names the index holds where it has them."""
+        wanted = set(iris)
+        held = {iri: self.names[iri] for iri in wanted & self.names.keys()}
+        return {**names_of(snapshot, wanted - held.keys()),
+                **{iri: texts for iri, texts in held.items() if texts}}
 
     def _value(self, a: int, b: int) -> float:
         """Match value of two signatures (memoised)."""
