@@ -101,6 +101,7 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
+from ketju.core.namespaces import ID, PRODUCER_TYPE
 from ketju.domain.chains import (
     Chain,
     ChainNotFound,
@@ -131,8 +132,6 @@ MATCH_THRESHOLD = 0.5
 #: How many candidates `ChainIndex.similar` aligns exactly.
 CANDIDATES = 100
 
-ID = "https://w3id.org/ketju/id/"
-PRODUCER_TYPE = "https://w3id.org/ketju/vocab/producer-type/"
 PRODUCER_FAMILIES = {PRODUCER_TYPE + code: "private" for code in (
     "private", "private-direct-choice", "private-voucher", "private-contracted")}
 
@@ -470,12 +469,52 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
     n, m = len(steps_a), len(steps_b)
     fa = [features(s) for s in steps_a]
     fb = [features(s) for s in steps_b]
-    # Steps with equal features are computed once.
+    similarity, values = _similarities(fa, fb)
+    table = _dp_table(values, n, m)
+    pairs, ops = _trace_back(values, table, n, m)
+
+    in_a, in_b = _incoming(a), _incoming(b)
+
+    def differences(x: int, y: int) -> tuple[Difference, ...]:
+        sa, sb = steps_a[x], steps_b[y]
+        return _differences(sa, sb, fa[x], fb[y], in_a.get(sa.position, {}),
+                            in_b.get(sb.position, {}))
+
+    matched = tuple(MatchedPair(steps_a[x], steps_b[y], similarity[x][y], differences(x, y))
+                    for x, y in pairs)
+    matched_a = {x for x, _ in pairs}
+    matched_b = {y for _, y in pairs}
+    free_a = [x for x in range(n) if x not in matched_a]
+    free_b = [y for y in range(m) if y not in matched_b]
+    moved = _moved(values, free_a, free_b)
+    order_differences = tuple(
+        _moved_pair(a, b, pairs, x, y, similarity[x][y], differences(x, y)) for x, y in moved)
+    taken_a = {x for x, _ in moved}
+    taken_b = {y for _, y in moved}
+    shared_goals, shared_indicators = _shared_goals(a, b, goals_a, goals_b)
+    value = table[n][m]
+    return Comparison(
+        a=a, b=b, matched=matched,
+        only_a=tuple(steps_a[x] for x in free_a if x not in taken_a),
+        only_b=tuple(steps_b[y] for y in free_b if y not in taken_b),
+        order_differences=order_differences,
+        shared_goals=shared_goals, shared_indicators=shared_indicators,
+        alignment=tuple((steps_a[x].position if x is not None else None,
+                         steps_b[y].position if y is not None else None) for x, y in ops),
+        value=value, score=dice(value, n, m),
+    )
+
+
+def _similarities(fa: Sequence[StepFeatures], fb: Sequence[StepFeatures],
+                  ) -> tuple[list[list[float]], list[list[float]]]:
+    """The similarity and the match value of every pair of steps (A's rows, B's columns);
+    steps with equal features are computed once."""
     distinct: dict[StepFeatures, int] = {}
     ids_a = [distinct.setdefault(f, len(distinct)) for f in fa]
     ids_b = [distinct.setdefault(f, len(distinct)) for f in fb]
     unique = list(distinct)
     memo: dict[tuple[int, int], tuple[float, float]] = {}
+    n, m = len(fa), len(fb)
     similarity = [[0.0] * m for _ in range(n)]
     values = [[0.0] * m for _ in range(n)]
     for i in range(n):
@@ -488,8 +527,13 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
                 c, s = feature_similarity(unique[x], unique[y])
                 pair = memo[x, y] = (s, _match(c, s))
             row_s[j], row_v[j] = pair
-    table = _dp_table(values, n, m)
+    return similarity, values
 
+
+def _trace_back(values: list[list[float]], table: list[list[float]], n: int, m: int,
+                ) -> tuple[list[tuple[int, int]], list[tuple[int | None, int | None]]]:
+    """The matched pairs (indexes into A and B) and the whole alignment (None: a gap), in
+    order, read back from the dynamic-programming table."""
     pairs: list[tuple[int, int]] = []
     ops: list[tuple[int | None, int | None]] = []
     i, j = n, m
@@ -509,20 +553,13 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
     ops.extend((None, k) for k in range(j - 1, -1, -1))
     pairs.reverse()
     ops.reverse()
+    return pairs, ops
 
-    in_a, in_b = _incoming(a), _incoming(b)
-    matched = tuple(
-        MatchedPair(steps_a[x], steps_b[y], similarity[x][y],
-                    _differences(steps_a[x], steps_b[y], fa[x], fb[y],
-                                 in_a.get(steps_a[x].position, {}),
-                                 in_b.get(steps_b[y].position, {})))
-        for x, y in pairs)
 
-    # Moved steps: unmatched steps of A and B that would match, best similarity first.
-    matched_a = {x for x, _ in pairs}
-    matched_b = {y for _, y in pairs}
-    free_a = [x for x in range(n) if x not in matched_a]
-    free_b = [y for y in range(m) if y not in matched_b]
+def _moved(values: list[list[float]], free_a: list[int], free_b: list[int],
+           ) -> list[tuple[int, int]]:
+    """Moved steps: unmatched steps of A and B that would match, paired best similarity
+    first, in A's order."""
     candidates = sorted(((values[x][y], x, y) for x in free_a for y in free_b if values[x][y]),
                         key=lambda t: (-t[0], t[1], t[2]))
     moved: list[tuple[int, int]] = []
@@ -534,37 +571,31 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
             taken_a.add(x)
             taken_b.add(y)
     moved.sort()
-    order_differences = []
-    for x, y in moved:
-        sa, sb = steps_a[x], steps_b[y]
-        inverted = [(px, py) for px, py in pairs if (px < x) != (py < y)]
-        real = [(px, py) for px, py in inverted
-                if not (_related(sa, steps_a[px]) or _related(sb, steps_b[py]))]
-        order_differences.append(MovedPair(
-            sa, sb, similarity[x][y],
-            _differences(sa, sb, fa[x], fb[y], in_a.get(sa.position, {}),
-                         in_b.get(sb.position, {})),
-            tuple((steps_a[px].position, steps_b[py].position) for px, py in inverted),
-            parallel_only=bool(inverted) and not real))
+    return moved
 
+
+def _moved_pair(a: Chain, b: Chain, pairs: list[tuple[int, int]], x: int, y: int,
+                similarity: float, differences: tuple[Difference, ...]) -> MovedPair:
+    """A moved pair, with the matched pairs it crosses; `parallel_only` when each of those
+    runs in parallel with (or is an alternative to) the moved step."""
+    sa, sb = a.steps[x], b.steps[y]
+    inverted = [(px, py) for px, py in pairs if (px < x) != (py < y)]
+    real = [(px, py) for px, py in inverted
+            if not (_related(sa, a.steps[px]) or _related(sb, b.steps[py]))]
+    return MovedPair(
+        sa, sb, similarity, differences,
+        tuple((a.steps[px].position, b.steps[py].position) for px, py in inverted),
+        parallel_only=bool(inverted) and not real)
+
+
+def _shared_goals(a: Chain, b: Chain, goals_a: ChainGoals | None, goals_b: ChainGoals | None,
+                  ) -> tuple[tuple[SharedItem, ...], tuple[SharedItem, ...]]:
+    """The goals and the indicators both chains have (none unless both goals are given)."""
+    if goals_a is None or goals_b is None:
+        return (), ()
     cross_region = _region(a.iri) != _region(b.iri)
-    shared_goals: tuple[SharedItem, ...] = ()
-    shared_indicators: tuple[SharedItem, ...] = ()
-    if goals_a is not None and goals_b is not None:
-        shared_goals = _shared(goals_a.goals, goals_b.goals, cross_region)
-        shared_indicators = _shared(goals_a.indicators, goals_b.indicators, cross_region)
-
-    value = table[n][m]
-    return Comparison(
-        a=a, b=b, matched=matched,
-        only_a=tuple(steps_a[x] for x in free_a if x not in taken_a),
-        only_b=tuple(steps_b[y] for y in free_b if y not in taken_b),
-        order_differences=tuple(order_differences),
-        shared_goals=shared_goals, shared_indicators=shared_indicators,
-        alignment=tuple((steps_a[x].position if x is not None else None,
-                         steps_b[y].position if y is not None else None) for x, y in ops),
-        value=value, score=dice(value, n, m),
-    )
+    return (_shared(goals_a.goals, goals_b.goals, cross_region),
+            _shared(goals_a.indicators, goals_b.indicators, cross_region))
 
 
 def _related(step: Step, other: Step) -> bool:

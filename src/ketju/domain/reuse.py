@@ -34,6 +34,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.turtle import prefix_lines, string_literal
 from ketju.infra.snapshot import Snapshot
 
 K = ns.ONTOLOGY
@@ -46,7 +47,7 @@ ORG = ns.PREFIXES["org"]
 XSD = ns.PREFIXES["xsd"]
 RDF_TYPE = ns.RDF_TYPE
 
-STATUS = "http://purl.org/adms/status/"
+STATUS = ns.ADMS_STATUS
 DRAFT = STATUS + "UnderDevelopment"
 PREF_LABEL = SKOS + "prefLabel"
 EDITORIAL_NOTE = SKOS + "editorialNote"
@@ -553,10 +554,10 @@ _FIXED_PREFIXES = {
     "cv": ns.PREFIXES["cv"],
     "foaf": ns.PREFIXES["foaf"],
     "status": STATUS,
-    "freq": "http://publications.europa.eu/resource/authority/frequency/",
-    "jhs": "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/",
-    "ptvtg": "http://uri.suomi.fi/codelist/ptv/ptvkohderyhmat/code/",
-    "ptvle": "http://uri.suomi.fi/codelist/ptv/ptvelti/code/",
+    "freq": ns.EU_AUTHORITY + "frequency/",
+    "jhs": ns.JHS183_CODES,
+    "ptvtg": ns.PTV_TARGET_GROUPS,
+    "ptvle": ns.PTV_LIFE_EVENTS,
 }
 _FIRST_PREDICATES = [
     RDF_TYPE, PREF_LABEL, SKOS + "altLabel", DCT + "description", K + "position",
@@ -598,7 +599,7 @@ class _TurtleWriter:
             for subject in subjects:
                 body += ["", *self.block(subject, by_subject[subject])]
         lines = [f"# {line}".rstrip() for line in header] + [""]
-        lines += [f"@prefix {name}: <{namespace}> ." for name, namespace in self.prefixes()]
+        lines += prefix_lines(self.prefixes())
         return "\n".join(lines + body) + "\n"
 
     def prefixes(self) -> list[tuple[str, str]]:
@@ -648,7 +649,7 @@ class _TurtleWriter:
     def term(self, obj: Object) -> str:
         if isinstance(obj, ox.NamedNode):
             return self.iri(obj.value)
-        text = '"' + _escape(obj.value) + '"'
+        text = string_literal(obj.value)
         if obj.language:
             return f"{text}@{obj.language}"
         datatype = obj.datatype.value
@@ -693,24 +694,6 @@ class _TurtleWriter:
         if self.names.setdefault(name, namespace) != namespace:
             return None
         return f"{name}:{local}"
-
-
-def _escape(text: str) -> str:
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def _check_parses(turtle: str) -> None:

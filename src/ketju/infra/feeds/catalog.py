@@ -61,8 +61,8 @@ DCAT = ns.PREFIXES["dcat"]
 FOAF = ns.PREFIXES["foaf"]
 VOID = ns.PREFIXES["void"]
 PROV = ns.PREFIXES["prov"]
-SPDX = "http://spdx.org/rdf/terms#"
-EU = "http://publications.europa.eu/resource/authority/"
+SPDX = ns.SPDX
+EU = ns.EU_AUTHORITY
 IANA = "https://www.iana.org/assignments/media-types/"
 
 #: Licence of the catalogue metadata and the dumps (see the module docstring).

@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import PREFIXES, sparql_prefixes
+from ketju.core.namespaces import ELI as ELI_NS
+from ketju.core.namespaces import EU_AUTHORITY, PREFIXES, sparql_prefixes
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ CV = PREFIXES["cv"]
 DCT = PREFIXES["dct"]
 SKOS = PREFIXES["skos"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
-ELI = "http://data.europa.eu/eli/ontology#"
-FINLAND = "http://publications.europa.eu/resource/authority/country/FIN"
+ELI = ELI_NS
+FINLAND = EU_AUTHORITY + "country/FIN"
 
 #: Prefixes of the Turtle and RDF/XML serialisations.
 FEED_PREFIXES = {name: PREFIXES[name] for name in (
