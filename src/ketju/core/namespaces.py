@@ -99,3 +99,25 @@ def sparql_prefixes(names: tuple[str, ...] | None = None) -> str:
     """PREFIX declarations for the given prefix names (all when None)."""
     chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}
     return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in chosen.items())
+
+
+# -- Namespaces of the standards the feeds and the reuse drafts write (one copy, here) -----
+
+#: The EU Publications Office's authority tables (languages, countries, file types, ...).
+EU_AUTHORITY: Final = "http://publications.europa.eu/resource/authority/"
+#: ADMS status concepts (a draft is `UnderDevelopment`).
+ADMS_STATUS: Final = "http://purl.org/adms/status/"
+#: European Legislation Identifier ontology (legal bases in the CPSV-AP feed).
+ELI: Final = "http://data.europa.eu/eli/ontology#"
+SPDX: Final = "http://spdx.org/rdf/terms#"
+#: TREE and LDES (the change stream) and Activity Streams (its deletions).
+TREE: Final = "https://w3id.org/tree#"
+LDES: Final = "https://w3id.org/ldes#"
+ACTIVITY_STREAMS: Final = "https://www.w3.org/ns/activitystreams#"
+#: The Suomi.fi PTV code lists' code namespaces: JHS 183 service classes, target groups and
+#: life events.
+JHS183_CODES: Final = JHS183_SCHEME + "/code/"
+PTV_TARGET_GROUPS: Final = PTV_CODELISTS + "ptvkohderyhmat/code/"
+PTV_LIFE_EVENTS: Final = PTV_CODELISTS + "ptvelti/code/"
+#: Producer types (tuottajatyyppi), a project vocabulary.
+PRODUCER_TYPE: Final = VOCAB + "producer-type/"

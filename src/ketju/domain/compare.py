@@ -101,6 +101,7 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
+from ketju.core.namespaces import ID, PRODUCER_TYPE
 from ketju.domain.chains import (
     Chain,
     ChainNotFound,
@@ -112,6 +113,7 @@ from ketju.domain.chains import (
 )
 from ketju.domain.entities import names_of
 from ketju.infra.snapshot import Snapshot
+from ketju.infra.store import Row
 
 #: Weights of the four parts of the step similarity (they sum to 1).
 CLASS_WEIGHT = 0.45
@@ -130,8 +132,6 @@ MATCH_THRESHOLD = 0.5
 #: How many candidates `ChainIndex.similar` aligns exactly.
 CANDIDATES = 100
 
-ID = "https://w3id.org/ketju/id/"
-PRODUCER_TYPE = "https://w3id.org/ketju/vocab/producer-type/"
 PRODUCER_FAMILIES = {PRODUCER_TYPE + code: "private" for code in (
     "private", "private-direct-choice", "private-voucher", "private-contracted")}
 
@@ -469,12 +469,52 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
     n, m = len(steps_a), len(steps_b)
     fa = [features(s) for s in steps_a]
     fb = [features(s) for s in steps_b]
-    # Steps with equal features are computed once.
+    similarity, values = _similarities(fa, fb)
+    table = _dp_table(values, n, m)
+    pairs, ops = _trace_back(values, table, n, m)
+
+    in_a, in_b = _incoming(a), _incoming(b)
+
+    def differences(x: int, y: int) -> tuple[Difference, ...]:
+        sa, sb = steps_a[x], steps_b[y]
+        return _differences(sa, sb, fa[x], fb[y], in_a.get(sa.position, {}),
+                            in_b.get(sb.position, {}))
+
+    matched = tuple(MatchedPair(steps_a[x], steps_b[y], similarity[x][y], differences(x, y))
+                    for x, y in pairs)
+    matched_a = {x for x, _ in pairs}
+    matched_b = {y for _, y in pairs}
+    free_a = [x for x in range(n) if x not in matched_a]
+    free_b = [y for y in range(m) if y not in matched_b]
+    moved = _moved(values, free_a, free_b)
+    order_differences = tuple(
+        _moved_pair(a, b, pairs, x, y, similarity[x][y], differences(x, y)) for x, y in moved)
+    taken_a = {x for x, _ in moved}
+    taken_b = {y for _, y in moved}
+    shared_goals, shared_indicators = _shared_goals(a, b, goals_a, goals_b)
+    value = table[n][m]
+    return Comparison(
+        a=a, b=b, matched=matched,
+        only_a=tuple(steps_a[x] for x in free_a if x not in taken_a),
+        only_b=tuple(steps_b[y] for y in free_b if y not in taken_b),
+        order_differences=order_differences,
+        shared_goals=shared_goals, shared_indicators=shared_indicators,
+        alignment=tuple((steps_a[x].position if x is not None else None,
+                         steps_b[y].position if y is not None else None) for x, y in ops),
+        value=value, score=dice(value, n, m),
+    )
+
+
+def _similarities(fa: Sequence[StepFeatures], fb: Sequence[StepFeatures],
+                  ) -> tuple[list[list[float]], list[list[float]]]:
+    """The similarity and the match value of every pair of steps (A's rows, B's columns);
+    steps with equal features are computed once."""
     distinct: dict[StepFeatures, int] = {}
     ids_a = [distinct.setdefault(f, len(distinct)) for f in fa]
     ids_b = [distinct.setdefault(f, len(distinct)) for f in fb]
     unique = list(distinct)
     memo: dict[tuple[int, int], tuple[float, float]] = {}
+    n, m = len(fa), len(fb)
     similarity = [[0.0] * m for _ in range(n)]
     values = [[0.0] * m for _ in range(n)]
     for i in range(n):
@@ -487,8 +527,13 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
                 c, s = feature_similarity(unique[x], unique[y])
                 pair = memo[x, y] = (s, _match(c, s))
             row_s[j], row_v[j] = pair
-    table = _dp_table(values, n, m)
+    return similarity, values
 
+
+def _trace_back(values: list[list[float]], table: list[list[float]], n: int, m: int,
+                ) -> tuple[list[tuple[int, int]], list[tuple[int | None, int | None]]]:
+    """The matched pairs (indexes into A and B) and the whole alignment (None: a gap), in
+    order, read back from the dynamic-programming table."""
     pairs: list[tuple[int, int]] = []
     ops: list[tuple[int | None, int | None]] = []
     i, j = n, m
@@ -508,20 +553,13 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
     ops.extend((None, k) for k in range(j - 1, -1, -1))
     pairs.reverse()
     ops.reverse()
+    return pairs, ops
 
-    in_a, in_b = _incoming(a), _incoming(b)
-    matched = tuple(
-        MatchedPair(steps_a[x], steps_b[y], similarity[x][y],
-                    _differences(steps_a[x], steps_b[y], fa[x], fb[y],
-                                 in_a.get(steps_a[x].position, {}),
-                                 in_b.get(steps_b[y].position, {})))
-        for x, y in pairs)
 
-    # Moved steps: unmatched steps of A and B that would match, best similarity first.
-    matched_a = {x for x, _ in pairs}
-    matched_b = {y for _, y in pairs}
-    free_a = [x for x in range(n) if x not in matched_a]
-    free_b = [y for y in range(m) if y not in matched_b]
+def _moved(values: list[list[float]], free_a: list[int], free_b: list[int],
+           ) -> list[tuple[int, int]]:
+    """Moved steps: unmatched steps of A and B that would match, paired best similarity
+    first, in A's order."""
     candidates = sorted(((values[x][y], x, y) for x in free_a for y in free_b if values[x][y]),
                         key=lambda t: (-t[0], t[1], t[2]))
     moved: list[tuple[int, int]] = []
@@ -533,37 +571,31 @@ def align(a: Chain, b: Chain, goals_a: ChainGoals | None = None,
             taken_a.add(x)
             taken_b.add(y)
     moved.sort()
-    order_differences = []
-    for x, y in moved:
-        sa, sb = steps_a[x], steps_b[y]
-        inverted = [(px, py) for px, py in pairs if (px < x) != (py < y)]
-        real = [(px, py) for px, py in inverted
-                if not (_related(sa, steps_a[px]) or _related(sb, steps_b[py]))]
-        order_differences.append(MovedPair(
-            sa, sb, similarity[x][y],
-            _differences(sa, sb, fa[x], fb[y], in_a.get(sa.position, {}),
-                         in_b.get(sb.position, {})),
-            tuple((steps_a[px].position, steps_b[py].position) for px, py in inverted),
-            parallel_only=bool(inverted) and not real))
+    return moved
 
+
+def _moved_pair(a: Chain, b: Chain, pairs: list[tuple[int, int]], x: int, y: int,
+                similarity: float, differences: tuple[Difference, ...]) -> MovedPair:
+    """A moved pair, with the matched pairs it crosses; `parallel_only` when each of those
+    runs in parallel with (or is an alternative to) the moved step."""
+    sa, sb = a.steps[x], b.steps[y]
+    inverted = [(px, py) for px, py in pairs if (px < x) != (py < y)]
+    real = [(px, py) for px, py in inverted
+            if not (_related(sa, a.steps[px]) or _related(sb, b.steps[py]))]
+    return MovedPair(
+        sa, sb, similarity, differences,
+        tuple((a.steps[px].position, b.steps[py].position) for px, py in inverted),
+        parallel_only=bool(inverted) and not real)
+
+
+def _shared_goals(a: Chain, b: Chain, goals_a: ChainGoals | None, goals_b: ChainGoals | None,
+                  ) -> tuple[tuple[SharedItem, ...], tuple[SharedItem, ...]]:
+    """The goals and the indicators both chains have (none unless both goals are given)."""
+    if goals_a is None or goals_b is None:
+        return (), ()
     cross_region = _region(a.iri) != _region(b.iri)
-    shared_goals: tuple[SharedItem, ...] = ()
-    shared_indicators: tuple[SharedItem, ...] = ()
-    if goals_a is not None and goals_b is not None:
-        shared_goals = _shared(goals_a.goals, goals_b.goals, cross_region)
-        shared_indicators = _shared(goals_a.indicators, goals_b.indicators, cross_region)
-
-    value = table[n][m]
-    return Comparison(
-        a=a, b=b, matched=matched,
-        only_a=tuple(steps_a[x] for x in free_a if x not in taken_a),
-        only_b=tuple(steps_b[y] for y in free_b if y not in taken_b),
-        order_differences=tuple(order_differences),
-        shared_goals=shared_goals, shared_indicators=shared_indicators,
-        alignment=tuple((steps_a[x].position if x is not None else None,
-                         steps_b[y].position if y is not None else None) for x, y in ops),
-        value=value, score=dice(value, n, m),
-    )
+    return (_shared(goals_a.goals, goals_b.goals, cross_region),
+            _shared(goals_a.indicators, goals_b.indicators, cross_region))
 
 
 def _related(step: Step, other: Step) -> bool:
@@ -609,11 +641,26 @@ def _shared(items_a: Sequence[GoalItem], items_b: Sequence[GoalItem],
 
 def load_goals(snapshot: Snapshot, chain: str) -> ChainGoals:
     """The goals and indicators of a chain, with labels and data sources (`chain-goals`)."""
+    return load_goals_of(snapshot, [chain])[chain]
+
+
+def load_goals_of(snapshot: Snapshot, chains: Sequence[str]) -> dict[str, ChainGoals]:
+    """`load_goals` of several chains with one `chain-goals` query."""
+    rows: dict[str, list[Row]] = {chain: [] for chain in chains}
+    if chains:
+        for row in snapshot.select("chain-goals",
+                                   chain=[ox.NamedNode(chain) for chain in rows]):
+            rows[row["chain"].value].append(row)
+    return {chain: _goals(found) for chain, found in rows.items()}
+
+
+def _goals(rows: Iterable[Row]) -> ChainGoals:
+    """The ChainGoals of one chain's `chain-goals` rows."""
     names: dict[str, dict[str, str]] = defaultdict(dict)
     kinds: dict[str, str] = {}
     main: set[str] = set()
     sources: dict[str, list[str]] = {}
-    for row in snapshot.select("chain-goals", chain=ox.NamedNode(chain)):
+    for row in rows:
         iri = row["node"].value
         kinds[iri] = row["kind"].value
         label = row.get("label")
@@ -673,8 +720,7 @@ def load_chains(snapshot: Snapshot,
             unknown.append(iri)
     if unknown:
         raise UnknownChains(unknown)
-    goals = {c.iri: load_goals(snapshot, c.iri) for c in chains}
-    return chains, goals
+    return chains, load_goals_of(snapshot, [c.iri for c in chains])
 
 
 def load_indexed_chains(snapshot: Snapshot, iris: Sequence[str],
@@ -687,8 +733,7 @@ def load_indexed_chains(snapshot: Snapshot, iris: Sequence[str],
     unknown = [iri for iri in iris if iri not in index]
     if unknown:
         raise UnknownChains(unknown)
-    chains = index.named_chains(snapshot, iris)
-    return chains, {c.iri: load_goals(snapshot, c.iri) for c in chains}
+    return index.named_chains(snapshot, iris), load_goals_of(snapshot, iris)
 
 
 def compare(snapshot: Snapshot, a: str, b: str) -> Comparison:
@@ -815,8 +860,13 @@ class ChainIndex:
 
     MEMO_LIMIT = 2_000_000
 
-    def __init__(self, records: Iterable[StepRecord], version: str = "") -> None:
+    def __init__(self, records: Iterable[StepRecord], version: str = "",
+                 names: Mapping[str, Texts] | None = None) -> None:
         self.version = version
+        #: Names (every language; empty when there are none) of every node of the index's
+        #: chains that `named_chains` shows, when built with them (`build`); `names_of` looks
+        #: up the others.
+        self.names: Mapping[str, Texts] = names or {}
         by_chain: dict[str, dict[int, StepRecord]] = defaultdict(dict)
         for record in records:
             by_chain[record.chain].setdefault(record.position, record)
@@ -879,9 +929,17 @@ class ChainIndex:
 
     @classmethod
     def build(cls, snapshot: Snapshot) -> ChainIndex:
-        """The index of every chain, read with one `chain-features` query."""
-        return cls(records_from_rows(snapshot.select("chain-features")),
-                   version=snapshot.version)
+        """The index of every chain, read with one `chain-features` query, with the names of
+        its chains, steps, services, producers, producer types, levels, service tasks and
+        hand-over kinds (`names-of`, 500 at a time), so that a comparison or a list of
+        similar chains needs no query for them."""
+        records = records_from_rows(snapshot.select("chain-features"))
+        own = {iri for r in records for iri in (
+            r.chain, r.step, r.service, r.producer, r.producer_type, r.level, *r.tasks,
+            *(kind for _, kind in r.incoming)) if iri}
+        names = names_of(snapshot, own)
+        return cls(records, version=snapshot.version,
+                   names={iri: names.get(iri, Texts()) for iri in own})
 
     def __len__(self) -> int:
         return len(self._iris)
@@ -937,7 +995,7 @@ class ChainIndex:
                 wanted.update((s.iri, s.service.iri, s.producer.iri))
                 wanted.update(n.iri for n in (s.producer_type, s.level) if n is not None)
                 wanted.update(t.iri for t in s.service_tasks)
-        names = names_of(snapshot, wanted)
+        names = self.names_of(snapshot, wanted)
 
         def named(node: Node) -> Node:
             return Node(node.iri, names.get(node.iri, Texts()))
@@ -954,6 +1012,13 @@ class ChainIndex:
                 for s in chain.steps),
             transitions=tuple(replace(t, kind=named(t.kind)) for t in chain.transitions),
         ) for chain in light]
+
+    def names_of(self, snapshot: Snapshot, iris: Iterable[str]) -> dict[str, Texts]:
+        """`entities.names_of`, from the names the index holds where it has them."""
+        wanted = set(iris)
+        held = {iri: self.names[iri] for iri in wanted & self.names.keys()}
+        return {**names_of(snapshot, wanted - held.keys()),
+                **{iri: texts for iri, texts in held.items() if texts}}
 
     def _value(self, a: int, b: int) -> float:
         """Match value of two signatures (memoised)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import GRAPH, ONTOLOGY, PREFIXES
+from ketju.core.namespaces import GRAPH, ID, ONTOLOGY, PREFIXES
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 
@@ -19,6 +19,8 @@ RDF_TYPE = PREFIXES["rdf"] + "type"
 LABEL_PROPERTIES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
 DESCRIPTION_PROPERTIES = (PREFIXES["dct"] + "description", PREFIXES["skos"] + "definition")
 LINKS_PAGE_SIZE = 50
+#: At most this many vocabulary nodes have their names kept per snapshot (`names_of`).
+VOCABULARY_NAMES_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,14 @@ def describe(snapshot: Snapshot, iri: str,
                       for row in snapshot.select("entity-links-here", **bind)})
     if not rows and not linking:
         raise NotFound(iri)
-    # Names of the properties and values in one lookup by list: a join from the entity to
-    # every label of the store is planned badly at national scale (seconds, not ms).
+    # The names of the properties, the values and the page of links in one lookup by list: a
+    # join from the entity to every label of the store is planned badly at national scale
+    # (seconds, not ms).
+    page = linking[links_offset:links_offset + links_limit]
     pointed = {row["property"].value for row in rows} | {
         row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    for owner, texts in names_of(snapshot, pointed | {iri}).items():
+    for owner, texts in names_of(snapshot, pointed | {iri} | {s for _, s in page}).items():
         names[owner].update(texts.values)
 
     def node(value: str) -> Node:
@@ -146,9 +150,6 @@ def describe(snapshot: Snapshot, iri: str,
         for prop, values in sorted(by_property.items())
         if prop != RDF_TYPE
     )
-    page = linking[links_offset:links_offset + links_limit]
-    for subject, texts in names_of(snapshot, {s for _, s in page}).items():
-        names[subject].update(texts.values)
     items = tuple((node(subject), node(prop)) for prop, subject in page)
     return Description(
         iri=iri, names=_texts(labels), descriptions=_texts(descriptions), types=types,
@@ -159,8 +160,21 @@ def describe(snapshot: Snapshot, iri: str,
 
 
 def names_of(snapshot: Snapshot, iris: set[str] | list[str]) -> dict[str, Texts]:
-    """Names of many nodes at once, in every language."""
-    wanted = sorted({i for i in iris if i})
+    """Names of many nodes at once, in every language (only nodes that have a name).
+
+    The names of vocabulary nodes (every IRI outside the regional data: ontology terms,
+    code lists, service classes) are kept with the snapshot once looked up: they are few and
+    on nearly every page. The rest are looked up with one `names-of` query per 500 nodes.
+    """
+    known: dict[str, Texts] = snapshot.kept("vocabulary-names", dict)
+    found: dict[str, Texts] = {}
+    wanted: list[str] = []
+    for iri in sorted({i for i in iris if i}):
+        texts = known.get(iri)
+        if texts is None:
+            wanted.append(iri)
+        elif texts:
+            found[iri] = texts
     names: dict[str, dict[str, str]] = defaultdict(dict)
     for start in range(0, len(wanted), 500):
         chunk: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
@@ -169,7 +183,13 @@ def names_of(snapshot: Snapshot, iris: set[str] | list[str]) -> dict[str, Texts]
             name = row["name"]
             if isinstance(name, ox.Literal):
                 names[row["node"].value].setdefault(name.language or "", name.value)
-    return {iri: Texts(values) for iri, values in names.items()}
+    for iri in wanted:
+        texts = Texts(names[iri]) if iri in names else Texts()
+        if texts:
+            found[iri] = texts
+        if not iri.startswith(ID) and len(known) < VOCABULARY_NAMES_KEPT:
+            known[iri] = texts
+    return found
 
 
 def entity_rdf(snapshot: Snapshot, iri: str) -> list[ox.Triple]:

@@ -34,6 +34,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.turtle import prefix_lines, string_literal
 from ketju.infra.snapshot import Snapshot
 
 K = ns.ONTOLOGY
@@ -46,7 +47,7 @@ ORG = ns.PREFIXES["org"]
 XSD = ns.PREFIXES["xsd"]
 RDF_TYPE = ns.RDF_TYPE
 
-STATUS = "http://purl.org/adms/status/"
+STATUS = ns.ADMS_STATUS
 DRAFT = STATUS + "UnderDevelopment"
 PREF_LABEL = SKOS + "prefLabel"
 EDITORIAL_NOTE = SKOS + "editorialNote"
@@ -202,8 +203,61 @@ def derive_chain(
             f"Luettelossa ei ole palveluketjua <{chain_iri}>. Tarkista osoite, tai aja "
             "`ketju build`, jos ketju on lisätty viimeisimmän koonnin jälkeen.")
     mapping = _check_producer_map(snapshot, producer_map or {})
+    base = ns.region_namespace(target_region)
+    plan = _plan_copies(statements, chain_iri, base, f"{source_slug}-{source_region}")
+    producers = _read_producers(snapshot, chain_iri)
+    producer_iris, placeholders = _plan_producers(producers, mapping, base, target_region)
+    _check_unique({**plan.new_iris, **placeholders})
+    copied = _copy_statements(statements, plan.new_iris, producer_iris, organiser,
+                              target_region)
+    triples = copied.triples
+    illustrative = (K + "illustrative", ox.Literal(True)) in statements[chain_iri]
+    for source_producer, placeholder in placeholders.items():
+        triples.update(dict.fromkeys(_placeholder_triples(
+            placeholder, producers[source_producer], organiser, illustrative)))
+    version = _text(statements[chain_iri], DCAT + "version", "")
+    triples.update(dict.fromkeys(_chain_notes(
+        plan.new_chain, chain_iri, source_region, version, sorted(placeholders.values()),
+        sorted(copied.kept), sorted(copied.dropped))))
+    outside = sorted({s for s, _, _ in triples if not s.startswith(base)})
+    if outside:  # pragma: no cover - every subject above is made in the target's namespace
+        raise AssertionError(f"subjects outside {base}: {outside}")
+    header = _header(
+        target_region, source_region, chain_iri,
+        _text(statements[chain_iri], PREF_LABEL, "fi") or chain_iri, version,
+        _text(statements[chain_iri], DCT + "modified", ""), len(placeholders),
+        sorted(copied.kept), sorted(copied.dropped))
+    sections = _sections(plan, triples, placeholders)
+    order = [iri for _, subjects in sections for iri in subjects]
+    writer = _TurtleWriter(target_region, chain_iri, plan.new_chain, order)
+    turtle = writer.document(header, sections, triples)
+    _check_parses(turtle)
+    return Derivation(
+        turtle=turtle,
+        chain_iri=plan.new_chain,
+        new_iris={**plan.new_iris, **placeholders},
+        placeholders=sorted(placeholders.values()),
+        source_references=sorted(copied.kept),
+        dropped_references=sorted(copied.dropped),
+    )
 
-    # Which nodes are copied, and their new IRIs.
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which nodes of the source are copied, and their new IRIs (source IRI -> new IRI)."""
+
+    new_chain: str
+    new_iris: dict[str, str]
+    steps: list[str]
+    transitions: list[str]
+    goals: list[str]
+    indicators: list[str]
+
+
+def _plan_copies(statements: Mapping[str, list[tuple[str, Object]]], chain_iri: str,
+                 base: str, new_slug: str) -> _Plan:
+    """The chain, its steps, transitions and regional goals and indicators, with new IRIs
+    under `base` (the target region's namespace)."""
     def linked(subject: str, *predicates: str) -> list[str]:
         return sorted({o.value for p, o in statements.get(subject, ())
                        if p in predicates and isinstance(o, ox.NamedNode)
@@ -215,8 +269,6 @@ def derive_chain(
              if _region_of(g) != "national"]
     indicators = sorted({i for g in goals for i in linked(g, K + "measuredBy")
                          if _region_of(i) != "national"})
-    base = ns.region_namespace(target_region)
-    new_slug = f"{source_slug}-{source_region}"
     new_chain = f"{base}chain/{new_slug}"
     new_iris = {chain_iri: new_chain}
     new_iris.update({s: f"{new_chain}/step/{_slug_of(s)}" for s in steps})
@@ -224,9 +276,13 @@ def derive_chain(
     new_iris.update({g: f"{base}goal/{new_slug}-{_slug_of(g)}" for g in goals})
     new_iris.update({i: f"{base}indicator/{new_slug}-{_slug_of(i)}" for i in indicators})
     _check_unique(new_iris)
+    return _Plan(new_chain, new_iris, steps, transitions, goals, indicators)
 
-    # Producers: mapped, kept (national or the target's own) or replaced by a placeholder.
-    producers = _read_producers(snapshot, chain_iri)
+
+def _plan_producers(producers: Mapping[str, _Producer], mapping: Mapping[str, str], base: str,
+                    target_region: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Producers mapped (`mapping`), kept (national or the target's own) or replaced by a
+    placeholder: (source IRI -> IRI used, source IRI -> placeholder)."""
     producer_iris: dict[str, str] = {}
     placeholders: dict[str, str] = {}
     for iri, producer in sorted(producers.items()):
@@ -236,13 +292,26 @@ def derive_chain(
             placeholder = (f"{base}producer/placeholder-{_region_of(iri)}-"
                            f"{_slug_of(producer.iri)}")
             producer_iris[iri] = placeholders[iri] = placeholder
-    _check_unique({**new_iris, **placeholders})
+    return producer_iris, placeholders
 
-    # Copy the statements onto the new nodes.
-    # A dict as an ordered set: literals keep this order within a language when written.
-    triples: dict[tuple[str, str, Object], None] = {}
-    kept: set[str] = set()
-    dropped: set[str] = set()
+
+@dataclass
+class _Copied:
+    """The statements copied onto the new nodes (a dict as an ordered set: literals keep this
+    order within a language when written), and the source region's nodes still referred to
+    (`kept`) or left out (`dropped`)."""
+
+    triples: dict[tuple[str, str, Object], None] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+
+
+def _copy_statements(statements: Mapping[str, list[tuple[str, Object]]],
+                     new_iris: Mapping[str, str], producer_iris: Mapping[str, str],
+                     organiser: str, target_region: str) -> _Copied:
+    """Copy the statements of every planned node onto its new IRI, each with
+    prov:wasDerivedFrom its source."""
+    copied = _Copied()
     for old, new in new_iris.items():
         for predicate, obj in statements[old]:
             if predicate in DROPPED_PREDICATES:
@@ -257,55 +326,31 @@ def derive_chain(
                     obj = ox.NamedNode(producer_iris[value])
                 elif _region_of(value) not in (None, "national", target_region):
                     if predicate in REGIONAL_ONLY_LINKS:
-                        dropped.add(value)
+                        copied.dropped.add(value)
                         continue
-                    kept.add(value)
-            triples[(new, predicate, obj)] = None
-        triples[(new, DERIVED_FROM, ox.NamedNode(old))] = None
+                    copied.kept.add(value)
+            copied.triples[(new, predicate, obj)] = None
+        copied.triples[(new, DERIVED_FROM, ox.NamedNode(old))] = None
+    return copied
 
-    illustrative = (K + "illustrative", ox.Literal(True)) in statements[chain_iri]
-    for source_producer, placeholder in placeholders.items():
-        triples.update(dict.fromkeys(_placeholder_triples(
-            placeholder, producers[source_producer], organiser, illustrative)))
 
-    source_label = _text(statements[chain_iri], PREF_LABEL, "fi") or chain_iri
-    version = _text(statements[chain_iri], DCAT + "version", "")
-    triples.update(dict.fromkeys(_chain_notes(
-        new_chain, chain_iri, source_region, version, sorted(placeholders.values()),
-        sorted(kept), sorted(dropped))))
-
-    outside = sorted({s for s, _, _ in triples if not s.startswith(base)})
-    if outside:  # pragma: no cover - every subject above is made in the target's namespace
-        raise AssertionError(f"subjects outside {base}: {outside}")
-
-    step_order = sorted((new_iris[s] for s in steps),
+def _sections(plan: _Plan, triples: Mapping[tuple[str, str, Object], None],
+              placeholders: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """The draft's sections and their subjects, in the order they are written."""
+    new_iris = plan.new_iris
+    step_order = sorted((new_iris[s] for s in plan.steps),
                         key=lambda iri: (_position(triples, iri), iri))
-    main_goals = {o.value for s, p, o in triples if s == new_chain and p == K + "hasMainGoal"}
-    sections = [
-        ("Chain", [new_chain]),
+    main_goals = {o.value for s, p, o in triples
+                  if s == plan.new_chain and p == K + "hasMainGoal"}
+    return [
+        ("Chain", [plan.new_chain]),
         ("Steps", step_order),
-        ("Transitions", _transition_order(triples, [new_iris[t] for t in transitions])),
+        ("Transitions", _transition_order(triples, [new_iris[t] for t in plan.transitions])),
         ("Goals and indicators",
-         sorted((new_iris[g] for g in goals), key=lambda iri: (iri not in main_goals, iri))
-         + sorted(new_iris[i] for i in indicators)),
+         sorted((new_iris[g] for g in plan.goals), key=lambda iri: (iri not in main_goals, iri))
+         + sorted(new_iris[i] for i in plan.indicators)),
         ("Placeholder producers: replace or complete these", sorted(placeholders.values())),
     ]
-    order = [iri for _, subjects in sections for iri in subjects]
-    header = _header(
-        target_region, source_region, chain_iri, source_label, version,
-        _text(statements[chain_iri], DCT + "modified", ""), len(placeholders), sorted(kept),
-        sorted(dropped))
-    writer = _TurtleWriter(target_region, chain_iri, new_chain, order)
-    turtle = writer.document(header, sections, triples)
-    _check_parses(turtle)
-    return Derivation(
-        turtle=turtle,
-        chain_iri=new_chain,
-        new_iris={**new_iris, **placeholders},
-        placeholders=sorted(placeholders.values()),
-        source_references=sorted(kept),
-        dropped_references=sorted(dropped),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,10 +598,10 @@ _FIXED_PREFIXES = {
     "cv": ns.PREFIXES["cv"],
     "foaf": ns.PREFIXES["foaf"],
     "status": STATUS,
-    "freq": "http://publications.europa.eu/resource/authority/frequency/",
-    "jhs": "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/",
-    "ptvtg": "http://uri.suomi.fi/codelist/ptv/ptvkohderyhmat/code/",
-    "ptvle": "http://uri.suomi.fi/codelist/ptv/ptvelti/code/",
+    "freq": ns.EU_AUTHORITY + "frequency/",
+    "jhs": ns.JHS183_CODES,
+    "ptvtg": ns.PTV_TARGET_GROUPS,
+    "ptvle": ns.PTV_LIFE_EVENTS,
 }
 _FIRST_PREDICATES = [
     RDF_TYPE, PREF_LABEL, SKOS + "altLabel", DCT + "description", K + "position",
@@ -598,7 +643,7 @@ class _TurtleWriter:
             for subject in subjects:
                 body += ["", *self.block(subject, by_subject[subject])]
         lines = [f"# {line}".rstrip() for line in header] + [""]
-        lines += [f"@prefix {name}: <{namespace}> ." for name, namespace in self.prefixes()]
+        lines += prefix_lines(self.prefixes())
         return "\n".join(lines + body) + "\n"
 
     def prefixes(self) -> list[tuple[str, str]]:
@@ -648,7 +693,7 @@ class _TurtleWriter:
     def term(self, obj: Object) -> str:
         if isinstance(obj, ox.NamedNode):
             return self.iri(obj.value)
-        text = '"' + _escape(obj.value) + '"'
+        text = string_literal(obj.value)
         if obj.language:
             return f"{text}@{obj.language}"
         datatype = obj.datatype.value
@@ -693,24 +738,6 @@ class _TurtleWriter:
         if self.names.setdefault(name, namespace) != namespace:
             return None
         return f"{name}:{local}"
-
-
-def _escape(text: str) -> str:
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def _check_parses(turtle: str) -> None:

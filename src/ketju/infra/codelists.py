@@ -24,6 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ketju.core.turtle import Prefixes, lang_literal
+from ketju.core.turtle import string_literal as turtle_string
+
 __all__ = ["REGION_SLUGS", "UNCODED_REGION_SLUGS", "generate", "main"]
 
 # ---------------------------------------------------------------------------------------------
@@ -259,47 +262,7 @@ def _region_sources(source_txt: str) -> list[Source]:
 # Turtle writing
 # ---------------------------------------------------------------------------------------------
 
-_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-# A conservative subset of Turtle's PN_LOCAL: letters, digits, '_', '-' and inner '.'.
-_SAFE_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
-
-
-def turtle_string(value: str) -> str:
-    """A Turtle short string literal (`"..."`) for `value`, escaped."""
-    out: list[str] = []
-    for ch in value:
-        if ch in _ECHAR:
-            out.append(_ECHAR[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def lang_literal(value: str, lang: str) -> str:
-    return f"{turtle_string(value)}@{lang}"
-
-
-class Prefixes:
-    """Prefix table; abbreviates IRIs where the local name is safely a Turtle PN_LOCAL."""
-
-    def __init__(self, prefixes: Sequence[tuple[str, str]]) -> None:
-        self.prefixes = list(prefixes)
-        # Longest namespace first, so the most specific prefix wins.
-        self._by_length = sorted(self.prefixes, key=lambda p: -len(p[1]))
-
-    def declarations(self) -> list[str]:
-        return [f"@prefix {name}: <{ns}> ." for name, ns in self.prefixes]
-
-    def term(self, iri: str) -> str:
-        if _IRI_FORBIDDEN.search(iri) or not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
-            raise ValueError(f"not a valid absolute IRI: {iri!r}")
-        for name, ns in self._by_length:
-            if iri.startswith(ns) and _SAFE_LOCAL.fullmatch(iri[len(ns) :]):
-                return f"{name}:{iri[len(ns) :]}"
-        return f"<{iri}>"
+# The escaper, the IRI check and the prefix table are ketju.core.turtle's (one for ketju).
 
 
 _WIDTH = 100

@@ -32,6 +32,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
+from ketju.core.turtle import string_literal
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 # Datatypes whose lexical form Oxigraph can check with a cast (ill-formed literals violate
@@ -187,8 +189,6 @@ def _sparql_term(node: Node) -> str:
     raise UnsupportedShape(f"blank node {node} used as a value in a shape")
 
 
-def _string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 class ShapesGraph:
@@ -438,11 +438,12 @@ class ShapesGraph:
             return " || ".join(f"sameTerm({var}, {_sparql_term(m)})" for m in members) or "false"
         if component == SH.pattern:
             flags = g.value(shape, SH.flags)
-            flag_arg = f", {_string(str(flags))}" if flags is not None else ""
-            return f"!isBlank({var}) && REGEX(STR({var}), {_string(str(parameter))}{flag_arg})"
+            flag_arg = f", {string_literal(str(flags))}" if flags is not None else ""
+            pattern = string_literal(str(parameter))
+            return f"!isBlank({var}) && REGEX(STR({var}), {pattern}{flag_arg})"
         if component == SH.languageIn:
             tags = [str(t) for t in Collection(g, parameter)]
-            matches = " || ".join(f"langMatches(LANG({var}), {_string(t)})" for t in tags)
+            matches = " || ".join(f"langMatches(LANG({var}), {string_literal(t)})" for t in tags)
             return f"isLiteral({var}) && ({matches or 'false'})"
         if component in (SH.minLength, SH.maxLength):
             op = ">=" if component == SH.minLength else "<="

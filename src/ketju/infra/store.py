@@ -66,11 +66,20 @@ class CatalogueStore:
         bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         solutions = self.store.query(query, use_default_graph_as_union=True, substitutions=bound)
         assert isinstance(solutions, ox.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        return rows_of(solutions)
 
     def __len__(self) -> int:
         return len(self.store)
+
+
+def rows_of(solutions: ox.QuerySolutions) -> list[Row]:
+    """The rows of a SELECT answer as {variable: term}, unbound variables left out.
+
+    A solution is read once, in order (`zip` over it), rather than looked up by name twice per
+    variable: this conversion was a sixth of an entity page's time.
+    """
+    names = [v.value for v in solutions.variables]
+    return [{n: t for n, t in zip(names, s, strict=True) if t is not None} for s in solutions]
 
 
 class Catalogue(Protocol):
@@ -135,8 +144,7 @@ class EmbeddedCatalogue:
     def select(self, query: str, bindings: Mapping[str, Binding] | None = None) -> list[Row]:
         solutions = self._query(query, bindings)
         assert isinstance(solutions, ox.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        return rows_of(solutions)
 
     def construct(self, query: str,
                   bindings: Mapping[str, Binding] | None = None) -> list[ox.Triple]:
@@ -326,8 +334,7 @@ class RemoteCatalogue:
             results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             if not isinstance(results, ox.QuerySolutions):
                 raise ValueError("not a results table")
-            names = [v.value for v in results.variables]
-            return [{n: s[n] for n in names if s[n] is not None} for s in results]
+            return rows_of(results)
 
         return self._parse(read)
 

@@ -18,7 +18,6 @@ from ketju.domain.compare import (
     compare_many,
     load_indexed_chains,
 )
-from ketju.domain.entities import names_of
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG, problem
 from ketju.web.http import public_base_url
@@ -105,7 +104,7 @@ def router() -> APIRouter:
         if iri not in index:
             return problem(404, f"No such service chain: {iri}.")
         ranked = index.similar(iri, limit)
-        names = names_of(snapshot, [other for other, _ in ranked])
+        names = index.names_of(snapshot, [other for other, _ in ranked])
         base = public_base_url(request)
         return JSONResponse({"chain": iri, "items": [
             {"chain": other, "score": round(score, 6),
@@ -128,7 +127,7 @@ def router() -> APIRouter:
         index = chain_index(snapshot)
         if len(iris) == 1 and iris[0] in index:
             ranked = index.similar(iris[0], 10)
-            names = names_of(snapshot, [o for o, _ in ranked])
+            names = index.names_of(snapshot, [o for o, _ in ranked])
             suggestions = [{"iri": o, "score": s, "names": names.get(o)} for o, s in ranked]
         result = None
         if len(iris) >= 2:

@@ -39,7 +39,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,8 @@ DCAT = ns.PREFIXES["dcat"]
 FOAF = ns.PREFIXES["foaf"]
 VOID = ns.PREFIXES["void"]
 PROV = ns.PREFIXES["prov"]
-SPDX = "http://spdx.org/rdf/terms#"
-EU = "http://publications.europa.eu/resource/authority/"
+SPDX = ns.SPDX
+EU = ns.EU_AUTHORITY
 IANA = "https://www.iana.org/assignments/media-types/"
 
 #: Licence of the catalogue metadata and the dumps (see the module docstring).
@@ -446,50 +447,80 @@ def _void(graph: _Graph, dataset: str, base: str, facts: Mapping[str, Any],
     _partitions(graph, dataset, facts.get("classes", {}))
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The IRIs of the description, made from the base URL it is served from."""
+
+    base: str
+    doc: str
+    catalog: str
+    publisher: str
+    whole: str
+    service: str
+    regions: dict[str, str]
+
+    @classmethod
+    def of(cls, base_url: str, regions: Iterable[str]) -> _Names:
+        base = base_url.rstrip("/")
+        doc = f"{base}/catalog"
+        return cls(base, doc, f"{doc}#catalog", f"{doc}#publisher", f"{doc}#ketju",
+                   f"{doc}#sparql", {region: f"{doc}#region-{region}" for region in regions})
+
+
 def catalog_triples(stats: Mapping[str, Any], base_url: str,
                     build_info: Mapping[str, Any]) -> list[ox.Triple]:
     """DCAT-AP 3 and VoID for the catalogue described by `stats` (from `build_step` or
     `collect_stats`, with the dumps' index under "dumps"), served from `base_url`."""
-    base = base_url.rstrip("/")
-    doc = f"{base}/catalog"
-    catalog, publisher, whole, service = (f"{doc}#catalog", f"{doc}#publisher",
-                                          f"{doc}#ketju", f"{doc}#sparql")
     built_at = build_info.get("built_at") or stats.get("built_at")
     files: Mapping[str, Mapping[str, Any]] = stats.get("dumps") or {}
     regions: Mapping[str, Mapping[str, Any]] = stats.get("regions") or {}
-    region_datasets = {region: f"{doc}#region-{region}" for region in regions}
+    names = _Names.of(base_url, regions)
     g = _Graph()
+    _catalogue(g, names, built_at)
+    _whole_dataset(g, names, stats, build_info, built_at, files)
+    for region, facts in regions.items():
+        _region_dataset(g, names, region, facts, built_at, files)
+    _data_service(g, names)
+    _value_types(g, names.base)
+    return g.grouped()
 
-    # The description document (VoID) and the catalogue (DCAT).
+
+def _catalogue(g: _Graph, names: _Names, built_at: str | None) -> None:
+    """The description document (VoID), the catalogue (DCAT) and its publisher."""
+    doc, catalog, publisher = names.doc, names.catalog, names.publisher
     g.type(doc, VOID + "DatasetDescription")
-    g.add(doc, FOAF + "primaryTopic", whole)
+    g.add(doc, FOAF + "primaryTopic", names.whole)
     g.texts(doc, DCT + "title", DATASET_TITLE)
     g.type(catalog, DCAT + "Catalog")
     g.texts(catalog, DCT + "title", CATALOGUE_TITLE)
     g.texts(catalog, DCT + "description", CATALOGUE_DESCRIPTION)
     g.add(catalog, DCT + "publisher", publisher)
     g.add(catalog, DCT + "license", LICENSE)
-    g.add(catalog, FOAF + "homepage", f"{base}/")
+    g.add(catalog, FOAF + "homepage", f"{names.base}/")
     g.add(catalog, DCT + "spatial", FINLAND)
     g.add(catalog, DCAT + "themeTaxonomy", THEME_SCHEME)
     for language in LANGUAGES.values():
         g.add(catalog, DCT + "language", language)
     if (when := _time(built_at)) is not None:
         g.add(catalog, DCT + "modified", when)
-    for dataset in (whole, *region_datasets.values()):
+    for dataset in (names.whole, *names.regions.values()):
         g.add(catalog, DCAT + "dataset", dataset)
-    g.add(catalog, DCAT + "service", service)
-
+    g.add(catalog, DCAT + "service", names.service)
     g.type(publisher, FOAF + "Agent")
     g.texts(publisher, FOAF + "name", PUBLISHER_NAME)
 
-    # The whole catalogue.
+
+def _whole_dataset(g: _Graph, names: _Names, stats: Mapping[str, Any],
+                   build_info: Mapping[str, Any], built_at: str | None,
+                   files: Mapping[str, Mapping[str, Any]]) -> None:
+    """The whole catalogue as one dataset, with its statistics and whole-catalogue dumps."""
+    whole = names.whole
     g.type(whole, DCAT + "Dataset", VOID + "Dataset")
     g.texts(whole, DCT + "title", DATASET_TITLE)
     g.texts(whole, DCT + "description", DATASET_DESCRIPTION)
-    _common(g, whole, publisher)
+    _common(g, whole, names.publisher)
     g.add(whole, DCT + "spatial", FINLAND)
-    g.add(whole, DCAT + "landingPage", f"{base}/")
+    g.add(whole, DCAT + "landingPage", f"{names.base}/")
     for theme in THEMES:
         g.add(whole, DCAT + "theme", theme)
     for language, words in KEYWORDS.items():
@@ -499,40 +530,45 @@ def catalog_triples(stats: Mapping[str, Any], base_url: str,
         g.add(whole, DCT + "modified", when)
     if build_info.get("commit"):
         g.add(whole, DCAT + "version", ox.Literal(str(build_info["commit"])))
-    _void(g, whole, base, stats, URI_SPACE)
+    _void(g, whole, names.base, stats, URI_SPACE)
     for vocabulary in VOCABULARIES:
         g.add(whole, VOID + "vocabulary", vocabulary)
     if files:
         for _, _, feature in FORMATS.values():
             g.add(whole, VOID + "feature", feature)
-    _distributions(g, whole, doc, base, built_at,
+    _distributions(g, whole, names.doc, names.base, built_at,
                    {name: facts for name, facts in files.items() if facts.get("region") is None})
 
-    # One dataset per region.
-    for region, facts in regions.items():
-        dataset = region_datasets[region]
-        names: Mapping[str, str] = facts.get("names") or {"fi": region}
-        g.type(dataset, DCAT + "Dataset", VOID + "Dataset")
-        g.texts(dataset, DCT + "title", {lang: f"ketju: {name}" for lang, name in names.items()})
-        g.texts(dataset, DCT + "description", {
-            lang: text.format(name=names.get(lang) or next(iter(names.values())), region=region)
-            for lang, text in REGION_DESCRIPTION.items()})
-        _common(g, dataset, publisher)
-        if facts.get("spatial"):
-            g.add(dataset, DCT + "spatial", str(facts["spatial"]))
-            g.type(str(facts["spatial"]), DCT + "Location")
-        for theme in THEMES:
-            g.add(dataset, DCAT + "theme", theme)
-        if (when := _time(facts.get("modified") or built_at)) is not None:
-            g.add(dataset, DCT + "modified", when)
-        g.add(dataset, DCT + "isPartOf", whole)
-        g.add(whole, DCT + "hasPart", dataset)
-        g.add(whole, VOID + "subset", dataset)
-        _void(g, dataset, base, facts, f"{URI_SPACE}{region}/")
-        _distributions(g, dataset, doc, base, built_at,
-                       {name: f for name, f in files.items() if f.get("region") == region})
 
-    # The SPARQL endpoint.
+def _region_dataset(g: _Graph, names: _Names, region: str, facts: Mapping[str, Any],
+                    built_at: str | None, files: Mapping[str, Mapping[str, Any]]) -> None:
+    """One region's dataset: a part of the whole, with its statistics and dumps."""
+    dataset, whole = names.regions[region], names.whole
+    titles: Mapping[str, str] = facts.get("names") or {"fi": region}
+    g.type(dataset, DCAT + "Dataset", VOID + "Dataset")
+    g.texts(dataset, DCT + "title", {lang: f"ketju: {name}" for lang, name in titles.items()})
+    g.texts(dataset, DCT + "description", {
+        lang: text.format(name=titles.get(lang) or next(iter(titles.values())), region=region)
+        for lang, text in REGION_DESCRIPTION.items()})
+    _common(g, dataset, names.publisher)
+    if facts.get("spatial"):
+        g.add(dataset, DCT + "spatial", str(facts["spatial"]))
+        g.type(str(facts["spatial"]), DCT + "Location")
+    for theme in THEMES:
+        g.add(dataset, DCAT + "theme", theme)
+    if (when := _time(facts.get("modified") or built_at)) is not None:
+        g.add(dataset, DCT + "modified", when)
+    g.add(dataset, DCT + "isPartOf", whole)
+    g.add(whole, DCT + "hasPart", dataset)
+    g.add(whole, VOID + "subset", dataset)
+    _void(g, dataset, names.base, facts, f"{URI_SPACE}{region}/")
+    _distributions(g, dataset, names.doc, names.base, built_at,
+                   {name: f for name, f in files.items() if f.get("region") == region})
+
+
+def _data_service(g: _Graph, names: _Names) -> None:
+    """The SPARQL endpoint as a DCAT data service."""
+    service, base = names.service, names.base
     g.type(service, DCAT + "DataService")
     g.texts(service, DCT + "title", SERVICE_TITLE)
     g.texts(service, DCT + "description", SERVICE_DESCRIPTION)
@@ -540,11 +576,13 @@ def catalog_triples(stats: Mapping[str, Any], base_url: str,
     g.add(service, DCAT + "endpointDescription", f"{base}/sparql")
     g.add(service, DCT + "conformsTo", SPARQL_PROTOCOL)
     g.add(service, DCT + "conformsTo", SPARQL_QUERY)
-    _common(g, service, publisher)
-    for dataset in (whole, *region_datasets.values()):
+    _common(g, service, names.publisher)
+    for dataset in (names.whole, *names.regions.values()):
         g.add(service, DCAT + "servesDataset", dataset)
 
-    # Types of the values whose class DCAT-AP 3 constrains.
+
+def _value_types(g: _Graph, base: str) -> None:
+    """Types of the values whose class DCAT-AP 3 constrains."""
     g.type(LICENSE, DCT + "LicenseDocument")
     g.type(PUBLIC, DCT + "RightsStatement")
     g.type(FINLAND, DCT + "Location")
@@ -559,7 +597,6 @@ def catalog_triples(stats: Mapping[str, Any], base_url: str,
         g.type(theme, SKOS + "Concept")
         g.add(theme, SKOS + "prefLabel", ox.Literal(label, language="en"))
         g.add(theme, SKOS + "inScheme", THEME_SCHEME)
-    return g.grouped()
 
 
 #: Prefixes for serialising the description.

@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import PREFIXES, sparql_prefixes
+from ketju.core.namespaces import ELI as ELI_NS
+from ketju.core.namespaces import EU_AUTHORITY, PREFIXES, VOCAB, sparql_prefixes
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ CV = PREFIXES["cv"]
 DCT = PREFIXES["dct"]
 SKOS = PREFIXES["skos"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
-ELI = "http://data.europa.eu/eli/ontology#"
-FINLAND = "http://publications.europa.eu/resource/authority/country/FIN"
+ELI = ELI_NS
+FINLAND = EU_AUTHORITY + "country/FIN"
 
 #: Prefixes of the Turtle and RDF/XML serialisations.
 FEED_PREFIXES = {name: PREFIXES[name] for name in (
@@ -188,7 +189,7 @@ CONSTRUCT {{
   # (The last <FIN> is never reached; it tells the optimiser that ?spatial is always bound,
   # so the place names below are index lookups, not a scan of every label: 2 s -> 10 ms.)
   BIND(COALESCE(?own, IF(?home != "national" && ?home != STR(?org),
-       IRI(CONCAT("https://w3id.org/ketju/vocab/region/", ?home)), <{FINLAND}>),
+       IRI(CONCAT("{VOCAB}region/", ?home)), <{FINLAND}>),
        <{FINLAND}>) AS ?spatial)
   OPTIONAL {{ ?spatial skos:prefLabel ?place FILTER(LANG(?place) != "") }}
 }}"""

@@ -74,12 +74,12 @@ SHAPE = FEED_BASE + "#shape"
 #: in the change stream.
 TRACKED_CLASSES = tuple(kind.iri for kind in KINDS if kind.change_stream)
 
-DCT = "http://purl.org/dc/terms/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-TREE = "https://w3id.org/tree#"
-LDES = "https://w3id.org/ldes#"
-AS = "https://www.w3.org/ns/activitystreams#"
-SH = "http://www.w3.org/ns/shacl#"
+DCT = ns.PREFIXES["dct"]
+XSD = ns.PREFIXES["xsd"]
+TREE = ns.TREE
+LDES = ns.LDES
+AS = ns.ACTIVITY_STREAMS
+SH = ns.PREFIXES["sh"]
 IS_VERSION_OF = DCT + "isVersionOf"
 ISSUED = DCT + "issued"
 COMMIT = ns.ONTOLOGY + "commit"
