@@ -142,3 +142,29 @@ def test_an_embedded_source_follows_a_rebuild(project_copy: Project) -> None:
     # A request that started on the first build still reads it.
     assert first.select("regions") == second.select("regions")
     assert source.engine_status() == {}
+
+
+def test_watchers_start_each_build_served(project_copy: Project) -> None:
+    """Start-up work (the chain index) runs for the build served now and again for every
+    build swapped in later, not once per process (/healthz's `warm` is per build)."""
+    build(project_copy)
+    source = SnapshotSource.embedded(project_copy, cache_entries=8)
+    source.CHECK_SECONDS = 0.0
+    started: list[Snapshot] = []
+    done = threading.Semaphore(0)
+
+    def warm(snapshot: Snapshot) -> None:
+        chain_index(snapshot)
+        started.append(snapshot)
+        done.release()
+
+    source.watch(warm)
+    assert done.acquire(timeout=60)
+    first = source.current()
+    assert started == [first] and first.has("chain-index")
+
+    build(project_copy)
+    second = source.current()
+    assert done.acquire(timeout=60)
+    assert started == [first, second] and second.has("chain-index")
+    assert source.current() is second and len(started) == 2

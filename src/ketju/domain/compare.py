@@ -96,7 +96,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import pyoxigraph as ox
@@ -169,7 +169,7 @@ def features(step: Step) -> StepFeatures:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)  # pure; bounded because its keys come from the data
 def parent_class(iri: str) -> str:
     """The parent of a JHS 183 class (…/code/P5.6 → …/code/P5); a top class is its own."""
     head, _, code = iri.rpartition("/")

@@ -178,6 +178,10 @@ class Snapshot:
                     del self._making[key]
         return found  # type: ignore[no-any-return]
 
+    def has(self, key: Hashable) -> bool:
+        """Whether `kept(key, ...)` has been made for this snapshot."""
+        return key in self._kept
+
     def build_info(self) -> dict[str, Any]:
         """Which build is served: store, commit, built_at, triples. A build's own files are
         read once; a remote engine's build is the one last checked (in the background), so
@@ -209,6 +213,7 @@ class SnapshotSource:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._current: Snapshot | None = None
+        self._watchers: list[Callable[[Snapshot], None]] = []
         if project is not None:
             self._current = self._open(EmbeddedCatalogue.open(project))
 
@@ -226,6 +231,21 @@ class SnapshotSource:
                cache_entries: int = DEFAULT_ENTRIES) -> SnapshotSource:
         """Snapshots of a remote engine's data, one per data version."""
         return cls(queries, cache_entries, engine=engine)
+
+    def watch(self, started: Callable[[Snapshot], None]) -> None:
+        """Call `started(snapshot)` in a background thread for the snapshot served now and for
+        every one swapped in later (the start-up work of a build, such as its chain index,
+        then happens before its first visitor asks, not once per process)."""
+        self._watchers.append(started)
+        current = self._current
+        if current is not None:
+            self._started(current, [started])
+
+    def _started(self, snapshot: Snapshot,
+                 watchers: list[Callable[[Snapshot], None]] | None = None) -> None:
+        for started in watchers if watchers is not None else list(self._watchers):
+            threading.Thread(target=started, args=(snapshot,), name="snapshot-started",
+                             daemon=True).start()
 
     def _open(self, catalogue: EmbeddedCatalogue) -> Snapshot:
         return Snapshot.of_store(catalogue, self.queries, self.cache_entries)
@@ -253,8 +273,11 @@ class SnapshotSource:
         with self._lock:
             latest = self._current
             assert latest is not None and latest.files is not None
-            if latest.files.folder != target:
+            swapped = latest.files.folder != target
+            if swapped:
                 self._current = latest = fresh
+        if swapped:
+            self._started(fresh)
         return latest
 
     def _current_remote(self, engine: RemoteCatalogue) -> Snapshot:
@@ -263,10 +286,14 @@ class SnapshotSource:
         if current is not None and current.version == version:
             return current
         with self._lock:
+            fresh = None
             if self._current is None or self._current.version != version:
-                self._current = Snapshot(version, engine, self.queries, None,
-                                         self.cache_entries)
-            return self._current
+                self._current = fresh = Snapshot(version, engine, self.queries, None,
+                                                 self.cache_entries)
+            current = self._current
+        if fresh is not None:
+            self._started(fresh)
+        return current
 
     def engine_status(self) -> dict[str, Any]:
         """For /healthz: how the remote engine was at the last call ({} when embedded)."""

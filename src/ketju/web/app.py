@@ -191,10 +191,11 @@ async def healthz(request: Request) -> dict[str, Any]:
     # `process` and `warm` tell a load balancer (or the benchmarks) which server process
     # answered and whether it has finished its start-up work (the chain index).
     state: Services = request.app.state.services
+    snapshot = snapshot_of(request)
     info: dict[str, Any] = {"status": "ok", "version": __version__,
                             "mode": "remote" if state.source.engine is not None
-                            else "embedded", "build": snapshot_of(request).build_info(),
-                            "process": os.getpid(), "warm": state.warm.is_set()}
+                            else "embedded", "build": snapshot.build_info(),
+                            "process": os.getpid(), "warm": snapshot.has("chain-index")}
     if isinstance(state.backend, EmbeddedBackend):
         info["query_processes"] = len(state.backend.pool.processes)
     # Whether user queries may call SERVICE, and whether query processes have no network.

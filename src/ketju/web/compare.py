@@ -28,18 +28,21 @@ MAX_CHAINS = 6
 
 
 def warm_index(services: Services, ready: Callable[[], None] = lambda: None) -> None:
-    """Build the chain index of the snapshot being served in the background (seconds at
-    national scale), so the first comparison after a start does not wait for it; then call
-    `ready`."""
-    def run() -> None:
+    """Build the chain index of every snapshot as it starts being served, in the background
+    (seconds at national scale), so the first comparison after a start or a rebuild does not
+    wait for it; call `ready` once the first one is made."""
+    first = threading.Event()
+
+    def build(snapshot: Snapshot) -> None:
         try:
-            chain_index(services.source.current())
+            chain_index(snapshot)
         except Exception:  # pragma: no cover - the next request builds it and reports
             return
-        ready()
-        services.warm.set()
+        if not first.is_set():
+            first.set()
+            ready()
 
-    threading.Thread(target=run, name="chain-index", daemon=True).start()
+    services.source.watch(build)
 
 
 def _chain_list(text: str) -> list[str]:

@@ -8,7 +8,6 @@ and a rebuild that lands meanwhile is seen by the next request.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -31,8 +30,6 @@ class Services:
         self.project = project
         self.source = source
         self.backend = backend
-        #: Set once this process has its chain index (see compare.warm_index).
-        self.warm = threading.Event()
 
     @property
     def queries(self) -> Mapping[str, NamedQuery]:
