@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None,
     app.include_router(operations)
     named_query_routes(app, source.queries)
     for router in (feeds_cpsv.router, feeds_ldes.router, feeds_catalog.router, api.router,
-                   compare_router(), search.router, pages.router):
+                   compare_router, search.router, pages.router):
         app.include_router(router)
     install_docs(app)
     install_not_found(app)
