@@ -30,7 +30,7 @@ from ketju import __version__
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
 from ketju.core.queries import MAX_IRI_CHARS
-from ketju.domain.chains import ChainNotFound, load_chain
+from ketju.domain.chains import ChainNotFound, chain_view
 from ketju.domain.entities import Description, NotFound, describe, entity_rdf
 from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
@@ -289,7 +289,7 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     if description.has_type("ServiceChain"):
         template = "chain.html"
         try:
-            chain = load_chain(snapshot, iri)
+            chain, goals = chain_view(snapshot, iri)  # one query: chain and goal tree
         except ChainNotFound:
             return not_found_page(request, site, iri)
         from ketju.web.diagram import chain_svg
@@ -299,7 +299,7 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
         context["diagram"] = chain_svg(chain, lang)
         # The diagram's own <style> (hover and focus rules) is allowed by its hash.
         context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
-        context["goals"] = goal_tree(snapshot, iri)
+        context["goals"] = goals
     elif description.has_type("Organiser"):
         template = "organiser.html"
         context["holdings"] = region_catalogue(snapshot, iri)
