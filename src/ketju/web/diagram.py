@@ -338,6 +338,11 @@ class _Groups:
             groups.setdefault(self.find(p), []).append(p)
         return [g for g in groups.values() if len(g) > 1]
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Groups) and self.sets() == other.sets()
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 def _party(transition: Transition, lang: str) -> list[str]:
     parties = []
