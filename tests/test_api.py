@@ -78,6 +78,13 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
         1 for i in items if i["predicate"].endswith("#hasStep")) == 9 and all(
         i["subject"].startswith(VS_CHAIN) or i["predicate"].endswith("#prefLabel")
         for i in items)),
+    "chain-graph": ({"chain": VS_CHAIN}, lambda items: sum(
+        1 for i in items if i["subject"] == VS_CHAIN and i["predicate"].endswith("#hasStep"))
+        == 9 and any(i["predicate"].endswith("#transitionKind") for i in items)),
+    "goal-graph": ({"owner": YOUTH}, lambda items: any(
+        i["subject"] == YOUTH and i["predicate"].endswith("#hasMainGoal") for i in items)),
+    "package-graph": ({"package": YOUTH}, lambda items: sum(
+        1 for i in items if i["predicate"].endswith("#includesService")) == 18),
     "goal-tree": ({"owner": YOUTH}, lambda items: any(i["main"] is True for i in items)),
     "goals-without-indicators": ({}, lambda items: items == []),
     "handover-within": ({"segment": HIP, "days": 7}, lambda items: regions_of(

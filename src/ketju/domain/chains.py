@@ -3,6 +3,9 @@
 The diagram, the chain page, the comparison and the reuse all work on `Chain`: its steps in
 order (with service, level, producer, sector and their relations) and its hand-overs. Names are
 kept in every language they exist in (`Texts`, `Node`: ketju.domain.texts).
+
+A chain and its goal tree come from one query (`chain-graph`, the chain's subgraph), assembled
+here: a chain page is one round trip to the store, and the chain's type is checked once.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from functools import cached_property
 
 import pyoxigraph as ox
 
-from ketju.domain.texts import Node, Texts
+from ketju.core.namespaces import ONTOLOGY, PREFIXES, RDF_TYPE
+from ketju.domain.goals import Goal, goals_of
+from ketju.domain.texts import Node, Subgraph, Texts
 from ketju.infra.snapshot import Snapshot
 
-SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
-DESCRIPTION = "http://purl.org/dc/terms/description"
-ONTOLOGY = "https://w3id.org/ketju/ontology#"
+DESCRIPTION = PREFIXES["dct"] + "description"
+K = ONTOLOGY
 
 
 @dataclass(frozen=True)
@@ -93,76 +97,105 @@ class ChainNotFound(LookupError):
 
 
 def load_chain(snapshot: Snapshot, iri: str) -> Chain:
-    """Read a chain with three named queries: its steps, its hand-overs and their texts."""
-    chain = ox.NamedNode(iri)
-    if not snapshot.data.ask(f"ASK {{ ?chain a <{ONTOLOGY}ServiceChain> }}", {"chain": chain}):
+    """The chain `iri` (ChainNotFound when it is not a ketju:ServiceChain), from one query."""
+    return chain_view(snapshot, iri)[0]
+
+
+def chain_view(snapshot: Snapshot, iri: str) -> tuple[Chain, list[Goal]]:
+    """What a chain's page shows: the chain and its goal tree, from one query."""
+    graph = Subgraph(snapshot.construct("chain-graph", chain=ox.NamedNode(iri)))
+    if K + "ServiceChain" not in graph.iris(iri, RDF_TYPE):
         raise ChainNotFound(iri)
-    texts: dict[tuple[str, str], dict[str, str]] = {}
-    for row in snapshot.select("chain-texts", chain=chain):
-        text = row["text"]
-        lang = text.language if isinstance(text, ox.Literal) and text.language else ""
-        owner = row["node"].value if "node" in row else iri  # no node: the chain's own text
-        texts.setdefault((owner, row["property"].value), {})[lang] = text.value
+    return chain_of(graph, iri), goals_of(graph, iri)
 
-    def names(node: str, prop: str = SKOS_LABEL) -> Texts:
-        return Texts(texts.get((node, prop), {}))
 
-    def node(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple],
-             key: str) -> Node | None:
-        value = row.get(key)
-        return Node(value.value, names(value.value)) if value is not None else None  # type: ignore[union-attr]
-
-    def positions(row: dict[str, object], key: str) -> tuple[int, ...]:
-        value = row.get(key)
-        text = value.value if value is not None else ""  # type: ignore[attr-defined]
-        return tuple(sorted(int(p) for p in text.split(",") if p))
-
-    steps = []
-    for row in snapshot.select("chain-steps", chain=chain):
-        step_iri = row["step"].value
-        steps.append(Step(
-            iri=step_iri,
-            position=int(row["position"].value),
-            names=names(step_iri),
-            service=node(row, "service"),  # type: ignore[arg-type]
-            producer=node(row, "producer"),  # type: ignore[arg-type]
-            producer_type=node(row, "producerType"),
-            level=node(row, "level"),
-            level_rank=int(row["levelRank"].value) if "levelRank" in row else None,
-            sector=node(row, "sector"),
-            service_tasks=tuple(Node(i, names(i)) for i in sorted(
-                row["serviceTasks"].value.split())) if "serviceTasks" in row else (),
-            service_classes=tuple(sorted(row["serviceClasses"].value.split()))
-            if "serviceClasses" in row else (),
-            optional=row["optional"].value == "true" if "optional" in row else False,
-            maximum_duration=row["maximumDuration"].value if "maximumDuration" in row else None,
-            followed_by=positions(row, "followedBy"),
-            parallel_with=positions(row, "parallelWith"),
-            alternative_to=positions(row, "alternativeTo"),
-            entry_criterion=names(step_iri, ONTOLOGY + "entryCriterion"),
-            exit_criterion=names(step_iri, ONTOLOGY + "exitCriterion"),
-        ))
-    transitions = []
-    for row in snapshot.select("chain-transitions", chain=chain):
-        transition_iri = row["transition"].value
-        transitions.append(Transition(
-            iri=transition_iri,
-            names=names(transition_iri),
-            from_step=row["fromStep"].value,
-            from_position=int(row["fromPosition"].value),
-            to_step=row["toStep"].value,
-            to_position=int(row["toPosition"].value),
-            kind=node(row, "kind"),  # type: ignore[arg-type]
-            responsible_producer=node(row, "responsibleProducer"),
-            responsible_role=node(row, "responsibleRole"),
-            maximum_wait=row["maximumWait"].value if "maximumWait" in row else None,
-            trigger=names(transition_iri, ONTOLOGY + "trigger"),
-            information=names(transition_iri, ONTOLOGY + "transferredInformation"),
-        ))
+def chain_of(graph: Subgraph, iri: str) -> Chain:
+    """The chain `iri` assembled from its subgraph (see `chain-graph`)."""
+    steps = [step for step_iri in graph.iris(iri, K + "hasStep")
+             if (step := _step(graph, step_iri)) is not None]
+    transitions = [transition for transition_iri in graph.iris(iri, K + "hasTransition")
+                   if (transition := _transition(graph, transition_iri)) is not None]
     return Chain(
         iri=iri,
-        names=names(iri),
-        description=names(iri, DESCRIPTION),
-        steps=tuple(sorted(steps, key=lambda s: s.position)),
-        transitions=tuple(transitions),
+        names=graph.texts(iri, PREFIXES["skos"] + "prefLabel"),
+        description=graph.texts(iri, DESCRIPTION),
+        steps=tuple(sorted(steps, key=lambda s: (s.position, s.iri))),
+        transitions=tuple(sorted(transitions, key=lambda t: (t.from_position, t.to_position,
+                                                             t.iri))),
+    )
+
+
+def _position(graph: Subgraph, step: str) -> int | None:
+    value = graph.literal(step, K + "position")
+    return int(value) if value is not None else None
+
+
+def _positions(graph: Subgraph, steps: list[str]) -> tuple[int, ...]:
+    return tuple(sorted({p for s in steps if (p := _position(graph, s)) is not None}))
+
+
+def _step(graph: Subgraph, iri: str) -> Step | None:
+    """One step; None without position, service or producer (as `chain-steps` leaves it out)."""
+    position = _position(graph, iri)
+    service = graph.iri(iri, K + "service")
+    producer = graph.iri(iri, K + "responsibleProducer")
+    if position is None or service is None or producer is None:
+        return None
+    # The step's own level, else its service's.
+    level = graph.iri(iri, K + "serviceLevel") or graph.iri(service, K + "serviceLevel")
+    rank = graph.literal(level, K + "rank") if level else None
+    optional = graph.literal(iri, K + "optional")
+
+    def node(value: str | None) -> Node | None:
+        return graph.node(value) if value is not None else None
+
+    def related(prop: str) -> tuple[int, ...]:
+        return _positions(graph, graph.iris(iri, K + prop) + graph.subjects(K + prop, iri))
+
+    return Step(
+        iri=iri,
+        position=position,
+        names=graph.texts(iri),
+        service=graph.node(service),
+        producer=graph.node(producer),
+        producer_type=node(graph.iri(producer, K + "producerType")),
+        level=node(level),
+        level_rank=int(rank) if rank is not None else None,
+        sector=node(graph.iri(service, K + "sector")),
+        service_tasks=tuple(graph.node(t) for t in graph.iris(service, K + "serviceTask")),
+        service_classes=tuple(graph.iris(service, K + "serviceClass")),
+        optional=optional == "true",
+        maximum_duration=graph.literal(iri, K + "maximumDuration"),
+        followed_by=_positions(graph, graph.iris(iri, K + "followedBy")),
+        parallel_with=related("parallelWith"),
+        alternative_to=related("alternativeTo"),
+        entry_criterion=graph.texts(iri, K + "entryCriterion"),
+        exit_criterion=graph.texts(iri, K + "exitCriterion"),
+    )
+
+
+def _transition(graph: Subgraph, iri: str) -> Transition | None:
+    """One hand-over; None without both ends (with positions) and a kind."""
+    from_step, to_step = graph.iri(iri, K + "fromStep"), graph.iri(iri, K + "toStep")
+    kind = graph.iri(iri, K + "transitionKind")
+    if from_step is None or to_step is None or kind is None:
+        return None
+    from_position, to_position = _position(graph, from_step), _position(graph, to_step)
+    if from_position is None or to_position is None:
+        return None
+    producer = graph.iri(iri, K + "responsibleProducer")
+    role = graph.iri(iri, K + "responsibleRole")
+    return Transition(
+        iri=iri,
+        names=graph.texts(iri),
+        from_step=from_step,
+        from_position=from_position,
+        to_step=to_step,
+        to_position=to_position,
+        kind=graph.node(kind),
+        responsible_producer=graph.node(producer) if producer else None,
+        responsible_role=graph.node(role) if role else None,
+        maximum_wait=graph.literal(iri, K + "maximumWait"),
+        trigger=graph.texts(iri, K + "trigger"),
+        information=graph.texts(iri, K + "transferredInformation"),
     )

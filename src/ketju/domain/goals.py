@@ -1,6 +1,9 @@
 """The goal tree (tavoitepuu) of a package or chain: main goal, intermediate goals by
 perspective, producer-specific sub-goals, each with its indicators (mittarit) and their data
-sources (tietolähteet), as in the handbook's table."""
+sources (tietolähteet), as in the handbook's table.
+
+The tree is assembled from the owner's subgraph (`goal-graph`, or the goal part of
+`chain-graph`): one query, not one for the goals and one for their names."""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketju.domain.entities import names_of
-from ketju.domain.texts import Node
+from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.domain.texts import Node, Subgraph
 from ketju.infra.snapshot import Snapshot
+
+K = ONTOLOGY
+#: Goals and what measures them are named by skos:prefLabel, else rdfs:label.
+NAMES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
 
 
 @dataclass
@@ -35,48 +42,15 @@ class Goal:
 
 def goal_tree(snapshot: Snapshot, owner: str) -> list[Goal]:
     """The goals of `owner` as a forest: roots are goals whose parent is not among them."""
-    rows = snapshot.select("goal-tree", owner=ox.NamedNode(owner))
-    wanted: set[str] = set()
-    for row in rows:
-        for key in ("goal", "level", "indicator", "dataSource", "reportedBy", "frequency"):
-            if key in row:
-                wanted.add(row[key].value)
-        for key in ("perspectives", "indicatorKinds"):
-            if key in row:
-                wanted.update(row[key].value.split())
-    names = names_of(snapshot, wanted)
+    return goals_of(Subgraph(snapshot.construct("goal-graph", owner=ox.NamedNode(owner))), owner)
 
-    def node(iri: str) -> Node:
-        return Node(iri, names[iri]) if iri in names else Node(iri)
 
-    goals: dict[str, Goal] = {}
-    for row in rows:
-        iri = row["goal"].value
-        goal = goals.get(iri)
-        if goal is None:
-            goal = goals[iri] = Goal(
-                node=node(iri), main=row["main"].value == "true",
-                level=node(row["level"].value) if "level" in row else None,
-                perspectives=[node(p) for p in sorted(row["perspectives"].value.split())]
-                if "perspectives" in row else [],
-                parent=row["parent"].value if "parent" in row else None,
-            )
-        if "indicator" not in row:
-            continue
-        indicator_iri = row["indicator"].value
-        indicator = next((i for i in goal.indicators if i.node.iri == indicator_iri), None)
-        if indicator is None:
-            indicator = Indicator(
-                node(indicator_iri),
-                reported_by=node(row["reportedBy"].value) if "reportedBy" in row else None,
-                frequency=node(row["frequency"].value) if "frequency" in row else None,
-                kinds=[node(k) for k in sorted(row["indicatorKinds"].value.split())]
-                if "indicatorKinds" in row else [],
-            )
-            goal.indicators.append(indicator)
-        if "dataSource" in row and all(d.iri != row["dataSource"].value
-                                       for d in indicator.data_sources):
-            indicator.data_sources.append(node(row["dataSource"].value))
+def goals_of(graph: Subgraph, owner: str) -> list[Goal]:
+    """The goal forest of `owner` assembled from its subgraph: main goals first, then the
+    others, each by IRI; children under their parent (ketju:contributesTo) when it is there."""
+    mains = graph.iris(owner, K + "hasMainGoal")
+    others = [g for g in graph.iris(owner, K + "hasGoal") if g not in mains]
+    goals = {iri: _goal(graph, iri, iri in mains) for iri in mains + others}
     roots = []
     for goal in goals.values():
         if goal.parent in goals and goal.parent != goal.node.iri:
@@ -84,3 +58,29 @@ def goal_tree(snapshot: Snapshot, owner: str) -> list[Goal]:
         else:
             roots.append(goal)
     return sorted(roots, key=lambda g: (not g.main, g.node.iri))
+
+
+def _goal(graph: Subgraph, iri: str, main: bool) -> Goal:
+    def node(value: str) -> Node:
+        return graph.node(value, *NAMES)
+
+    level = graph.iri(iri, K + "goalLevel")
+    return Goal(
+        node=node(iri), main=main, level=node(level) if level else None,
+        perspectives=[node(p) for p in graph.iris(iri, K + "goalPerspective")],
+        parent=graph.iri(iri, K + "contributesTo"),
+        indicators=[_indicator(graph, i) for i in graph.iris(iri, K + "measuredBy")],
+    )
+
+
+def _indicator(graph: Subgraph, iri: str) -> Indicator:
+    def node(value: str | None) -> Node | None:
+        return graph.node(value, *NAMES) if value else None
+
+    return Indicator(
+        graph.node(iri, *NAMES),
+        data_sources=[graph.node(d, *NAMES) for d in graph.iris(iri, K + "dataSource")],
+        reported_by=node(graph.iri(iri, K + "reportedBy")),
+        frequency=node(graph.iri(iri, PREFIXES["dct"] + "accrualPeriodicity")),
+        kinds=[graph.node(k, *NAMES) for k in graph.iris(iri, K + "indicatorKind")],
+    )

@@ -1,6 +1,7 @@
 """A service package (palvelukokonaisuus) as its page shows it: services grouped by sector and
 level as in the handbook's figure, then its chains, sub-packages, interfaces, steering measures
-and plan templates."""
+and plan templates. All of it comes from one query (`package-graph`, the package's subgraph),
+assembled here."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ketju.domain.entities import names_of
-from ketju.domain.texts import Node
+from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.domain.texts import Node, Subgraph
 from ketju.infra.snapshot import Snapshot
+
+K = ONTOLOGY
+#: Parts are named by skos:prefLabel, else rdfs:label.
+NAMES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
+#: How the package points to each kind of part (a chain points to its package instead).
+PART_LINKS = {"sub-package": "hasSubPackage", "related-package": "relatedPackage",
+              "interface": "hasInterface", "steering-measure": "hasSteeringMeasure",
+              "plan-template": "customerPlanTemplate"}
 
 PART_ROLES = ("chain", "sub-package", "related-package", "interface", "steering-measure",
               "plan-template")
@@ -48,31 +57,28 @@ class Package:
 
 
 def load_package(snapshot: Snapshot, iri: str) -> Package:
-    bind = {"package": ox.NamedNode(iri)}
-    service_rows = snapshot.select("package-services", **bind)
-    part_rows = snapshot.select("package-parts", **bind)
-    wanted = {row[k].value for row in service_rows for k in ("service", "sector", "level")
-              if k in row}
-    wanted |= {p for row in service_rows if "producers" in row
-               for p in row["producers"].value.split()}
-    wanted |= {row["part"].value for row in part_rows}
-    names = names_of(snapshot, wanted)
+    """The package `iri` as its page shows it, from one query."""
+    graph = Subgraph(snapshot.construct("package-graph", package=ox.NamedNode(iri)))
 
     def node(value: str) -> Node:
-        return Node(value, names[value]) if value in names else Node(value)
+        return graph.node(value, *NAMES)
 
-    services = tuple(
-        PackageService(
-            service=node(row["service"].value),
-            sector=node(row["sector"].value) if "sector" in row else None,
-            level=node(row["level"].value) if "level" in row else None,
-            level_rank=int(row["levelRank"].value) if "levelRank" in row else None,
-            producers=tuple(node(p) for p in sorted(row["producers"].value.split()))
-            if "producers" in row else (),
-        )
-        for row in service_rows
-    )
-    parts: dict[str, list[Node]] = {role: [] for role in PART_ROLES}
-    for row in part_rows:
-        parts[row["role"].value].append(node(row["part"].value))
-    return Package(iri, services, {k: tuple(v) for k, v in parts.items()})
+    services = []
+    for service in graph.iris(iri, K + "includesService"):
+        sector = graph.iri(service, K + "sector")
+        level = graph.iri(service, K + "serviceLevel")
+        rank = graph.literal(level, K + "rank") if level else None
+        services.append(PackageService(
+            service=node(service),
+            sector=node(sector) if sector else None,
+            level=node(level) if level else None,
+            level_rank=int(rank) if rank is not None else None,
+            producers=tuple(node(p) for p in graph.iris(service, K + "producedBy")),
+        ))
+    # As the handbook's figure reads: by sector, then level (lightest first), then service.
+    services.sort(key=lambda s: (s.sector is not None, s.sector.iri if s.sector else "",
+                                 s.level_rank is not None, s.level_rank or 0, s.service.iri))
+    parts = {role: tuple(node(p) for p in graph.iris(iri, K + link))
+             for role, link in PART_LINKS.items()}
+    parts["chain"] = tuple(node(c) for c in graph.subjects(K + "partOfPackage", iri))
+    return Package(iri, tuple(services), {role: parts[role] for role in PART_ROLES})

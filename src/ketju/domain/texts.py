@@ -2,14 +2,22 @@
 
 Every view of the catalogue (chains, packages, goals, entity pages) names things with `Node`:
 an IRI and its names in every language they exist in; `Texts.pick(lang)` chooses one along
-the fallback order of ketju.core.languages.
+the fallback order of ketju.core.languages. `Subgraph` holds the triples one query brought
+back about a few nodes, from which a page's view model is assembled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from ketju.core.languages import FALLBACK
+from ketju.core.namespaces import PREFIXES
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+PREF_LABEL = PREFIXES["skos"] + "prefLabel"
 
 
 @dataclass(frozen=True)
@@ -46,3 +54,63 @@ class Node:
     def code(self) -> str:
         """The last segment of the IRI (e.g. the code of a vocabulary concept)."""
         return self.iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+class Subgraph:
+    """The triples one query brought back about a few nodes (a chain and what it points to),
+    indexed by subject and property, so a view model is assembled in Python from one answer.
+
+    >>> import pyoxigraph as ox
+    >>> s, p = ox.NamedNode("http://x/s"), ox.NamedNode("http://x/label")
+    >>> graph = Subgraph([ox.Triple(s, p, ox.Literal("a", language="fi"))])
+    >>> graph.texts("http://x/s", "http://x/label").values
+    {'fi': 'a'}
+    """
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self._index: dict[str, dict[str, list[Term]]] = {}
+        for triple in triples:
+            values = self._index.setdefault(triple.subject.value, {}).setdefault(
+                triple.predicate.value, [])
+            if triple.object not in values:  # the same triple from several graphs
+                values.append(triple.object)
+
+    def __contains__(self, subject: str) -> bool:
+        return subject in self._index
+
+    def values(self, subject: str, prop: str) -> list[Term]:
+        return self._index.get(subject, {}).get(prop, [])
+
+    def iris(self, subject: str, prop: str) -> list[str]:
+        """The IRIs `subject` points to by `prop`, sorted."""
+        return sorted({v.value for v in self.values(subject, prop)
+                       if isinstance(v, ox.NamedNode)})
+
+    def iri(self, subject: str, prop: str) -> str | None:
+        """The first (by IRI order) of `iris`, or None."""
+        found = self.iris(subject, prop)
+        return found[0] if found else None
+
+    def literal(self, subject: str, prop: str) -> str | None:
+        """The lexical form of the first literal value, or None."""
+        return next((v.value for v in self.values(subject, prop)
+                     if isinstance(v, ox.Literal)), None)
+
+    def subjects(self, prop: str, value: str) -> list[str]:
+        """The subjects that point to `value` by `prop`, sorted."""
+        return sorted(s for s, props in self._index.items()
+                      if any(v.value == value for v in props.get(prop, ())))
+
+    def texts(self, subject: str, *props: str) -> Texts:
+        """The texts of `subject` by the first of `props` (default skos:prefLabel) that has one
+        in a language."""
+        found: dict[str, str] = {}
+        for prop in props or (PREF_LABEL,):
+            for value in self.values(subject, prop):
+                if isinstance(value, ox.Literal):
+                    found.setdefault(value.language or "", value.value)
+        return Texts(found)
+
+    def node(self, iri: str, *label_props: str) -> Node:
+        """`iri` with its names (by `label_props`, default skos:prefLabel)."""
+        return Node(iri, self.texts(iri, *(label_props or (PREF_LABEL,))))

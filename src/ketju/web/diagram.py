@@ -338,6 +338,11 @@ class _Groups:
             groups.setdefault(self.find(p), []).append(p)
         return [g for g in groups.values() if len(g) > 1]
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Groups) and self.sets() == other.sets()
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 def _party(transition: Transition, lang: str) -> list[str]:
     parties = []
@@ -368,8 +373,56 @@ def _transition_label(transition: Transition, lang: str, source: Step, target: S
 
 
 # ---------------------------------------------------------------------------------------------
-# The drawing
+# Layout: the chain -> geometry (no SVG)
 # ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Layout:
+    """Where everything of one chain's drawing goes: lanes, boxes, edges (with their labels,
+    points and paths), the back-edge channel and the size. `layout` makes it from the chain;
+    `render` writes it as SVG."""
+
+    uid: str
+    lang: str
+    lane_mode: LaneMode
+    title: str
+    steps: list[Step]
+    lanes: list[_Lane]
+    boxes: dict[int, _Box]
+    edges: list[_Edge]
+    parallel: _Groups
+    alternative: _Groups
+    top: float
+    lanes_right: float
+    channel_top: float
+    legend_top: float
+    width_guess: float
+    width: float
+    shown: dict[str, bool]
+
+
+@dataclass
+class _Gaps:
+    """The gaps between columns (gap g lies before column g; the last is the trailing margin)
+    and what their sides keep clear for vertical tracks."""
+
+    widths: list[float]
+    reserve_left: list[float]
+    reserve_right: list[float]
+    column_x: list[float]
+    left: float
+
+    def gap_left(self, g: int) -> float:
+        return self.column_x[g - 1] + BOX_W if g > 0 else self.left
+
+    def gap_centre(self, g: int) -> float:
+        return self.gap_left(g) + self.widths[g] / 2
+
+    def label_centre(self, g: int) -> float:
+        """The middle of the part of gap `g` that labels may use."""
+        return self.gap_left(g) + (self.reserve_left[g] + self.widths[g]
+                                   - self.reserve_right[g]) / 2
+
 
 def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_link,
               *, lanes: LaneMode = "producer") -> str:
@@ -378,14 +431,53 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
     `link(step_iri)` may give the URL of a step's page; only http(s) URLs and site-relative
     paths are used. `lanes` chooses the swimlanes: one per producer (default) or per sector.
     """
+    return render(layout(chain, lang, lanes), link)
+
+
+def layout(chain: Chain, lang: str, lanes: LaneMode = "producer") -> Layout:
+    """The geometry of the chain's drawing in `lang` (label sizes depend on the texts)."""
     lang = lang if lang in LANGUAGES else DEFAULT
     lanes = "sector" if lanes == "sector" else "producer"
-    uid = "kd-" + hashlib.sha256(chain.iri.encode("utf-8")).hexdigest()[:10]
     steps = _unique_steps(chain)
-    by_position = {s.position: s for s in steps}
-    t = translate
+    column, n_columns, parallel, alternative = _columns(steps)
+    lane_list, lane_of = _lanes(steps, lang, lanes)
+    boxes, n_rows = _cells(steps, column, lane_list, lane_of, lanes)
+    edges = _edges(chain, steps, boxes, lang)
+    back_edges = [e for e in edges if e.kind == "back"]
+    gaps = _gaps(edges, back_edges, n_columns)
+    top = MARGIN + HEADER_H
+    for box in boxes.values():
+        box.x = gaps.column_x[box.column]
+        box.y = top + box.row * ROW_H + PAD
+    lowest = _place_labels(edges, boxes, top, top + n_rows * ROW_H)
+    _route(edges, gaps)
+    channel_top = lowest + 22
+    channel_bottom = channel_top + len(back_edges) * BACK_TRACK if back_edges else lowest
+    lanes_right = gaps.column_x[-1] + BOX_W + gaps.widths[-1] if gaps.column_x else \
+        gaps.left + gaps.widths[-1]
+    width_guess = max(lanes_right + MARGIN, 760.0)
+    width = width_guess
+    for edge in back_edges:
+        if edge.label is not None:
+            width = max(width, (edge.source.x + edge.target.x + BOX_W) / 2
+                        + edge.label.width / 2 + MARGIN)
+    shown = {"handover": any(e.transition is not None for e in edges),
+             "follows": any(e.transition is None for e in edges),
+             "back": bool(back_edges),
+             "alternative": bool(alternative.sets()),
+             "parallel": bool(parallel.sets()),
+             "optional": any(s.optional for s in steps)}
+    return Layout(
+        uid="kd-" + hashlib.sha256(chain.iri.encode("utf-8")).hexdigest()[:10], lang=lang,
+        lane_mode=lanes, title=chain.label(lang), steps=steps, lanes=lane_list, boxes=boxes,
+        edges=edges, parallel=parallel, alternative=alternative, top=top,
+        lanes_right=lanes_right, channel_top=channel_top, legend_top=channel_bottom + 20,
+        width_guess=width_guess, width=width, shown=shown)
 
-    # Columns: new column per step, parallel/alternative groups share the first one's column.
+
+def _columns(steps: list[Step]) -> tuple[dict[int, int], int, _Groups, _Groups]:
+    """A new column per step; parallel and alternative groups share the first one's column."""
+    by_position = {s.position: s for s in steps}
     columns_of = _Groups(by_position)
     parallel = _Groups(by_position)
     alternative = _Groups(by_position)
@@ -401,36 +493,44 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
     for step in steps:
         root = columns_of.find(step.position)
         column[step.position] = column_index.setdefault(root, len(column_index))
-    n_columns = max(len(column_index), 1)
+    return column, max(len(column_index), 1), parallel, alternative
 
-    # Lanes in order of first appearance.
+
+def _lane_key(step: Step, lanes: LaneMode) -> str:
+    return (step.sector.iri if step.sector else "") if lanes == "sector" else step.producer.iri
+
+
+def _lanes(steps: list[Step], lang: str, lanes: LaneMode) -> tuple[list[_Lane], dict[str, int]]:
+    """The lanes in order of first appearance, and the index of each lane's key."""
     lane_list: list[_Lane] = []
     lane_of: dict[str, int] = {}
     for step in steps:
-        if lanes == "sector":
-            key = step.sector.iri if step.sector else ""
-            if key not in lane_of:
-                if step.sector is not None:
-                    name, name_lang = step.sector.names.pick(lang)
-                    name = name or step.sector.label(lang)
-                else:
-                    name, name_lang = t("diagram_no_sector", lang), lang
-                lane_of[key] = len(lane_list)
-                lane_list.append(_Lane(key, name, name_lang, ""))
+        key = _lane_key(step, lanes)
+        if key in lane_of:
+            continue
+        sub = ""
+        if lanes == "sector" and step.sector is None:
+            name, name_lang = translate("diagram_no_sector", lang), lang
         else:
-            key = step.producer.iri
-            if key not in lane_of:
-                name, name_lang = step.producer.names.pick(lang)
-                name = name or step.producer.label(lang)
-                sub = step.producer_type.label(lang) if step.producer_type else ""
-                lane_of[key] = len(lane_list)
-                lane_list.append(_Lane(key, name, name_lang, sub))
+            node = step.sector if lanes == "sector" else step.producer
+            assert node is not None
+            name, name_lang = node.names.pick(lang)
+            name = name or node.label(lang)
+            if lanes == "producer" and step.producer_type:
+                sub = step.producer_type.label(lang)
+        lane_of[key] = len(lane_list)
+        lane_list.append(_Lane(key, name, name_lang, sub))
+    return lane_list, lane_of
 
+
+def _cells(steps: list[Step], column: dict[int, int], lane_list: list[_Lane],
+           lane_of: dict[str, int], lanes: LaneMode) -> tuple[dict[int, _Box], int]:
+    """A box per step in its lane and column; a lane grows a sub-row for each step that
+    shares one of its cells, so boxes never overlap. Returns the boxes and the row count."""
     boxes: dict[int, _Box] = {}
     cells: dict[tuple[int, int], list[_Box]] = {}
     for step in steps:
-        key = (step.sector.iri if step.sector else "") if lanes == "sector" else step.producer.iri
-        box = _Box(step, column[step.position], lane_of[key])
+        box = _Box(step, column[step.position], lane_of[_lane_key(step, lanes)])
         boxes[step.position] = box
         cells.setdefault((box.lane, box.column), []).append(box)
     for (lane, _), members in cells.items():
@@ -439,12 +539,15 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
     for lane_item in lane_list:
         lane_item.first_row = row
         row += lane_item.rows
-    n_rows = max(row, 1)
     for (lane, _), members in cells.items():
         for i, box in enumerate(members):
             box.row = lane_list[lane].first_row + i
+    return boxes, max(row, 1)
 
-    # Edges: every hand-over, then followedBy relations without one.
+
+def _edges(chain: Chain, steps: list[Step], boxes: dict[int, _Box], lang: str) -> list[_Edge]:
+    """Every hand-over, then followedBy relations without one; each forward, back or within
+    one column."""
     edges: list[_Edge] = []
     described: set[tuple[int, int]] = set()
     for transition in sorted(chain.transitions,
@@ -469,11 +572,13 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
             edge.gap = edge.source.column + 1
         else:
             edge.kind = "back"
+    return edges
 
-    # Vertical tracks next to the columns: brackets of same-column edges and back edges leave
-    # on the right of their column, back edges come in on the left of the target's column.
-    # Labels in a gap keep clear of the tracks on its sides.
-    back_edges = [e for e in edges if e.kind == "back"]
+
+def _gaps(edges: list[_Edge], back_edges: list[_Edge], n_columns: int) -> _Gaps:
+    """Gap widths and column positions. Brackets of same-column edges and back edges leave on
+    the right of their column, back edges come in on the left of the target's column; labels
+    in a gap keep clear of the tracks on its sides, and a gap is as wide as its widest label."""
     reserve_left = [12.0] * (n_columns + 1)
     reserve_right = [12.0] * (n_columns + 1)
     brackets: dict[int, int] = {}
@@ -489,33 +594,32 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
         exit_gap, entry_gap = edge.source.column + 1, edge.target.column
         reserve_left[exit_gap] = max(reserve_left[exit_gap], edge.offset + 10)
         reserve_right[entry_gap] = max(reserve_right[entry_gap], edge.offset + 10)
-
-    # Gap widths: gap g lies before column g; gap n_columns is the trailing margin.
-    gaps = [float(LEAD_GAP)] + [float(MIN_GAP)] * (n_columns - 1) + [float(TRAIL_GAP)]
+    widths = [float(LEAD_GAP)] + [float(MIN_GAP)] * (n_columns - 1) + [float(TRAIL_GAP)]
     for g in range(n_columns + 1):
-        gaps[g] = max(gaps[g], reserve_left[g] + reserve_right[g] + 8)
+        widths[g] = max(widths[g], reserve_left[g] + reserve_right[g] + 8)
     for edge in edges:
         if edge.label is not None and edge.kind != "back":
-            gaps[edge.gap] = max(gaps[edge.gap], edge.label.width + reserve_left[edge.gap]
-                                 + reserve_right[edge.gap])
-    left = MARGIN + LANE_HEAD_W
+            widths[edge.gap] = max(widths[edge.gap], edge.label.width + reserve_left[edge.gap]
+                                   + reserve_right[edge.gap])
+    left = float(MARGIN + LANE_HEAD_W)
     column_x = []
-    x = float(left)
+    x = left
     for c in range(n_columns):
-        x += gaps[c]
+        x += widths[c]
         column_x.append(x)
         x += BOX_W
-    lanes_right = x + gaps[n_columns]
-    top = MARGIN + HEADER_H
-    for box in boxes.values():
-        box.x = column_x[box.column]
-        box.y = top + box.row * ROW_H + PAD
-    rows_bottom = top + n_rows * ROW_H
+    return _Gaps(widths, reserve_left, reserve_right, column_x, left)
+
+
+def _place_labels(edges: list[_Edge], boxes: dict[int, _Box], top: float,
+                  rows_bottom: float) -> float:
+    """Gutters for forward edges that skip columns, and labels in their gap without overlaps
+    (pushed down in order of where they would like to be). Returns the lowest label bottom
+    (at least the bottom of the lanes)."""
 
     def row_occupied(row_index: int, first: int, last: int) -> bool:
         return any(b.row == row_index and first < b.column < last for b in boxes.values())
 
-    # Routes of forward and same-column edges; labels placed in their gap without overlaps.
     gutter_use: dict[float, int] = {}
     for edge in edges:
         s, g = edge.source, edge.target
@@ -539,28 +643,22 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
             label.top = max(label.desired - label.height / 2, previous_bottom + 4)
             previous_bottom = label.top + label.height
         lowest = max(lowest, previous_bottom)
+    return lowest
 
-    def gap_left(g: int) -> float:
-        return column_x[g - 1] + BOX_W if g > 0 else float(left)
 
-    def gap_centre(g: int) -> float:
-        return gap_left(g) + gaps[g] / 2
-
-    def label_centre(g: int) -> float:
-        """The middle of the part of gap `g` that labels may use."""
-        return gap_left(g) + (reserve_left[g] + gaps[g] - reserve_right[g]) / 2
-
-    channel_top = lowest + 22
+def _route(edges: list[_Edge], gaps: _Gaps) -> None:
+    """Points of forward edges (through their gutter and label) and brackets of same-column
+    edges; back edges are routed when drawn (`_back_path`)."""
     for edge in edges:
         s, g = edge.source, edge.target
         label_y = edge.label.top + edge.label.height / 2 if edge.label is not None else None
         if edge.kind == "forward":
             start, end = (s.x + BOX_W, s.mid), (g.x, g.mid)
-            lx = label_centre(g.column)
+            lx = gaps.label_centre(g.column)
             middle: list[tuple[float, float]] = []
             if edge.gutter is not None:
-                middle = [(gap_centre(s.column + 1), edge.gutter),
-                          (g.x - gaps[g.column], edge.gutter)]
+                middle = [(gaps.gap_centre(s.column + 1), edge.gutter),
+                          (g.x - gaps.widths[g.column], edge.gutter)]
             if label_y is not None:
                 middle.append((lx, label_y))
             edge.points = [start, *middle, end]
@@ -576,34 +674,28 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
                          f"{_n(y0 + r * sign)}V{_n(y1 - r * sign)}Q{_n(xb)} {_n(y1)} "
                          f"{_n(xb - r)} {_n(y1)}H{_n(xs)}")
             if edge.label is not None:
-                edge.label.cx = label_centre(edge.gap)
+                edge.label.cx = gaps.label_centre(edge.gap)
 
-    # Height: lanes, back-edge channel, legend.
-    channel_bottom = channel_top + len(back_edges) * BACK_TRACK if back_edges else lowest
-    legend_top = channel_bottom + 20
-    width_guess = max(lanes_right + MARGIN, 760.0)
-    shown = {"handover": any(e.transition is not None for e in edges),
-             "follows": any(e.transition is None for e in edges),
-             "back": bool(back_edges),
-             "alternative": bool(alternative.sets()),
-             "parallel": bool(parallel.sets()),
-             "optional": any(s.optional for s in steps)}
-    legend, legend_height = _legend(uid, lang, steps, shown, width_guess, legend_top)
-    width = width_guess
-    for edge in back_edges:
-        if edge.label is not None:
-            width = max(width, (edge.source.x + edge.target.x + BOX_W) / 2
-                        + edge.label.width / 2 + MARGIN)
-    height = legend_top + legend_height + MARGIN
 
+# ---------------------------------------------------------------------------------------------
+# Rendering: geometry -> SVG
+# ---------------------------------------------------------------------------------------------
+
+def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
+    """The drawing as one `<svg>` element."""
+    uid, lang = drawing.uid, drawing.lang
+    legend, legend_height = _legend(uid, lang, drawing.steps, drawing.shown,
+                                    drawing.width_guess, drawing.legend_top)
+    width, height = drawing.width, drawing.legend_top + legend_height + MARGIN
     out: list[str] = []
     w = out.append
     w(f'<svg xmlns="http://www.w3.org/2000/svg" id="{uid}" class="ketju-diagram" role="img" '
       f'aria-labelledby="{uid}-t {uid}-d" lang="{lang}" viewBox="0 0 {_n(width)} {_n(height)}" '
       f'width="{_n(width)}" height="{_n(height)}" font-family="{FONT}" font-size="13">')
-    w(f'<title id="{uid}-t">{_esc(t("diagram_title", lang).format(name=chain.label(lang)))}'
-      '</title>')
-    summary = _describe(steps, boxes, edges, parallel, alternative, lang)
+    w(f'<title id="{uid}-t">'
+      f'{_esc(translate("diagram_title", lang).format(name=drawing.title))}</title>')
+    summary = _describe(drawing.steps, drawing.boxes, drawing.edges, drawing.parallel,
+                        drawing.alternative, lang)
     w(f'<desc id="{uid}-d">{_esc(summary)}</desc>')
     w(f'<style>#{uid} a:focus-visible .kd-border,#{uid} a:hover .kd-border'
       '{stroke:#000;stroke-width:3}'
@@ -614,25 +706,39 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
           'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
           f'<path d="M0 0L10 5L0 10z" fill="{colour}"/></marker>')
     w('</defs>')
+    out.extend(_render_lanes(drawing))
+    pills = _render_connectors(drawing, w)
+    out.extend(_render_edge(drawing, edge) for edge in drawing.edges)
+    out.extend(_box(drawing.boxes[step.position], lang, link) for step in drawing.steps)
+    # Labels on top of everything they might touch.
+    out.extend(_render_label(drawing, edge) for edge in drawing.edges if edge.label is not None)
+    out.extend(pills)
+    out.append(legend)
+    out.append('</svg>')
+    return "".join(out)
 
-    # Lanes.
-    w(f'<text x="{MARGIN + 8}" y="{MARGIN + 16}" font-size="12" font-weight="bold" '
-      f'fill="{MUTED}">{_esc(t("diagram_lanes_" + lanes, lang))}</text>')
-    for i, lane_item in enumerate(lane_list):
-        y0 = top + lane_item.first_row * ROW_H
+
+def _render_lanes(drawing: Layout) -> list[str]:
+    out = [f'<text x="{MARGIN + 8}" y="{MARGIN + 16}" font-size="12" font-weight="bold" '
+           f'fill="{MUTED}">{_esc(translate("diagram_lanes_" + drawing.lane_mode, drawing.lang))}'
+           '</text>']
+    w = out.append
+    for i, lane_item in enumerate(drawing.lanes):
+        y0 = drawing.top + lane_item.first_row * ROW_H
         h = lane_item.rows * ROW_H
         fill = "#f2f4f7" if i % 2 == 0 else "#ffffff"
         w(f'<g class="ketju-lane"><title>{_esc(lane_item.name)}'
           f'{_esc(" (" + lane_item.sub + ")") if lane_item.sub else ""}</title>')
-        w(f'<rect x="{MARGIN}" y="{y0}" width="{_n(lanes_right - MARGIN)}" height="{h}" '
-          f'fill="{fill}" stroke="#c8cfd8"/>')
-        w(f'<rect x="{MARGIN}" y="{y0}" width="{LANE_HEAD_W}" height="{h}" fill="#e4e9ef" '
+        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{_n(drawing.lanes_right - MARGIN)}" '
+          f'height="{h}" fill="{fill}" stroke="#c8cfd8"/>')
+        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" fill="#e4e9ef" '
           'stroke="#c8cfd8"/>')
         name_lines = wrap(lane_item.name, 24, 3)
         sub_lines = wrap(lane_item.sub, 28, 2) if lane_item.sub else []
         block = len(name_lines) * 16 + len(sub_lines) * 14
         ty = y0 + h / 2 - block / 2 + 12
-        lang_attr = f' lang="{_esc(lane_item.name_lang)}"' if lane_item.name_lang != lang else ""
+        lang_attr = (f' lang="{_esc(lane_item.name_lang)}"'
+                     if lane_item.name_lang != drawing.lang else "")
         for line in name_lines:
             w(f'<text x="{MARGIN + 10}" y="{_n(ty)}" font-size="12.5" font-weight="bold" '
               f'fill="{INK}"{lang_attr}>{_esc(line)}</text>')
@@ -642,12 +748,18 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
               f'{_esc(line)}</text>')
             ty += 14
         w('</g>')
+    return out
 
-    # Parallel and alternative connectors (behind the boxes); their pills come last.
+
+def _render_connectors(drawing: Layout, w: Callable[[str], None]) -> list[str]:
+    """Parallel and alternative connectors (written behind the boxes by `w`); returns their
+    pills, which go on top."""
     pills: list[str] = []
-    for groups, kind in ((parallel, "parallel"), (alternative, "alternative")):
+    lang = drawing.lang
+    for groups, kind in ((drawing.parallel, "parallel"), (drawing.alternative, "alternative")):
         for members in groups.sets():
-            members_boxes = sorted((boxes[p] for p in members), key=lambda b: (b.column, b.row))
+            members_boxes = sorted((drawing.boxes[p] for p in members),
+                                   key=lambda b: (b.column, b.row))
             for a, b in pairwise(members_boxes):
                 if a.column != b.column:
                     continue
@@ -657,12 +769,12 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
                     w(f'<path class="ketju-parallel" d="M{_n(cx - 2)} {_n(y1)}V{_n(y2)}'
                       f'M{_n(cx + 2)} {_n(y1)}V{_n(y2)}" stroke="{HANDOVER}" '
                       'stroke-width="1.2" fill="none"/>')
-                    text = t("diagram_parallel", lang)
+                    text = translate("diagram_parallel", lang)
                 else:
                     w(f'<path class="ketju-alternative" d="M{_n(cx)} {_n(y1)}V{_n(y2)}" '
                       f'stroke="{HANDOVER}" stroke-width="1.5" stroke-dasharray="6 4" '
                       'fill="none"/>')
-                    text = t("diagram_or", lang)
+                    text = translate("diagram_or", lang)
                 pw = _width(text, 11, True) + 14
                 py = y1 + PAD
                 pill_dash = ' stroke-dasharray="4 2"' if kind == "alternative" else ""
@@ -673,61 +785,52 @@ def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_li
                     f'{pill_dash}/>'
                     f'<text x="{_n(cx)}" y="{_n(py + 4)}" font-size="11" font-weight="bold" '
                     f'text-anchor="middle" fill="{INK}">{_esc(text)}</text></g>')
+    return pills
 
-    # Edges.
-    for edge in edges:
-        marker = "h" if edge.transition is not None else "f"
-        colour, stroke = (HANDOVER, "1.6") if edge.transition is not None else (FOLLOWS, "1.1")
-        classes = "ketju-handover" if edge.transition is not None else "ketju-follows"
-        if edge.kind == "back":
-            classes += " ketju-back"
-            d = _back_path(edge, channel_top)
-        else:
-            d = edge.path or _curve(edge.points)
-        title = edge.label.title if edge.label is not None else (
-            f"{edge.source.step.position} → {edge.target.step.position}")
-        w(f'<g class="{classes}" data-from="{edge.source.step.position}" '
-          f'data-to="{edge.target.step.position}"><title>{_esc(title)}</title>'
-          f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{stroke}" '
-          f'marker-end="url(#{uid}-{marker})"/></g>')
 
-    # Boxes.
-    for step in steps:
-        w(_box(boxes[step.position], lang, link))
+def _render_edge(drawing: Layout, edge: _Edge) -> str:
+    marker = "h" if edge.transition is not None else "f"
+    colour, stroke = (HANDOVER, "1.6") if edge.transition is not None else (FOLLOWS, "1.1")
+    classes = "ketju-handover" if edge.transition is not None else "ketju-follows"
+    if edge.kind == "back":
+        classes += " ketju-back"
+        d = _back_path(edge, drawing.channel_top)
+    else:
+        d = edge.path or _curve(edge.points)
+    title = edge.label.title if edge.label is not None else (
+        f"{edge.source.step.position} → {edge.target.step.position}")
+    return (f'<g class="{classes}" data-from="{edge.source.step.position}" '
+            f'data-to="{edge.target.step.position}"><title>{_esc(title)}</title>'
+            f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{stroke}" '
+            f'marker-end="url(#{drawing.uid}-{marker})"/></g>')
 
-    # Labels on top of everything they might touch.
-    for edge in edges:
-        if edge.label is None:
-            continue
-        label = edge.label
-        if edge.kind == "back":
-            cy = channel_top + edge.track * BACK_TRACK
-            text = " · ".join(line for line, _ in label.lines)
-            lw = _width(text, LABEL_FONT) + 12
-            cx = (edge.source.x + BOX_W + edge.target.x) / 2
-            w(f'<g class="ketju-label" data-from="{edge.source.step.position}" '
-              f'data-to="{edge.target.step.position}"><title>{_esc(label.title)}</title>'
-              f'<rect x="{_n(cx - lw / 2)}" y="{_n(cy - 9)}" width="{_n(lw)}" height="18" '
-              f'rx="3" fill="#ffffff" fill-opacity="0.95"/>'
-              f'<text x="{_n(cx)}" y="{_n(cy + 4)}" font-size="{LABEL_FONT}" '
-              f'text-anchor="middle" fill="{INK}">{_esc(text)}</text></g>')
-            continue
-        cx = label.cx
-        w(f'<g class="ketju-label" data-from="{edge.source.step.position}" '
-          f'data-to="{edge.target.step.position}"><title>{_esc(label.title)}</title>'
-          f'<rect x="{_n(cx - label.width / 2)}" y="{_n(label.top)}" width="{_n(label.width)}" '
-          f'height="{_n(label.height)}" rx="3" fill="#ffffff" fill-opacity="0.95" '
-          'stroke="#d0d5dc"/>')
-        ly = label.top + 3 + 10
-        for text, bold in label.lines:
-            weight = ' font-weight="bold"' if bold else ""
-            w(f'<text x="{_n(cx)}" y="{_n(ly)}" font-size="{LABEL_FONT}" text-anchor="middle" '
-              f'fill="{INK if bold else MUTED}"{weight}>{_esc(text)}</text>')
-            ly += LABEL_LINE
-        w('</g>')
-    out.extend(pills)
-    out.append(legend)
-    out.append('</svg>')
+
+def _render_label(drawing: Layout, edge: _Edge) -> str:
+    label = edge.label
+    assert label is not None
+    head = (f'<g class="ketju-label" data-from="{edge.source.step.position}" '
+            f'data-to="{edge.target.step.position}"><title>{_esc(label.title)}</title>')
+    if edge.kind == "back":  # one line, in the channel below the lanes
+        cy = drawing.channel_top + edge.track * BACK_TRACK
+        text = " · ".join(line for line, _ in label.lines)
+        lw = _width(text, LABEL_FONT) + 12
+        cx = (edge.source.x + BOX_W + edge.target.x) / 2
+        return (head + f'<rect x="{_n(cx - lw / 2)}" y="{_n(cy - 9)}" width="{_n(lw)}" '
+                f'height="18" rx="3" fill="#ffffff" fill-opacity="0.95"/>'
+                f'<text x="{_n(cx)}" y="{_n(cy + 4)}" font-size="{LABEL_FONT}" '
+                f'text-anchor="middle" fill="{INK}">{_esc(text)}</text></g>')
+    cx = label.cx
+    out = [head, f'<rect x="{_n(cx - label.width / 2)}" y="{_n(label.top)}" '
+           f'width="{_n(label.width)}" height="{_n(label.height)}" rx="3" fill="#ffffff" '
+           'fill-opacity="0.95" stroke="#d0d5dc"/>']
+    ly = label.top + 3 + 10
+    for text, bold in label.lines:
+        weight = ' font-weight="bold"' if bold else ""
+        out.append(f'<text x="{_n(cx)}" y="{_n(ly)}" font-size="{LABEL_FONT}" '
+                   f'text-anchor="middle" fill="{INK if bold else MUTED}"{weight}>'
+                   f'{_esc(text)}</text>')
+        ly += LABEL_LINE
+    out.append('</g>')
     return "".join(out)
 
 
@@ -939,4 +1042,5 @@ def _describe(steps: list[Step], boxes: dict[int, _Box], edges: list[_Edge],
     return " ".join(sentences)
 
 
-__all__ = ["chain_svg", "contrast_ratio", "humanise_duration", "safe_href", "wrap"]
+__all__ = ["Layout", "chain_svg", "contrast_ratio", "humanise_duration", "layout", "render",
+           "safe_href", "wrap"]

@@ -32,7 +32,7 @@ from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
 from ketju.core.queries import MAX_IRI_CHARS
-from ketju.domain.chains import ChainNotFound, load_chain
+from ketju.domain import chains
 from ketju.domain.entities import Description, NotFound, describe, entity_rdf
 from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
@@ -298,8 +298,8 @@ def view_loader(dotted: str) -> ViewLoader:
 def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
     """A service chain's page: the chain, its diagram and its goals."""
     try:
-        chain = load_chain(snapshot, iri)
-    except ChainNotFound:
+        chain, goals = chains.chain_view(snapshot, iri)  # one query: chain and goal tree
+    except chains.ChainNotFound:
         return None
     from ketju.web.diagram import chain_svg
 
@@ -308,7 +308,7 @@ def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None
     context["diagram"] = chain_svg(chain, lang)
     # The diagram's own <style> (hover and focus rules) is allowed by its hash.
     context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
-    context["goals"] = goal_tree(snapshot, iri)
+    context["goals"] = goals
     return context
 
 
