@@ -21,6 +21,7 @@ from ketju.domain.entities import (
     RDF_TYPE,
     Description,
     describe,
+    name_table,
     names_of,
 )
 from ketju.domain.texts import Texts
@@ -167,3 +168,25 @@ def test_names_of_is_the_same_with_the_vocabulary_kept(source: SnapshotSource) -
     assert {k: v.values for k, v in first.items()} == {
         k: v for k, v in oracle_names(snapshot, wanted).items() if v}
     assert all(isinstance(v, Texts) for v in first.values())
+
+
+def test_with_the_name_table_a_page_takes_two_queries_and_the_same_view(
+        source: SnapshotSource) -> None:
+    """Once the build's table of names is made (the server makes it in the background), an
+    entity page asks the store only for its statements and links, and shows the same names."""
+    snapshot = Counting(fresh(source))
+    kinds = one_of_each_kind(snapshot)
+    expected = {iri: oracle(snapshot, iri) for iri in kinds.values()}
+    table = name_table(snapshot)
+    assert table.get(ID + "national/producer/kela") and table.get(ONTOLOGY + "nothing") is None
+    snapshot.ran.clear()
+    for kind, iri in sorted(kinds.items()):
+        assert view(describe(snapshot, iri)) == expected[iri], (kind, iri)
+    assert set(snapshot.ran) == {"entity-statements", "entity-links-here"}
+    # Every named node of the build, with the names a lookup by list finds.
+    every = {row["node"].value for row in snapshot.data.select(
+        "SELECT DISTINCT ?node WHERE { ?node <http://www.w3.org/2004/02/skos/core#prefLabel>"
+        "|<http://www.w3.org/2000/01/rdf-schema#label> ?name FILTER(isIRI(?node)) }")}
+    assert len(table) == len(every)
+    assert {k: v.values for k, v in names_of(snapshot, every).items()} == {
+        k: v for k, v in oracle_names(snapshot, every).items() if v}

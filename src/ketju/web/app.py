@@ -11,7 +11,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,14 +27,15 @@ from ketju import __version__
 from ketju.core.project import Project
 from ketju.core.queries import load_queries
 from ketju.core.settings import Settings
-from ketju.infra.snapshot import SnapshotSource
+from ketju.domain.compare import chain_index
+from ketju.domain.entities import name_table
+from ketju.infra.snapshot import Snapshot, SnapshotSource
 from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, QueryRequest, RemoteBackend
 from ketju.infra.sparql.description import renderer
 from ketju.infra.store import RemoteCatalogue
 from ketju.web import api, feeds_catalog, feeds_cpsv, feeds_ldes, pages, search
 from ketju.web.api import named_query_routes
 from ketju.web.compare import router as compare_router
-from ketju.web.compare import warm_index
 from ketju.web.http import RDF_OFFERS, install_problem_handlers, negotiate_request, problem
 from ketju.web.observability import Observability, metrics_text
 from ketju.web.openapi_docs import RDF_MEDIA, answers, install_docs
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
-        warm_index(state, ready=settle_heap)
+        warm_builds(source, ready=settle_heap)
         try:
             yield
         finally:
@@ -195,7 +197,7 @@ async def healthz(request: Request) -> dict[str, Any]:
     info: dict[str, Any] = {"status": "ok", "version": __version__,
                             "mode": "remote" if state.source.engine is not None
                             else "embedded", "build": snapshot.build_info(),
-                            "process": os.getpid(), "warm": snapshot.has("chain-index")}
+                            "process": os.getpid(), "warm": is_warm(snapshot)}
     if isinstance(state.backend, EmbeddedBackend):
         info["query_processes"] = len(state.backend.pool.processes)
     # Whether user queries may call SERVICE, and whether query processes have no network.
@@ -210,6 +212,31 @@ async def healthz(request: Request) -> dict[str, Any]:
 async def metrics() -> Response:
     body, content_type = metrics_text()
     return Response(body, media_type=content_type)
+
+
+def warm_builds(source: SnapshotSource, ready: Callable[[], None] = lambda: None) -> None:
+    """Make what every build's answers read (the table of names, the chain index) in the
+    background as each build starts being served (seconds at national scale), so the first
+    visitors after a start or a rebuild do not wait for it; call `ready` once, after the
+    first build's."""
+    first = threading.Event()
+
+    def warm(snapshot: Snapshot) -> None:
+        try:
+            name_table(snapshot)
+            chain_index(snapshot)
+        except Exception:  # pragma: no cover - the next request makes them and reports
+            return
+        if not first.is_set():
+            first.set()
+            ready()
+
+    source.watch(warm)
+
+
+def is_warm(snapshot: Snapshot) -> bool:
+    """Whether the build's start-up work (`warm_builds`) is done."""
+    return snapshot.has("names") and snapshot.has("chain-index")
 
 
 def settle_heap() -> None:

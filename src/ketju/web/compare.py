@@ -3,8 +3,6 @@ side-by-side page (`/compare`), all calling `ketju.domain.compare`."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -22,27 +20,9 @@ from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG
 from ketju.web.http import problem, public_base_url
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
-from ketju.web.services import Services, ServicesDep, SnapshotDep
+from ketju.web.services import ServicesDep, SnapshotDep
 
 MAX_CHAINS = 6
-
-
-def warm_index(services: Services, ready: Callable[[], None] = lambda: None) -> None:
-    """Build the chain index of every snapshot as it starts being served, in the background
-    (seconds at national scale), so the first comparison after a start or a rebuild does not
-    wait for it; call `ready` once the first one is made."""
-    first = threading.Event()
-
-    def build(snapshot: Snapshot) -> None:
-        try:
-            chain_index(snapshot)
-        except Exception:  # pragma: no cover - the next request builds it and reports
-            return
-        if not first.is_set():
-            first.set()
-            ready()
-
-    services.source.watch(build)
 
 
 def _chain_list(text: str) -> list[str]:
