@@ -89,6 +89,7 @@ def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
                                                        "KETJU_LANG": "fi"})
 
 
+@pytest.mark.slow
 def test_cli_compare_and_reuse(built_project: Project) -> None:
     text = run_cli(built_project, "compare", HIP[0], HIP[2])
     assert text.returncode == 0, text.stderr

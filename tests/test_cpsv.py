@@ -416,6 +416,7 @@ def _cli(project: Project, *args: str) -> subprocess.CompletedProcess[bytes]:
                           capture_output=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_export_ntriples_parses(built_project: Project, export: Graph) -> None:
     done = _cli(built_project, "cpsv-ap", "--format", "ntriples")
     assert done.returncode == 0, done.stderr
@@ -423,6 +424,7 @@ def test_cli_export_ntriples_parses(built_project: Project, export: Graph) -> No
     assert set(graph) == set(export)
 
 
+@pytest.mark.slow
 def test_cli_export_to_a_file(built_project: Project, export: Graph, tmp_path: Path) -> None:
     target = tmp_path / "cpsv-ap.jsonld"
     done = _cli(built_project, "cpsv-ap", "--format", "jsonld", "--output", str(target))

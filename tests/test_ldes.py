@@ -357,6 +357,7 @@ def test_pages_are_linked_with_time_windows(history: History) -> None:
         assert (immutable in page.triples) == listed[i]["immutable"]
 
 
+@pytest.mark.slow
 def test_rebuilding_gives_identical_pages(history: History) -> None:
     before = feed_dir(history.project)
     with pytest.MonkeyPatch.context() as patch:

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import InProcessServer, Served, Server, in_process_server, ketju_server
 
 # Cartesian products over the example store (~13k triples): hours of CPU, or gigabytes.
 RUNAWAY_CPU = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -68,14 +69,29 @@ def group_cpu_over(server: Server, seconds: float) -> float:
     return cpu_seconds(group_processes(server.process.pid)) - before
 
 
+GUARDED = {"query_timeout": 3, "query_memory_mb": 400, "max_rows": 5, "max_query_bytes": 2000,
+           "max_body_bytes": 4000, "query_workers": 3}
+
+
+@pytest.fixture
+def guarded(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow watch the server's processes (a real server).
+    return real_for_slow(request, "guarded_app", "real_guarded")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def guarded(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs, query_timeout=3, query_memory_mb=400,
-                      max_rows=5, max_query_bytes=2000, max_body_bytes=4000,
-                      query_workers=3) as running:
+def guarded_app(built_project: Project) -> Iterator[InProcessServer]:
+    with in_process_server(built_project, **GUARDED) as running:
         yield running
 
 
+@pytest.fixture(scope="module")
+def real_guarded(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(built_project.root, server_logs, **GUARDED) as running:
+        yield running
+
+
+@pytest.mark.slow
 def test_runaway_query_is_stopped_with_an_error_and_its_cpu_freed(guarded: Server) -> None:
     started = time.monotonic()
     response = guarded.get(guarded.sparql, params={"query": RUNAWAY_CPU}, timeout=60)
@@ -91,6 +107,7 @@ def test_runaway_query_is_stopped_with_an_error_and_its_cpu_freed(guarded: Serve
     assert 'ketju_sparql_queries_stopped_total{reason="timeout"}' in metrics
 
 
+@pytest.mark.slow
 def test_memory_hungry_query_is_stopped_and_its_memory_freed(guarded: Server) -> None:
     baseline = rss_mb(group_processes(guarded.process.pid))
     response = guarded.get(guarded.sparql, params={"query": RUNAWAY_MEMORY}, timeout=60)
@@ -106,6 +123,7 @@ def client_from(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
 
 
+@pytest.mark.slow
 def test_simple_requests_stay_fast_while_two_runaways_run(guarded: Server) -> None:
     # The runaways come from other addresses: one address may only have two queries at once.
     runaways = [threading.Thread(target=client_from(f"127.0.0.{2 + n}").get,
@@ -154,6 +172,7 @@ def test_query_text_and_body_are_size_limited(guarded: Server) -> None:
     assert body.status_code == 413
 
 
+@pytest.mark.slow
 def test_client_that_leaves_stops_its_query(guarded: Server) -> None:
     with pytest.raises(httpx.ReadTimeout):
         guarded.get(guarded.sparql, params={"query": RUNAWAY_CPU + " # bye"}, timeout=0.8)
@@ -319,6 +338,7 @@ def test_service_to_a_host_not_allowed_makes_no_request(guarded: Server,
     assert listener.connections == 0
 
 
+@pytest.mark.slow
 def test_only_allowed_hosts_are_called(built_project: Project, server_logs: Path,
                                        listener: Listener) -> None:
     with ketju_server(built_project.root, server_logs, allowed_service_hosts="localhost",

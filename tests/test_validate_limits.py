@@ -321,6 +321,7 @@ def big_drafts(drafts: Path) -> Path:
                  marks=pytest.mark.slow),  # about 15 s: the whole catalogue's shapes
     ("yksi-rivi", 0, "1 file(s) checked: 0 error(s)"),
 ])
+@pytest.mark.slow
 def test_memory_stays_bounded(big_drafts: Path, name: str, returncode: int,
                               expected: str) -> None:
     measured = run_measured(big_drafts / f"{name}.ttl")
