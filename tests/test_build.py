@@ -147,6 +147,7 @@ def test_cli_build_and_status(project_copy: Project) -> None:
     assert "national" in status.stdout and "chains" in status.stdout
 
 
+@pytest.mark.slow
 def test_cli_build_refused_exits_1(project_copy: Project) -> None:
     bad = project_copy.data_dir / "kainuu" / "syntax.ttl"
     bad.parent.mkdir(exist_ok=True)

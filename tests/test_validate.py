@@ -70,7 +70,13 @@ def assert_build_refused_and_store_kept(project: Project, relative: str) -> None
                             " && !CONTAINS(STR(?s), '/organiser/')) }")
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+#: One case of each kind of finding runs in the quick tier (`-m "not slow"`), all in `make test`.
+QUICK = {"syntax-missing-dot", "shacl-chain", "dangling-reference", "ownership"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=() if case.stem in QUICK
+                                               else pytest.mark.slow) for case in CASES],
+                         ids=lambda p: p.stem)
 def test_bad_contribution_is_reported_at_its_line(built_copy: Project, case: Path) -> None:
     project_copy = built_copy  # the tree as built
     target = project_copy.data_dir / REGION / case.name
@@ -159,6 +165,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_json(project_copy: Project) -> None:
     ok = run_cli("validate", "data/national", cwd=project_copy.root)
     assert ok.returncode == 0, ok.stdout + ok.stderr
