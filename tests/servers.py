@@ -139,8 +139,11 @@ class InProcessServer(Served):
 
     `base` is `http://testserver:8000` (`testserver-2`, ... while several run), a host that
     does not resolve: a call that bypasses this object fails instead of reaching some other
-    server. Only URL fetches through urllib (rdflib fetching a JSON-LD context) are routed to
-    the app by host (`_UrllibToApps`)."""
+    server. Only calls through urllib are routed to the app by host (`_UrllibToApps`: rdflib
+    fetching a JSON-LD context, SPARQLWrapper, rdflib's SPARQLStore).
+
+    `log_text()` holds the lines of ketju's loggers (the access log included) while it runs;
+    several apps in one process share those loggers, so it holds the others' lines too."""
 
     def __init__(self, client: TestClient, log: _LogLines) -> None:
         self.base = str(client.base_url).rstrip("/")
@@ -166,7 +169,9 @@ class InProcessServer(Served):
 
 class _UrllibToApps(urllib.request.HTTPHandler):
     """urllib's `http:` handler, except that hosts of in-process servers are answered by
-    their app (rdflib fetches a JSON-LD `@context` with urllib)."""
+    their app (rdflib fetches a JSON-LD `@context` with urllib; SPARQLWrapper and rdflib's
+    SPARQLStore call endpoints with it). Installed for the test process when this module is
+    imported; other hosts go to the network as usual."""
 
     clients: ClassVar[dict[str, TestClient]] = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import random
 import subprocess
 import sys
@@ -94,3 +95,11 @@ def test_afresh_figures_are_reported_in_ms_and_as_multiples_of_healthz(
     assert "| chain pages (with diagram) | one client | 4.0 | 4.0× | ≤ 5 |" in table
     assert "| search | p99 at 16 clients | 50.0 |" in table and "not measured" in table
     assert "`/healthz` with one client in this run (1.00 ms" in table
+
+
+def test_the_examples_in_the_harness_docstrings_hold() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    result = doctest.testmod(run)
+    assert result.attempted >= 1 and result.failed == 0
