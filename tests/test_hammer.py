@@ -74,7 +74,7 @@ def test_many_more_distinct_answers_than_the_cache_keeps() -> None:
 
 def test_32_threads_with_8_cache_entries_get_no_error(server: InProcessServer) -> None:
     # Requests each thread makes, drawn from REQUESTS: fewer in the quick tier.
-    each = 3 if conftest.FAST_TIER else 24
+    each = 3 if conftest.FAST_TIER else 12
     failures: list[str] = []
     answered = [0]
     lock = threading.Lock()
