@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build run test lint bench clean browser tools
+.PHONY: setup build run test quick lint bench clean browser tools
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
@@ -39,9 +39,15 @@ run: setup
 	$(BIN)/ketju status
 	$(BIN)/ketju serve --no-build
 
+# Every test, the slow tier included (real servers, browser, npm clients, remote engines,
+# the benchmark's quick run): what CI runs.
 test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest
+
+# Quick feedback while working (under a minute): the tests not marked slow, web tests in process.
+quick: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # What the project enforces: ruff's rules (pyproject.toml) and the import layers (cli > web >
 # domain > infra > core, [tool.importlinter]); the tree is not laid out by `ruff format`.

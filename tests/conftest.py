@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import pytest
 
 from ketju.core.project import Project
 
+if TYPE_CHECKING:
+    from tests.servers import InProcessServer
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+
+#: Whether this run leaves the slow tests out (`pytest -m "not slow"`, the quick feedback of
+#: a developer): then property tests try a tenth of their examples (`examples`).
+FAST_TIER = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global FAST_TIER
+    FAST_TIER = "not slow" in (config.option.markexpr or "")
+
+
+def examples(full: int) -> int:
+    """How many examples a property test tries: `full` in `make test`, a tenth (at least 20)
+    when the slow tests are left out."""
+    return max(20, full // 10) if FAST_TIER else full
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +89,38 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project_copy(tmp_path: Path) -> Project:
     """A writable copy of the source tree (ontology, shapes, data, queries), store in tmp."""
     return copy_tree(tmp_path)
+
+
+@pytest.fixture
+def built_copy(built_project: Project, tmp_path: Path) -> Project:
+    """A writable copy of the source tree with the store as built (a copy of the session's
+    build, as `build(project_copy)` would make it, in a fraction of the time)."""
+    project = copy_tree(tmp_path)
+    shutil.copytree(built_project.root / "var", tmp_path / "var", symlinks=True)
+    return project
+
+
+@pytest.fixture(scope="session")
+def app_server(built_project: Project) -> Iterator[InProcessServer]:
+    """The app over the built example catalogue, in this process, with default settings:
+    what most web tests ask (read only, so shared by the whole session)."""
+    from tests.servers import in_process_server
+
+    with in_process_server(built_project) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def hostile_app(hostile_project: Project) -> Iterator[InProcessServer]:
+    """The app over the example catalogue plus the hostile contribution, in this process."""
+    from tests.servers import in_process_server
+
+    with in_process_server(hostile_project) as server:
+        yield server
+
+
+def real_for_slow(request: pytest.FixtureRequest, in_process: str, real: str) -> object:
+    """The fixture `real` (a real server) for tests marked slow, which are slow because they
+    need one (raw sockets, its log file, its processes), else `in_process`."""
+    slow = request.node.get_closest_marker("slow") is not None
+    return request.getfixturevalue(real if slow else in_process)

@@ -1,8 +1,20 @@
-"""Real servers for the tests: `ketju serve` and `oxigraph serve-read-only`, on free ports."""
+"""Servers for the tests: the app in this process (`in_process_server`, what most web tests
+use), and real ones on free ports (`ketju serve` and `oxigraph serve-read-only`) for what only a
+real server shows: its processes, signals, access log, remote engines.
+
+Both kinds answer the same calls: `.base` (and `.sparql`) to build URLs from, and
+`get`/`post`/`put`/`head`/`options`/`request`/`client()` with httpx's signatures, so a test
+reads the same over either.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import email.message
+import http.cookiejar
+import io
+import itertools
+import logging
 import os
 import shutil
 import signal
@@ -10,10 +22,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+import urllib.response
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
+from starlette.testclient import TestClient
+
+from ketju.core.project import Project
+from ketju.core.settings import Settings
 
 BIN = Path(sys.executable).parent
 
@@ -36,18 +55,172 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
     raise TimeoutError(f"{url} did not come up")
 
 
-class Server:
-    def __init__(self, base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-        self.base = base
-        self.process = process
-        self.log = log
+class Served:
+    """What a test calls a server through: `base`, `sparql`, and httpx's verbs with absolute
+    URLs (built from `base`)."""
+
+    base: str
 
     @property
     def sparql(self) -> str:
         return self.base + "/sparql"
 
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        raise NotImplementedError
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def head(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("HEAD", url, **options)
+
+    def options(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("OPTIONS", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+    def put(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("PUT", url, **options)
+
+    def client(self, **options: Any) -> httpx.Client:
+        """A client of its own (keeps cookies, like a browser)."""
+        raise NotImplementedError
+
+
+class Server(Served):
+    """A real server (a process of its own) at `base`."""
+
+    def __init__(self, base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.base = base
+        self.process = process
+        self.log = log
+
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        return httpx.request(method, url, **options)
+
+    def client(self, **options: Any) -> httpx.Client:
+        return httpx.Client(**options)
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Shared in-process clients keep no cookies: each call stands alone, as `httpx.get` does
+    (a `?lang=` switch in one test must not choose the language of the next)."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class _LogLines(logging.Handler):
+    """The app's log lines (ketju's loggers, the access log included), as a server writes
+    them to its log file."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.errors: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        self.lines.append(line)
+        if record.levelno >= logging.ERROR:
+            self.errors.append(line)
+
+
+class InProcessServer(Served):
+    """`create_app` over a built project, driven in this process by Starlette's TestClient:
+    no server process, no port. Its lifespan runs (query processes, the chain index), and
+    calls from several threads are answered concurrently (the app's event loop runs in a thread
+    of its own, plain `def` routes in its thread pool).
+
+    `base` is `http://testserver:8000` (`testserver-2`, ... while several run), a host that
+    does not resolve: a call that bypasses this object fails instead of reaching some other
+    server. Only calls through urllib are routed to the app by host (`_UrllibToApps`: rdflib
+    fetching a JSON-LD context, SPARQLWrapper, rdflib's SPARQLStore).
+
+    `log_text()` holds the lines of ketju's loggers (the access log included) while it runs;
+    several apps in one process share those loggers, so it holds the others' lines too."""
+
+    def __init__(self, client: TestClient, log: _LogLines) -> None:
+        self.base = str(client.base_url).rstrip("/")
+        self._client = client
+        self._log = log
+        self.app = client.app
+
+    def log_text(self) -> str:
+        return "\n".join(self._log.lines) + "\n"
+
+    def log_errors(self) -> list[str]:
+        """The app's log lines at level ERROR or above (with their tracebacks)."""
+        return list(self._log.errors)
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        options.pop("timeout", None)  # nothing waits on a network
+        return self._client.request(method, url, **options)
+
+    def client(self, **options: Any) -> httpx.Client:
+        options.pop("timeout", None)
+        return httpx.Client(transport=self._client._transport, base_url=self.base, **options)
+
+
+class _UrllibToApps(urllib.request.HTTPHandler):
+    """urllib's `http:` handler, except that hosts of in-process servers are answered by
+    their app (rdflib fetches a JSON-LD `@context` with urllib; SPARQLWrapper and rdflib's
+    SPARQLStore call endpoints with it). Installed for the test process when this module is
+    imported; other hosts go to the network as usual."""
+
+    clients: ClassVar[dict[str, TestClient]] = {}
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        client = self.clients.get(req.host)
+        if client is None:
+            return super().http_open(req)
+        answer = client.request(req.get_method(), req.full_url, headers=dict(req.header_items()),
+                                content=req.data)  # type: ignore[arg-type]
+        message = email.message.Message()
+        for key, value in answer.headers.multi_items():
+            message[key] = value
+        response = urllib.response.addinfourl(io.BytesIO(answer.content), message,
+                                              req.full_url, answer.status_code)
+        response.msg = answer.reason_phrase  # type: ignore[attr-defined]
+        return response
+
+
+urllib.request.install_opener(urllib.request.build_opener(_UrllibToApps()))
+_hosts = itertools.count(1)
+
+
+@contextlib.contextmanager
+def in_process_server(project: Project, **settings: Any) -> Iterator[InProcessServer]:
+    """The app of `ketju serve --no-build` over `project`, with these settings (as
+    `ketju_server` takes them), in this process."""
+    from ketju.web.app import create_app
+
+    app = create_app(Settings(home=str(project.root), **settings), project=project)
+    lines = _LogLines()
+    logger = logging.getLogger("ketju")
+    level = logger.level
+    logger.addHandler(lines)
+    logger.setLevel(logging.INFO)
+    try:
+        # Like httpx.get: no redirects followed, and no cookies kept between calls.
+        number = next(_hosts)
+        # A port, as a real server has (a fallback to the ASGI scope's server shows it).
+        host = ("testserver" if number == 1 else f"testserver-{number}") + ":8000"
+        with TestClient(app, base_url=f"http://{host}", follow_redirects=False) as client:
+            client.cookies.jar.set_policy(_NoCookies())
+            _UrllibToApps.clients[host] = client
+            try:
+                yield InProcessServer(client, lines)
+            finally:
+                del _UrllibToApps.clients[host]
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from ketju.core.project import Project
 from ketju.core.queries import load_queries
 from tests.conftest import ROOT
-from tests.servers import Server, ketju_server
+from tests.servers import InProcessServer, Server
 
 ID = "https://w3id.org/ketju/id/"
 VOCAB = "https://w3id.org/ketju/vocab/"
@@ -123,9 +121,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def test_every_named_query_has_an_asserted_answer() -> None:
@@ -135,7 +132,7 @@ def test_every_named_query_has_an_asserted_answer() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_named_query_answers(server: Server, name: str) -> None:
     params, check = EXPECTED[name]
-    response = httpx.get(f"{server.base}/api/queries/{name}",
+    response = server.get(f"{server.base}/api/queries/{name}",
                          params={**params, "limit": 1000})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -146,19 +143,19 @@ def test_named_query_answers(server: Server, name: str) -> None:
 
 def test_paging_link_headers_and_true_total(server: Server) -> None:
     url = f"{server.base}/api/queries/services-by-class"
-    everything = httpx.get(url, params={"serviceClass": f"{JHS}P5", "limit": 1000}).json()
-    first = httpx.get(url, params={"serviceClass": f"{JHS}P5", "limit": 10})
+    everything = server.get(url, params={"serviceClass": f"{JHS}P5", "limit": 1000}).json()
+    first = server.get(url, params={"serviceClass": f"{JHS}P5", "limit": 10})
     assert first.json()["total"] == everything["total"] > 20
     assert first.headers["x-total-count"] == str(everything["total"])
     links = httpx.Response(200, headers={"link": first.headers["link"]}).links
     assert set(links) >= {"first", "next", "last"}
-    second = httpx.get(links["next"]["url"]).json()
+    second = server.get(links["next"]["url"]).json()
     assert second["offset"] == 10
     assert first.json()["items"] + second["items"] == everything["items"][:20]
 
 
 def test_csv_answers(server: Server) -> None:
-    response = httpx.get(f"{server.base}/api/queries/chain-steps",
+    response = server.get(f"{server.base}/api/queries/chain-steps",
                          params={"chain": VS_CHAIN, "format": "csv"})
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
@@ -171,7 +168,7 @@ def test_csv_answers(server: Server) -> None:
     "{ } } } ((( \"'",
 ])
 def test_hostile_string_is_matched_literally(server: Server, value: str) -> None:
-    response = httpx.get(f"{server.base}/api/queries/resource-producers",
+    response = server.get(f"{server.base}/api/queries/resource-producers",
                          params={"region": value})
     assert response.status_code == 200
     assert response.json()["total"] == 0
@@ -188,13 +185,13 @@ def test_hostile_string_is_matched_literally(server: Server, value: str) -> None
 ])
 def test_bad_parameters_get_400_with_the_reason(server: Server, name: str,
                                                 params: dict[str, str], reason: str) -> None:
-    response = httpx.get(f"{server.base}/api/queries/{name}", params=params)
+    response = server.get(f"{server.base}/api/queries/{name}", params=params)
     assert response.status_code == 400
     assert reason in response.json()["detail"]
 
 
 def test_openapi_documents_every_named_query(server: Server) -> None:
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     for name, (params, _) in EXPECTED.items():
         operation = spec["paths"][f"/api/queries/{name}"]["get"]
         declared = {p["name"] for p in operation["parameters"]}
@@ -208,13 +205,13 @@ def test_openapi_documents_every_named_query(server: Server) -> None:
 def test_a_request_body_never_replaces_the_query(server: Server) -> None:
     # Regression: a defaulted endpoint argument was published as a JSON body that FastAPI
     # would parse into the query object, so a body could carry any SPARQL text.
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     assert not [path for path, item in spec["paths"].items()
                 if path.startswith("/api/queries/") and "requestBody" in item["get"]]
-    plain = httpx.get(server.base + "/api/queries/regions").json()
+    plain = server.get(server.base + "/api/queries/regions").json()
     body = {"name": "regions", "summary": "", "text": "", "path": "", "description": "",
             "params": [], "tags": [], "body": "SELECT * WHERE { ?s ?p ?o }"}
-    sneaky = httpx.request("GET", server.base + "/api/queries/regions", json=body)
+    sneaky = server.request("GET", server.base + "/api/queries/regions", json=body)
     assert sneaky.status_code == 200 and sneaky.json() == plain
 
 # -- resources ------------------------------------------------------------------------------
@@ -231,7 +228,7 @@ def test_a_request_body_never_replaces_the_query(server: Server) -> None:
 ])
 def test_resource_lists(server: Server, kind: str, params: dict[str, str],
                         expected: int | None) -> None:
-    response = httpx.get(f"{server.base}/api/{kind}", params={**params, "limit": 1000})
+    response = server.get(f"{server.base}/api/{kind}", params={**params, "limit": 1000})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["@context"].endswith("/api/context.jsonld")
@@ -240,7 +237,7 @@ def test_resource_lists(server: Server, kind: str, params: dict[str, str],
     assert body["items"], kind
     for item in body["items"]:
         assert item["label"].get("fi"), item
-        assert httpx.get(item["api"]).status_code == 200
+        assert server.get(item["api"]).status_code == 200
 
 
 @pytest.mark.parametrize("path", [
@@ -252,7 +249,7 @@ def test_resource_lists(server: Server, kind: str, params: dict[str, str],
     "/api/service-classes/P5.6",
 ])
 def test_items_are_json_ld(server: Server, path: str) -> None:
-    response = httpx.get(server.base + path)
+    response = server.get(server.base + path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/ld+json")
     item = response.json()
@@ -265,14 +262,14 @@ def test_items_are_json_ld(server: Server, path: str) -> None:
 
 
 def test_chain_item_embeds_its_steps(server: Server) -> None:
-    item = httpx.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma").json()
+    item = server.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma").json()
     assert len(item["hasStep"]) == 9
     assert all(isinstance(step, dict) and "position" in step for step in item["hasStep"])
 
 
 def test_unknown_items_and_bad_filters(server: Server) -> None:
-    assert httpx.get(server.base + "/api/chains/kainuu/ei-ole").status_code == 404
-    assert httpx.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 422 or \
-        httpx.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 400
-    bad = httpx.get(server.base + "/api/producers", params={"segment": HIP})
+    assert server.get(server.base + "/api/chains/kainuu/ei-ole").status_code == 404
+    assert server.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 422 or \
+        server.get(server.base + "/api/chains?region=Not_A_Slug").status_code == 400
+    bad = server.get(server.base + "/api/producers", params={"segment": HIP})
     assert bad.status_code == 400 and "cannot be filtered" in bad.json()["detail"]

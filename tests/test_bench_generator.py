@@ -79,6 +79,7 @@ def test_chains(tree: Path) -> None:
         assert f"tkind:{kind}" in text, kind
 
 
+@pytest.mark.slow
 def test_validates_and_builds(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KETJU_VAR", raising=False)
     project = Project(tree)

@@ -21,9 +21,9 @@ from tests.conftest import FIXTURES
 
 
 @pytest.fixture
-def built(project_copy: Project) -> Project:
-    build(project_copy)
-    return project_copy
+def built(built_copy: Project) -> Project:
+    """A writable tree with its store as `build` made it (a copy of the session's build)."""
+    return built_copy
 
 
 def graphs_of(store: CatalogueStore) -> set[str]:
@@ -74,6 +74,7 @@ def test_refused_build_keeps_the_previous_store(built: Project) -> None:
     assert sorted(p.name for p in built.stores_dir.iterdir()) == [before.name]
 
 
+@pytest.mark.slow
 def test_builds_within_one_second_never_share_a_folder(project_copy: Project) -> None:
     # Regression: folders named by second and pid made a refused build delete the live store.
     first = build(project_copy).path
@@ -100,6 +101,7 @@ def _start_build(project: Project, hold: float | None = None) -> subprocess.Pope
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
 
 
+@pytest.mark.slow
 def test_build_killed_before_the_swap_leaves_the_previous_store(built: Project) -> None:
     before = built.store_link.resolve()
     count = len(CatalogueStore.open(built))
@@ -117,6 +119,7 @@ def test_build_killed_before_the_swap_leaves_the_previous_store(built: Project) 
     assert len([p for p in built.stores_dir.iterdir() if not (p / "build.json").exists()]) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.2, 0.6, 1.2])
 def test_build_killed_at_any_moment_leaves_a_usable_store(built: Project, delay: float) -> None:
     before = built.store_link.resolve()
@@ -131,6 +134,7 @@ def test_build_killed_at_any_moment_leaves_a_usable_store(built: Project, delay:
     assert store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value != "0"
 
 
+@pytest.mark.slow
 def test_cli_build_and_status(project_copy: Project) -> None:
     env = {**os.environ, "KETJU_HOME": str(project_copy.root)}
     done = subprocess.run([sys.executable, "-m", "ketju", "build"], env=env,
@@ -143,6 +147,7 @@ def test_cli_build_and_status(project_copy: Project) -> None:
     assert "national" in status.stdout and "chains" in status.stdout
 
 
+@pytest.mark.slow
 def test_cli_build_refused_exits_1(project_copy: Project) -> None:
     bad = project_copy.data_dir / "kainuu" / "syntax.ttl"
     bad.parent.mkdir(exist_ok=True)

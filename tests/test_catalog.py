@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from rdflib.namespace import RDF, RDFS
 
 from ketju.core.project import Project
 from ketju.infra.feeds import catalog, dumps
-from tests.servers import Server, ketju_server, oxigraph_server
+from tests.servers import InProcessServer, Server, ketju_server, oxigraph_server
 
 SPDX = "http://spdx.org/rdf/terms#"
 # Plain namespaces (rdflib's closed ones warn when pytest inspects this module).
@@ -50,9 +49,8 @@ def index(store_folder: Path) -> dict[str, dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def regions_with_data(project: Project) -> dict[str, set[str]]:
@@ -251,7 +249,7 @@ def one(graph: Graph, subject: URIRef, predicate: URIRef) -> object:
 @pytest.mark.parametrize("accept", list(RDF_FORMATS))
 def test_description_in_every_format(server: Server, built_project: Project, store: ox.Store,
                                      path: str, accept: str) -> None:
-    response = httpx.get(server.base + path, headers={"Accept": accept}, timeout=30)
+    response = server.get(server.base + path, headers={"Accept": accept}, timeout=30)
     assert response.headers["content-type"].startswith(accept)
     graph = parsed(response, RDF_FORMATS[accept])
     base = server.base
@@ -303,7 +301,7 @@ def test_description_in_every_format(server: Server, built_project: Project, sto
 
 
 def test_distributions_download_with_the_described_bytes(server: Server) -> None:
-    graph = parsed(httpx.get(server.base + "/catalog", timeout=30), "turtle")
+    graph = parsed(server.get(server.base + "/catalog", timeout=30), "turtle")
     distributions = set(graph.subjects(RDF.type, DCAT.Distribution))
     assert len(distributions) >= 4
     spdx = {name: URIRef(SPDX + name) for name in ("checksum", "algorithm", "checksumValue")}
@@ -318,7 +316,7 @@ def test_distributions_download_with_the_described_bytes(server: Server) -> None
         checksum = one(graph, distribution, spdx["checksum"])
         assert one(graph, checksum, spdx["algorithm"]) == \
             URIRef(SPDX + "checksumAlgorithm_sha256")
-        response = httpx.get(str(url), timeout=30)
+        response = server.get(str(url), timeout=30)
         assert response.status_code == 200, url
         assert response.headers["content-type"] == "application/gzip"
         assert "attachment" in response.headers["content-disposition"]
@@ -328,28 +326,28 @@ def test_distributions_download_with_the_described_bytes(server: Server) -> None
 
 
 def test_description_for_browsers_and_caches(server: Server) -> None:
-    page = httpx.get(server.base + "/catalog", headers={"Accept": "text/html"}, timeout=30)
+    page = server.get(server.base + "/catalog", headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="en">' in page.text and "dcat:Catalog" in page.text
-    anything = httpx.get(server.base + "/.well-known/void", headers={"Accept": "*/*"})
+    anything = server.get(server.base + "/.well-known/void", headers={"Accept": "*/*"})
     assert anything.headers["content-type"].startswith("text/turtle")
-    assert httpx.get(server.base + "/catalog?format=jsonld").headers[
+    assert server.get(server.base + "/catalog?format=jsonld").headers[
         "content-type"].startswith("application/ld+json")
-    assert httpx.get(server.base + "/catalog", headers={"Accept": "image/png"}).status_code == 406
-    first = httpx.get(server.base + "/catalog")
-    again = httpx.get(server.base + "/catalog", headers={"If-None-Match": first.headers["etag"]})
+    assert server.get(server.base + "/catalog", headers={"Accept": "image/png"}).status_code == 406
+    first = server.get(server.base + "/catalog")
+    again = server.get(server.base + "/catalog", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
 
 
 def test_service_description_links_to_the_void(server: Server) -> None:
-    graph = parsed(httpx.get(server.sparql, headers={"Accept": "text/turtle"}, timeout=30),
+    graph = parsed(server.get(server.sparql, headers={"Accept": "text/turtle"}, timeout=30),
                    "turtle")
     assert URIRef(server.base + "/.well-known/void") in set(graph.objects(None, RDFS.seeAlso))
 
 
 def test_home_page_links_to_the_catalog(server: Server) -> None:
     for lang in ("fi", "sv", "en"):
-        home = httpx.get(server.base + "/", params={"lang": lang}, timeout=30)
+        home = server.get(server.base + "/", params={"lang": lang}, timeout=30)
         assert 'href="/catalog"' in home.text and 'href="/.well-known/void"' in home.text
         assert "DCAT-AP 3, VoID" in home.text
 
@@ -358,14 +356,14 @@ def test_home_page_links_to_the_catalog(server: Server) -> None:
 
 
 def test_dump_listing_in_html_and_json(server: Server, index: dict[str, object]) -> None:
-    page = httpx.get(server.base + "/dumps/", timeout=30)
+    page = server.get(server.base + "/dumps/", timeout=30)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<caption>" in page.text and '<th scope="col">' in page.text
     for name in index:
         assert f'href="/dumps/{name}"' in page.text
     assert 'href="/dumps/SHA256SUMS"' in page.text
     for request in ({"headers": {"Accept": "application/json"}}, {"params": {"format": "json"}}):
-        listing = httpx.get(server.base + "/dumps/", timeout=30, **request)  # type: ignore[arg-type]
+        listing = server.get(server.base + "/dumps/", timeout=30, **request)  # type: ignore[arg-type]
         files = listing.json()["files"]
         assert {f["name"] for f in files} == set(index)
         assert all(f["url"] == f"{server.base}/dumps/{f['name']}" for f in files)
@@ -375,26 +373,27 @@ def test_dump_files_are_served_with_etags_and_only_when_listed(server: Server,
                                                                index: dict[str, dict[str, object]]
                                                                ) -> None:
     url = server.base + "/dumps/ketju.nq.gz"
-    response = httpx.get(url, timeout=30)
+    response = server.get(url, timeout=30)
     assert response.headers["etag"] == f'"{index["ketju.nq.gz"]["sha256"]}"'
-    assert httpx.get(url, headers={"If-None-Match": response.headers["etag"]}).status_code == 304
-    assert httpx.head(url).headers["content-length"] == str(index["ketju.nq.gz"]["bytes"])
-    sums = httpx.get(server.base + "/dumps/SHA256SUMS")
+    assert server.get(url, headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+    assert server.head(url).headers["content-length"] == str(index["ketju.nq.gz"]["bytes"])
+    sums = server.get(server.base + "/dumps/SHA256SUMS")
     assert sums.status_code == 200 and "ketju.nq.gz" in sums.text
     for name in ("nope.nq.gz", "build.json", "..%2Fbuild.json", "dumps.json", "ketju.nq"):
-        assert httpx.get(server.base + "/dumps/" + name).status_code == 404, name
+        assert server.get(server.base + "/dumps/" + name).status_code == 404, name
 
 
+@pytest.mark.slow
 def test_remote_mode_describes_the_data_and_has_no_dumps(built_project: Project,
                                                          server_logs: Path,
                                                          store: ox.Store) -> None:
     with oxigraph_server(built_project.store_link.resolve(), server_logs) as oxigraph, \
             ketju_server(built_project.root, server_logs,
                          sparql_endpoint=oxigraph.base + "/query") as remote:
-        graph = parsed(httpx.get(remote.base + "/catalog", timeout=60), "turtle")
+        graph = parsed(remote.get(remote.base + "/catalog", timeout=60), "turtle")
         whole = URIRef(remote.base + "/catalog#ketju")
         assert int(one(graph, whole, VOID.triples)) == len(store)  # type: ignore[call-overload]
         assert (URIRef(remote.base + "/catalog#region-lappi"), RDF.type, DCAT.Dataset) in graph
         assert not list(graph.subjects(RDF.type, DCAT.Distribution))
         for path in ("/dumps/", "/dumps/ketju.nq.gz"):
-            assert httpx.get(remote.base + path).status_code == 503, path
+            assert remote.get(remote.base + path).status_code == 503, path

@@ -31,6 +31,7 @@ from ketju.domain.compare import (
 )
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot, SnapshotSource
+from tests.conftest import examples
 
 ID = "https://w3id.org/ketju/id/"
 VOCAB = "https://w3id.org/ketju/vocab/"
@@ -305,7 +306,7 @@ def without(chain: Chain, index: int) -> Chain:
                                    if gone.position not in (t.from_position, t.to_position)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(chains())
 def test_a_chain_with_itself_scores_one_with_every_step_matched(chain: Chain) -> None:
     result = align(chain, chain)
@@ -316,7 +317,7 @@ def test_a_chain_with_itself_scores_one_with_every_step_matched(chain: Chain) ->
     assert not result.only_a and not result.only_b
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(chains(), chains())
 def test_the_score_is_symmetric_and_between_zero_and_one(a: Chain, b: Chain) -> None:
     forward, backward = align(a, b), align(b, a)
@@ -333,7 +334,7 @@ def test_the_score_is_symmetric_and_between_zero_and_one(a: Chain, b: Chain) -> 
         assert moved.inverted_with  # otherwise the alignment was not optimal
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(chains(min_steps=1), chains(min_steps=1), st.data())
 def test_deleting_a_step_never_raises_the_alignment_value(a: Chain, b: Chain,
                                                           data: st.DataObject) -> None:
@@ -350,7 +351,7 @@ def test_deleting_a_step_never_raises_the_alignment_value(a: Chain, b: Chain,
 # alignment value V and shrinks n_A + n_B, so 2·V / (n_A + n_B) rises (see the example below,
 # and the module documentation of ketju.domain.compare). What holds: V never rises (above), and
 # deletions starting from a self-comparison never raise the score (here).
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(chains(min_steps=2), st.data())
 def test_further_deletions_from_a_derived_chain_never_raise_the_score(
         a: Chain, data: st.DataObject) -> None:
@@ -376,7 +377,7 @@ def test_deleting_an_unmatched_step_can_raise_a_size_normalised_score() -> None:
     assert align(without(a, 1), b).score == 1.0
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(chains(max_steps=10), min_size=2, max_size=6))
 def test_the_index_scores_as_align_does(group: list[Chain]) -> None:
     group = [Chain(iri=f"{c.iri}-{k}", names=c.names, description=c.description,
@@ -471,6 +472,7 @@ def _timed(function: Callable[[], object], repeat: int) -> list[float]:
     return times
 
 
+@pytest.mark.slow
 def test_national_scale_timings() -> None:
     records = synthetic_records()
     start = time.perf_counter()

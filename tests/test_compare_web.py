@@ -6,15 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from rdflib import Graph, URIRef
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.servers import InProcessServer, Server
 
 ID = "https://w3id.org/ketju/id/"
 HIP = ["varsinais-suomi/lonkkamurtuma", "pohjois-savo/lonkkamurtuma",
@@ -22,16 +19,15 @@ HIP = ["varsinais-suomi/lonkkamurtuma", "pohjois-savo/lonkkamurtuma",
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def test_compare_two_and_three_chains(server: Server) -> None:
-    two = httpx.get(server.base + "/api/compare", params={"chains": ",".join(HIP[:2])}).json()
+    two = server.get(server.base + "/api/compare", params={"chains": ",".join(HIP[:2])}).json()
     assert len(two["pairs"]) == 1 and 0 < two["scores"][0][1] < 1
     assert "2·V" in two["score_definition"]
-    three = httpx.get(server.base + "/api/compare", params={"chains": ",".join(HIP)}).json()
+    three = server.get(server.base + "/api/compare", params={"chains": ",".join(HIP)}).json()
     assert len(three["pairs"]) == 3 and len(three["table"]["rows"]) >= 9
     assert all(three["scores"][i][i] == 1.0 for i in range(3))
 
@@ -43,34 +39,34 @@ def test_compare_two_and_three_chains(server: Server) -> None:
     ("varsinais-suomi/lonkkamurtuma,varsinais-suomi/lonkkamurtuma", 400),
 ])
 def test_compare_refuses_with_the_reason(server: Server, chains: str, status: int) -> None:
-    response = httpx.get(server.base + "/api/compare", params={"chains": chains})
+    response = server.get(server.base + "/api/compare", params={"chains": chains})
     assert response.status_code == status
     assert response.json()["detail"]
 
 
 def test_similar_chains_rank_the_other_hip_fracture_chains_first(server: Server) -> None:
-    items = httpx.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma/similar",
+    items = server.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma/similar",
                       params={"limit": 4}).json()["items"]
     assert items[0]["chain"] == f"{ID}pohjois-savo/chain/lonkkamurtuma"
     assert {i["region"] for i in items[:3]} == {"pohjois-savo", "pohjois-pohjanmaa", "lappi"}
-    assert httpx.get(server.base + "/api/chains/kainuu/ei-ole/similar").status_code == 404
+    assert server.get(server.base + "/api/chains/kainuu/ei-ole/similar").status_code == 404
 
 
 def test_compare_page_is_linked_from_chain_pages(server: Server) -> None:
-    chain = httpx.get(server.base + "/id/varsinais-suomi/chain/lonkkamurtuma").text
+    chain = server.get(server.base + "/id/varsinais-suomi/chain/lonkkamurtuma").text
     assert "/compare?chains=" in chain
-    picker = httpx.get(server.base + "/compare", params={"chains": HIP[0]})
+    picker = server.get(server.base + "/compare", params={"chains": HIP[0]})
     assert "pohjois-savo" in picker.text
-    page = httpx.get(server.base + "/compare", params={"chains": ",".join(HIP), "lang": "en"})
+    page = server.get(server.base + "/compare", params={"chains": ",".join(HIP), "lang": "en"})
     assert page.status_code == 200
     assert "Steps side by side" in page.text and "in another place" in page.text
-    missing = httpx.get(server.base + "/compare", params={"chains": f"{HIP[0]},kainuu/x"})
+    missing = server.get(server.base + "/compare", params={"chains": f"{HIP[0]},kainuu/x"})
     assert missing.status_code == 404
 
 
 def test_reuse_over_http_stores_nothing(server: Server) -> None:
-    before = httpx.get(server.base + "/healthz").json()["build"]["triples"]
-    response = httpx.post(server.base + "/api/chains/pohjois-savo/lonkkamurtuma/reuse",
+    before = server.get(server.base + "/healthz").json()["build"]["triples"]
+    response = server.post(server.base + "/api/chains/pohjois-savo/lonkkamurtuma/reuse",
                           params={"into": "kainuu"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/turtle")
@@ -78,10 +74,10 @@ def test_reuse_over_http_stores_nothing(server: Server) -> None:
     new = URIRef(f"{ID}kainuu/chain/lonkkamurtuma-pohjois-savo")
     assert (new, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
             URIRef(f"{ID}pohjois-savo/chain/lonkkamurtuma")) in graph
-    assert httpx.get(server.base + "/healthz").json()["build"]["triples"] == before
-    assert httpx.get(server.base + "/id/kainuu/chain/lonkkamurtuma-pohjois-savo").status_code \
+    assert server.get(server.base + "/healthz").json()["build"]["triples"] == before
+    assert server.get(server.base + "/id/kainuu/chain/lonkkamurtuma-pohjois-savo").status_code \
         == 404
-    bad = httpx.post(server.base + "/api/chains/pohjois-savo/lonkkamurtuma/reuse",
+    bad = server.post(server.base + "/api/chains/pohjois-savo/lonkkamurtuma/reuse",
                      params={"into": "national"})
     assert bad.status_code == 400
 
@@ -93,6 +89,7 @@ def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
                                                        "KETJU_LANG": "fi"})
 
 
+@pytest.mark.slow
 def test_cli_compare_and_reuse(built_project: Project) -> None:
     text = run_cli(built_project, "compare", HIP[0], HIP[2])
     assert text.returncode == 0, text.stderr

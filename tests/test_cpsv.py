@@ -13,10 +13,9 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pyoxigraph as ox
 import pyshacl
 import pytest
@@ -27,7 +26,7 @@ from ketju.core.project import Project
 from ketju.infra.feeds import cpsv
 from ketju.infra.store import EmbeddedCatalogue
 from tests.conftest import ROOT
-from tests.servers import Server, ketju_server, oxigraph_server
+from tests.servers import InProcessServer, Server, ketju_server, oxigraph_server
 
 SHAPES = ROOT / "standards" / "cpsv-ap" / "cpsv-ap-SHACL.ttl"
 CPSV = Namespace("http://purl.org/vocab/cpsv#")
@@ -323,14 +322,13 @@ def test_ptv_service_id_is_an_adms_identifier(built_project: Project, shapes: Gr
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 @pytest.mark.parametrize("fmt", sorted(MEDIA))
 def test_feed_in_every_format(server: Server, export: Graph, fmt: str) -> None:
-    response = httpx.get(server.base + "/feeds/cpsv-ap", headers={"Accept": MEDIA[fmt]})
+    response = server.get(server.base + "/feeds/cpsv-ap", headers={"Accept": MEDIA[fmt]})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == MEDIA[fmt]
     assert "Accept" in response.headers["vary"]
@@ -352,7 +350,7 @@ def test_feed_in_every_format(server: Server, export: Graph, fmt: str) -> None:
 def test_feed_negotiation(server: Server, accept: str | None, param: str | None,
                           media: str) -> None:
     headers = {"Accept": accept} if accept else {}
-    response = httpx.get(server.base + "/feeds/cpsv-ap", headers=headers,
+    response = server.get(server.base + "/feeds/cpsv-ap", headers=headers,
                          params={"format": param} if param else {})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == media
@@ -362,7 +360,7 @@ def test_feed_negotiation(server: Server, accept: str | None, param: str | None,
                                                (None, "csv")])
 def test_feed_refuses_what_it_cannot_give(server: Server, accept: str | None,
                                           param: str | None) -> None:
-    response = httpx.get(server.base + "/feeds/cpsv-ap", headers={"Accept": accept or "*/*"},
+    response = server.get(server.base + "/feeds/cpsv-ap", headers={"Accept": accept or "*/*"},
                          params={"format": param} if param else {})
     assert response.status_code == 406
     assert "text/turtle" in response.text
@@ -370,41 +368,42 @@ def test_feed_refuses_what_it_cannot_give(server: Server, accept: str | None,
 
 def test_feed_etag_and_conditional_requests(server: Server) -> None:
     url = server.base + "/feeds/cpsv-ap"
-    first = httpx.get(url, headers={"Accept": "text/turtle"})
+    first = server.get(url, headers={"Accept": "text/turtle"})
     etag = first.headers["etag"]
-    again = httpx.get(url, headers={"Accept": "text/turtle", "If-None-Match": etag})
+    again = server.get(url, headers={"Accept": "text/turtle", "If-None-Match": etag})
     assert again.status_code == 304 and not again.content
     assert again.headers["etag"] == etag
-    since = httpx.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+    since = server.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
     assert since.status_code == 304
-    other = httpx.get(url, headers={"Accept": "application/n-triples", "If-None-Match": etag})
+    other = server.get(url, headers={"Accept": "application/n-triples", "If-None-Match": etag})
     assert other.status_code == 200 and other.headers["etag"] != etag
-    head = httpx.head(url)
+    head = server.head(url)
     assert head.status_code == 200 and not head.content
     assert int(head.headers["content-length"]) == len(first.content)
 
 
 def test_feed_is_documented_in_openapi(server: Server) -> None:
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     operation = spec["paths"]["/feeds/cpsv-ap"]["get"]
     assert operation["tags"] == ["Feeds"] and "CPSV-AP" in operation["summary"]
     assert set(operation["responses"]["200"]["content"]) == set(MEDIA.values())
     assert "406" in operation["responses"]
 
 
+@pytest.mark.slow
 def test_remote_mode_computes_the_same_feed(built_project: Project, server_logs: Path,
                                             export: Graph) -> None:
     """In front of a remote SPARQL engine there is no build file: the route computes it."""
     with oxigraph_server(built_project.store_link.resolve(), server_logs) as oxigraph, \
             ketju_server(built_project.root, server_logs,
                          sparql_endpoint=oxigraph.base + "/query") as remote:
-        response = httpx.get(remote.base + "/feeds/cpsv-ap",
+        response = remote.get(remote.base + "/feeds/cpsv-ap",
                              headers={"Accept": "application/n-triples"}, timeout=60)
         assert response.status_code == 200, response.text
         graph = Graph().parse(data=response.content, format="nt")
         assert set(graph) == set(export)
         etag = response.headers["etag"]
-        assert httpx.get(remote.base + "/feeds/cpsv-ap", headers={
+        assert remote.get(remote.base + "/feeds/cpsv-ap", headers={
             "Accept": "application/n-triples", "If-None-Match": etag}).status_code == 304
 
 
@@ -417,6 +416,7 @@ def _cli(project: Project, *args: str) -> subprocess.CompletedProcess[bytes]:
                           capture_output=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_export_ntriples_parses(built_project: Project, export: Graph) -> None:
     done = _cli(built_project, "cpsv-ap", "--format", "ntriples")
     assert done.returncode == 0, done.stderr
@@ -424,6 +424,7 @@ def test_cli_export_ntriples_parses(built_project: Project, export: Graph) -> No
     assert set(graph) == set(export)
 
 
+@pytest.mark.slow
 def test_cli_export_to_a_file(built_project: Project, export: Graph, tmp_path: Path) -> None:
     target = tmp_path / "cpsv-ap.jsonld"
     done = _cli(built_project, "cpsv-ap", "--format", "jsonld", "--output", str(target))

@@ -29,7 +29,7 @@ from ketju.infra.feeds import ldes
 from ketju.infra.store import CatalogueStore
 from ketju.web.app import create_app
 from tests.conftest import copy_tree
-from tests.servers import Server, ketju_server
+from tests.servers import InProcessServer, Served, Server, in_process_server, ketju_server
 from tests.tools import npm_tool
 
 CHAIN_FILE = "data/varsinais-suomi/lonkkamurtuma.ttl"
@@ -213,10 +213,11 @@ def relations(triples: list[ox.Triple], node: str) -> list[dict[str, object]]:
             if t.subject == ox.NamedNode(node) and t.predicate.value == TREE + "relation"]
 
 
-def read_stream(base: str, accept: str = "application/n-quads") -> tuple[Page, list[Page]]:
+def read_stream(server: Served, accept: str = "application/n-quads",
+                ) -> tuple[Page, list[Page]]:
     """Fetch the root and every page it links to, as a client would."""
-    root_url = base + "/feeds/ldes"
-    root = httpx.get(root_url, headers={"Accept": accept}, timeout=30)
+    root_url = server.base + "/feeds/ldes"
+    root = server.get(root_url, headers={"Accept": accept}, timeout=30)
     assert root.status_code == 200, root.text
     triples = parse(root)
     targets = []
@@ -227,7 +228,7 @@ def read_stream(base: str, accept: str = "application/n-quads") -> tuple[Page, l
             targets.append(target.value)
     pages = []
     for url in targets:
-        response = httpx.get(url, headers={"Accept": accept}, timeout=30)
+        response = server.get(url, headers={"Accept": accept}, timeout=30)
         assert response.status_code == 200, response.text
         pages.append(Page(url, parse(response), response))
     return Page(root_url, triples, root), pages
@@ -356,6 +357,7 @@ def test_pages_are_linked_with_time_windows(history: History) -> None:
         assert (immutable in page.triples) == listed[i]["immutable"]
 
 
+@pytest.mark.slow
 def test_rebuilding_gives_identical_pages(history: History) -> None:
     before = feed_dir(history.project)
     with pytest.MonkeyPatch.context() as patch:
@@ -384,7 +386,14 @@ def test_a_tree_without_history_gives_one_version_per_entity(built_project: Proj
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(history: History, server_logs: Path) -> Iterator[Server]:
+def server(history: History) -> Iterator[InProcessServer]:
+    with in_process_server(history.project) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def real_server(history: History, server_logs: Path) -> Iterator[Server]:
+    """For the npm client, which needs a port."""
     with ketju_server(history.project.root, server_logs) as running:
         yield running
 
@@ -406,7 +415,7 @@ def data_triples(project: Project, entities: set[ox.NamedNode]) -> set[ox.Triple
 
 
 def test_replaying_the_stream_gives_the_store(history: History, server: Server) -> None:
-    root, pages = read_stream(server.base)
+    root, pages = read_stream(server)
     latest: dict[ox.NamedNode, Member] = {}
     for member in sorted(all_members(root, pages), key=lambda m: m.issued):  # stable sort
         latest[member.entity] = member
@@ -424,7 +433,7 @@ def test_replaying_the_stream_gives_the_store(history: History, server: Server) 
 
 
 def test_old_pages_are_immutable_and_answer_304(history: History, server: Server) -> None:
-    root, pages = read_stream(server.base, accept="text/turtle")
+    root, pages = read_stream(server, accept="text/turtle")
     assert root.response.headers["cache-control"] == "public, max-age=60"
     assert pages[-1].response.headers["cache-control"] == "public, max-age=60"
     for page in pages[:-1]:
@@ -434,43 +443,43 @@ def test_old_pages_are_immutable_and_answer_304(history: History, server: Server
         etag = response.headers["etag"]
         assert etag.startswith('"') and response.headers["vary"] == "Accept"
         assert response.headers["content-type"].startswith("text/turtle")
-        again = httpx.get(page.url, headers={"Accept": "text/turtle", "If-None-Match": etag},
+        again = server.get(page.url, headers={"Accept": "text/turtle", "If-None-Match": etag},
                           timeout=30)
         assert again.status_code == 304 and again.headers["etag"] == etag
         assert again.content == b""
-        other = httpx.get(page.url, headers={"Accept": "application/n-triples"}, timeout=30)
+        other = server.get(page.url, headers={"Accept": "application/n-triples"}, timeout=30)
         assert other.headers["etag"] != etag  # each representation has its own tag
         assert len(parse(other)) == len(page.triples)
 
 
 def test_formats_and_errors(server: Server) -> None:
     url = server.base + "/feeds/ldes/0"
-    turtle = httpx.get(url, timeout=30)
-    ntriples = httpx.get(url + "?format=nt", timeout=30)
-    jsonld = httpx.get(url, headers={"Accept": "application/ld+json"}, timeout=30)
+    turtle = server.get(url, timeout=30)
+    ntriples = server.get(url + "?format=nt", timeout=30)
+    jsonld = server.get(url, headers={"Accept": "application/ld+json"}, timeout=30)
     assert turtle.headers["content-type"].startswith("text/turtle")
     assert 'profile="https://w3id.org/tree/profile"' in turtle.headers["content-type"]
     assert jsonld.headers["content-type"].startswith("application/ld+json")
     counts = {len(parse(r)) for r in (turtle, ntriples, jsonld)}
     assert len(counts) == 1
     assert server.base + "/feeds/ldes/0" in ntriples.text  # IRIs under the server's URL
-    missing = httpx.get(server.base + "/feeds/ldes/999", timeout=30)
+    missing = server.get(server.base + "/feeds/ldes/999", timeout=30)
     assert missing.status_code == 404 and "Start at /feeds/ldes" in missing.json()["detail"]
-    assert httpx.get(server.base + "/feeds/ldes/x", timeout=30).status_code == 404
-    refused = httpx.get(url, headers={"Accept": "image/png"}, timeout=30)
+    assert server.get(server.base + "/feeds/ldes/x", timeout=30).status_code == 404
+    refused = server.get(url, headers={"Accept": "image/png"}, timeout=30)
     assert refused.status_code == 406
-    head = httpx.head(url, timeout=30)
+    head = server.head(url, timeout=30)
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) == len(turtle.content)
-    spec = httpx.get(server.base + "/openapi.json", timeout=30).json()
+    spec = server.get(server.base + "/openapi.json", timeout=30).json()
     assert spec["paths"]["/feeds/ldes"]["get"]["tags"] == ["Feeds"]
     assert spec["paths"]["/feeds/ldes/{page}"]["get"]["tags"] == ["Feeds"]
 
 
-def test_public_base_url_is_used_for_page_iris(history: History, server_logs: Path) -> None:
-    with ketju_server(history.project.root, server_logs,
-                      public_base_url="https://ketju.example.fi/") as running:
-        root = httpx.get(running.base + "/feeds/ldes?format=nt", timeout=30).text
+def test_public_base_url_is_used_for_page_iris(history: History) -> None:
+    with in_process_server(history.project,
+                           public_base_url="https://ketju.example.fi/") as running:
+        root = running.get(running.base + "/feeds/ldes?format=nt", timeout=30).text
     assert "<https://ketju.example.fi/feeds/ldes/0>" in root
     assert "127.0.0.1" not in root
 
@@ -489,10 +498,11 @@ def run_client(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[
                           timeout=timeout, env={**os.environ, "LOG_LEVEL": "verbose"})
 
 
-def test_ldes_client_replicates_every_member(history: History, server: Server) -> None:
-    root, pages = read_stream(server.base)
+@pytest.mark.slow
+def test_ldes_client_replicates_every_member(history: History, real_server: Server) -> None:
+    root, pages = read_stream(real_server)
     expected = {m.iri.value for m in all_members(root, pages)}
-    done = run_client(server.base + "/feeds/ldes")
+    done = run_client(real_server.base + "/feeds/ldes")
     assert done.returncode == 0, done.stderr[-3000:]
     emitted = set()
     for line in done.stdout.splitlines():
@@ -505,8 +515,9 @@ def test_ldes_client_replicates_every_member(history: History, server: Server) -
     assert "] error:" not in log, log[-3000:]
 
 
-def test_ldes_client_in_time_order(history: History, server: Server) -> None:
-    done = run_client(server.base + "/feeds/ldes", "--ordered", "ascending")
+@pytest.mark.slow
+def test_ldes_client_in_time_order(history: History, real_server: Server) -> None:
+    done = run_client(real_server.base + "/feeds/ldes", "--ordered", "ascending")
     assert done.returncode == 0, done.stderr[-3000:]
     times = [line.split('"')[1] for line in done.stdout.splitlines()
              if f"<{ISSUED.value}>" in line]
@@ -518,6 +529,7 @@ def test_ldes_client_in_time_order(history: History, server: Server) -> None:
 # Uncommitted changes (runs last: it edits the working tree)
 # ---------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_uncommitted_changes_end_the_stream(history: History) -> None:
     project = history.project
     chain = project.root / CHAIN_FILE

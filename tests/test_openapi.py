@@ -9,25 +9,31 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
 
 pytestmark = pytest.mark.slow
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow need a real server (see real_for_slow).
+    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(built_project.root, server_logs) as running:
         yield running
 
 
 def test_every_operation_is_documented_with_what_it_answers(server: Server) -> None:
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     operations = [(path, method) for path, item in spec["paths"].items() for method in item]
     assert len(operations) > 60
     # A GET never takes a body: a published body once let a caller replace a named query.

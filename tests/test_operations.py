@@ -8,23 +8,31 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ketju.core.project import Project
 from ketju.infra.build import MANIFEST
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; the smoke tier (marked slow) needs a real server: its process, its
+    # access log, following a rebuild.
+    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(built_project.root, server_logs) as running:
         yield running
 
 
+@pytest.mark.slow
 def test_healthz_names_the_build(server: Server, built_project: Project) -> None:
     manifest = json.loads((built_project.store_link.resolve() / MANIFEST).read_text())
-    health = httpx.get(server.base + "/healthz").json()
+    health = server.get(server.base + "/healthz").json()
     assert health["status"] == "ok"
     assert health["build"]["triples"] == manifest["triples"]
     assert health["build"]["built_at"] == manifest["built_at"]
@@ -33,14 +41,14 @@ def test_healthz_names_the_build(server: Server, built_project: Project) -> None
     deadline = time.monotonic() + 60
     while not health["warm"] and time.monotonic() < deadline:
         time.sleep(0.2)
-        health = httpx.get(server.base + "/healthz").json()
+        health = server.get(server.base + "/healthz").json()
     assert health["warm"] is True and health["process"] == server.process.pid
 
 
 def test_metrics_count_requests_latency_and_stops(server: Server) -> None:
-    httpx.get(server.sparql, params={"query": "ASK {}"})
-    httpx.get(server.sparql, params={"query": "ASK {"})
-    text = httpx.get(server.base + "/metrics").text
+    server.get(server.sparql, params={"query": "ASK {}"})
+    server.get(server.sparql, params={"query": "ASK {"})
+    text = server.get(server.base + "/metrics").text
     assert re.search(r'ketju_http_requests_total\{method="GET",route="/sparql",status="200"\} '
                      r'[1-9]', text)
     assert 'status="400"' in text
@@ -48,29 +56,32 @@ def test_metrics_count_requests_latency_and_stops(server: Server) -> None:
     assert "ketju_sparql_answers_capped_total" in text
 
 
+@pytest.mark.slow
 def test_access_log_has_request_id_and_duration(server: Server) -> None:
-    response = httpx.get(server.base + "/healthz", headers={"X-Request-Id": "trace-42"})
+    response = server.get(server.base + "/healthz", headers={"X-Request-Id": "trace-42"})
     assert response.headers["x-request-id"] == "trace-42"
     time.sleep(0.2)
     assert re.search(r"trace-42 GET /healthz 200 [0-9.]+ms", server.log_text())
-    generated = httpx.get(server.base + "/healthz", headers={"X-Request-Id": "bad id!"})
+    generated = server.get(server.base + "/healthz", headers={"X-Request-Id": "bad id!"})
     assert re.fullmatch(r"[0-9a-f]{16}", generated.headers["x-request-id"])
 
 
+@pytest.mark.slow
 def test_server_follows_a_rebuild(project_copy: Project, server_logs: Path) -> None:
     from ketju.infra.build import build
 
     build(project_copy)
     with ketju_server(project_copy.root, server_logs) as running:
-        first = httpx.get(running.base + "/healthz").json()["build"]["store"]
+        first = running.get(running.base + "/healthz").json()["build"]["store"]
         (project_copy.data_dir / "national" / "producers.ttl").open("a").write("\n# change\n")
         build(project_copy)
         time.sleep(1.5)
         query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # fresh"}
-        assert httpx.get(running.sparql, params=query).status_code == 200
-        assert httpx.get(running.base + "/healthz").json()["build"]["store"] != first
+        assert running.get(running.sparql, params=query).status_code == 200
+        assert running.get(running.base + "/healthz").json()["build"]["store"] != first
 
 
+@pytest.mark.slow
 def test_pages_change_with_the_data_after_a_rebuild(project_copy: Project,
                                                     server_logs: Path) -> None:
     # Finished pages are kept per build: a rebuild must show the new text, not the kept page.
@@ -81,20 +92,20 @@ def test_pages_change_with_the_data_after_a_rebuild(project_copy: Project,
     page = "/id/national/producer/kela"
     searches = ["/api/search?q=uusi+nimi", "/search?q=uusi+nimi&format=json"]
     with ketju_server(project_copy.root, server_logs) as running:
-        before = httpx.get(running.base + page)
+        before = running.get(running.base + page)
         assert before.status_code == 200 and "Kansaneläkelaitos" in before.text
-        again = httpx.get(running.base + page)
+        again = running.get(running.base + page)
         assert again.text == before.text and again.headers["ETag"] == before.headers["ETag"]
         for search in searches:  # kept too, until the next build
-            assert httpx.get(running.base + search).json()["total"] == 0
+            assert running.get(running.base + search).json()["total"] == 0
         producers.write_text(producers.read_text(encoding="utf-8").replace(
             "Kansaneläkelaitos (Kela)", "Kansaneläkelaitos (Kela, uusi nimi)"), encoding="utf-8")
         build(project_copy)
         time.sleep(1.5)
-        after = httpx.get(running.base + page)
+        after = running.get(running.base + page)
         assert "uusi nimi" in after.text and after.headers["ETag"] != before.headers["ETag"]
         for search in searches:
-            found = httpx.get(running.base + search).json()["items"]
+            found = running.get(running.base + search).json()["items"]
             assert [item["iri"] for item in found] == ["https://w3id.org/ketju/id/national/producer/kela"]
-        stale = httpx.get(running.base + page, headers={"If-None-Match": before.headers["ETag"]})
+        stale = running.get(running.base + page, headers={"If-None-Match": before.headers["ETag"]})
         assert stale.status_code == 200

@@ -15,6 +15,9 @@ from ketju.infra.sparql.analysis import analyse
 from ketju.infra.store import EmbeddedCatalogue, RemoteCatalogue
 from tests.servers import Server, ketju_server, oxigraph_server
 
+#: Real servers: ketju in remote mode over the Oxigraph server.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def oxigraph(built_project: Project, server_logs: Path) -> Iterator[Server]:
@@ -88,19 +91,19 @@ def test_catalogue_binds_parameters_the_same_way(built_project: Project,
 
 def test_remote_mode_serves_protocol_and_graph_store(servers: tuple[Server, Server]) -> None:
     _, remote = servers
-    capped = httpx.get(remote.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    capped = remote.get(remote.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert capped.headers["x-ketju-capped"] == "true"
     assert len(capped.json()["results"]["bindings"]) == 10_000
-    refused = httpx.post(remote.sparql, data={"update": "DROP ALL"})
+    refused = remote.post(remote.sparql, data={"update": "DROP ALL"})
     assert refused.status_code == 403
-    service = httpx.get(remote.sparql, params={
+    service = remote.get(remote.sparql, params={
         "query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
     assert service.status_code == 400
     graph = "https://w3id.org/ketju/graph/data/national/producers.ttl"
-    store = httpx.get(remote.base + "/graph-store", params={"graph": graph},
+    store = remote.get(remote.base + "/graph-store", params={"graph": graph},
                       headers={"Accept": "application/n-triples"})
     assert store.status_code == 200 and "producer/kela" in store.text
-    health = httpx.get(remote.base + "/healthz").json()
+    health = remote.get(remote.base + "/healthz").json()
     assert health["mode"] == "remote" and health["build"]["triples"] > 10_000
-    description = httpx.get(remote.sparql, headers={"Accept": "text/turtle"})
+    description = remote.get(remote.sparql, headers={"Accept": "text/turtle"})
     assert description.status_code == 200 and graph in description.text

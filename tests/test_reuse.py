@@ -249,6 +249,7 @@ def test_each_source_producer_gets_a_placeholder_of_its_type(
         f"{KAINUU_PRODUCER}placeholder-varsinais-suomi-ortopedia"}
 
 
+@pytest.mark.slow
 def test_a_producer_map_replaces_placeholders(
         project_copy: Project, tmp_path: Path) -> None:
     (project_copy.data_dir / TARGET).mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@ same in remote mode (index built from the remote engine)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,20 +10,19 @@ import pytest
 
 from ketju.core.project import Project
 from ketju.infra.search import INDEX_FILE
-from tests.servers import Server, ketju_server, oxigraph_server
+from tests.servers import InProcessServer, Server, ketju_server, oxigraph_server
 
 HIP_CHAINS = {f"https://w3id.org/ketju/id/{region}/chain/lonkkamurtuma"
               for region in ("varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa")}
 
 
 @pytest.fixture(scope="module")
-def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(hostile_project.root, server_logs) as running:
-        yield running
+def server(hostile_app: InProcessServer) -> InProcessServer:
+    return hostile_app
 
 
 def api(server: Server, **params: object) -> httpx.Response:
-    return httpx.get(server.base + "/api/search", params=params)  # type: ignore[arg-type]
+    return server.get(server.base + "/api/search", params=params)  # type: ignore[arg-type]
 
 
 def test_build_writes_the_index_inside_the_store(built_project: Project) -> None:
@@ -87,36 +85,37 @@ def test_bad_parameters_are_4xx(server: Server) -> None:
 
 
 def test_search_page_links_results_and_escapes(server: Server) -> None:
-    page = httpx.get(server.base + "/search", params={"q": "lonkk"})
+    page = server.get(server.base + "/search", params={"q": "lonkk"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'href="/id/varsinais-suomi/chain/lonkkamurtuma"' in page.text
-    hostile = httpx.get(server.base + "/search", params={"q": "<script>alert(1)</script>"})
+    hostile = server.get(server.base + "/search", params={"q": "<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in hostile.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile.text
-    found = httpx.get(server.base + "/search", params={"q": "script alert"})
+    found = server.get(server.base + "/search", params={"q": "script alert"})
     assert "<script>alert" not in found.text and "&lt;script&gt;" in found.text
 
 
 def test_search_page_in_swedish_marks_fallback_labels(server: Server) -> None:
-    page = httpx.get(server.base + "/search", params={"q": "vain suomeksi", "lang": "sv"}).text
+    page = server.get(server.base + "/search", params={"q": "vain suomeksi", "lang": "sv"}).text
     assert 'lang="fi">Vain suomeksi nimetty palvelu</a> <span class="fallback"' in page
     assert "tjänst" in page
 
 
 def test_search_page_as_json_by_accept(server: Server) -> None:
-    response = httpx.get(server.base + "/search", params={"q": "lonkk"},
+    response = server.get(server.base + "/search", params={"q": "lonkk"},
                          headers={"Accept": "application/json"})
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["total"] == api(server, q="lonkk").json()["total"]
 
 
+@pytest.mark.slow
 def test_remote_mode_searches_the_remote_engine(built_project: Project,
                                                 server_logs: Path) -> None:
     with oxigraph_server(built_project.store_link.resolve(), server_logs) as oxigraph, \
             ketju_server(built_project.root, server_logs,
                          sparql_endpoint=oxigraph.base + "/query") as remote, \
             ketju_server(built_project.root, server_logs) as embedded:
-        there = httpx.get(remote.base + "/api/search", params={"q": "lonkk"}).json()
-        here = httpx.get(embedded.base + "/api/search", params={"q": "lonkk"}).json()
+        there = remote.get(remote.base + "/api/search", params={"q": "lonkk"}).json()
+        here = embedded.get(embedded.base + "/api/search", params={"q": "lonkk"}).json()
         assert there["total"] == here["total"] > 0
         assert [i["iri"] for i in there["items"]] == [i["iri"] for i in here["items"]]

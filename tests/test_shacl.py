@@ -135,6 +135,7 @@ def test_invalid_fixture_gives_exactly_the_expected_results(
     assert found == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", VALID + INVALID, ids=lambda p: p.stem)
 def test_same_results_as_pyshacl(shapes: ShapesGraph, fixture: Path) -> None:
     ours = {
@@ -174,6 +175,7 @@ def test_focus_nodes_restrict_results(shapes: ShapesGraph) -> None:
         "indicator/vaara-lahde", "data-source/ilman-lajia")}
 
 
+@pytest.mark.slow
 def test_known_difference_derived_integer_types(shapes: ShapesGraph, tmp_path: Path) -> None:
     """Oxigraph stores xsd:positiveInteger as xsd:integer; pySHACL keeps the derived type."""
     fixture = tmp_path / "positive.ttl"

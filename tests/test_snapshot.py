@@ -121,6 +121,7 @@ def test_a_remote_source_swaps_when_the_engine_has_new_data(project: Project) ->
     assert second.cache.get("answer") is None  # the old build's answers went with it
 
 
+@pytest.mark.slow
 def test_an_embedded_source_follows_a_rebuild(project_copy: Project) -> None:
     build(project_copy)
     source = SnapshotSource.embedded(project_copy, cache_entries=8)

@@ -13,7 +13,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.servers import InProcessServer, Server, ketju_server
 from tests.tools import npm_tool
 
 KELA = "https://w3id.org/ketju/id/national/producer/kela"
@@ -24,7 +24,14 @@ EXPECTED = {"Kansaneläkelaitos (Kela)", "Folkpensionsanstalten (FPA)",
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+def server(app_server: InProcessServer) -> InProcessServer:
+    """In this process: SPARQLWrapper and rdflib call it through urllib (see tests/servers)."""
+    return app_server
+
+
+@pytest.fixture(scope="module")
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    """For Comunica, a program of its own that needs a port."""
     with ketju_server(built_project.root, server_logs) as running:
         yield running
 
@@ -58,10 +65,11 @@ def test_rdflib_sparqlstore(server: Server) -> None:
     assert URIRef(KELA) in producers
 
 
-def test_comunica_command_line(server: Server) -> None:
+@pytest.mark.slow
+def test_comunica_command_line(real_server: Server) -> None:
     comunica = npm_tool("@comunica/query-sparql@4", "comunica-sparql")
     done = subprocess.run(
-        [str(comunica), f"sparql@{server.sparql}", LABELS, "-t",
+        [str(comunica), f"sparql@{real_server.sparql}", LABELS, "-t",
          "application/sparql-results+json"],
         capture_output=True, text=True, timeout=120, check=True)
     rows = json.loads(done.stdout)["results"]["bindings"]

@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from ketju.core.namespaces import graph_iri
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.servers import InProcessServer, Server, in_process_server
 
 G1 = graph_iri("data/national/producers.ttl")
 G2 = graph_iri("data/national/segments.ttl")
@@ -29,8 +29,8 @@ GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    with ketju_server(built_project.root, server_logs, query_timeout=10) as running:
+def server(built_project: Project) -> Iterator[InProcessServer]:
+    with in_process_server(built_project, query_timeout=10) as running:
         yield running
 
 
@@ -53,18 +53,18 @@ def kinds_of(subjects: set[str]) -> set[str]:
 
 
 def test_post_form_with_dataset_in_url(server: Server) -> None:
-    response = httpx.post(server.sparql, params={"default-graph-uri": G1},
+    response = server.post(server.sparql, params={"default-graph-uri": G1},
                           data={"query": "ASK {}"})
     assert boolean(response) is True
 
 
 def test_get_with_default_graph(server: Server) -> None:
-    assert boolean(httpx.get(server.sparql, params={"query": "ASK {}",
+    assert boolean(server.get(server.sparql, params={"query": "ASK {}",
                                                     "default-graph-uri": G1})) is True
 
 
 def test_post_direct(server: Server) -> None:
-    response = httpx.post(server.sparql, content="ASK {}",
+    response = server.post(server.sparql, content="ASK {}",
                           headers={"Content-Type": "application/sparql-query"})
     assert boolean(response) is True
 
@@ -73,9 +73,9 @@ def test_post_direct(server: Server) -> None:
 def test_two_default_graphs_are_merged(server: Server, method: str) -> None:
     params = [("default-graph-uri", G1), ("default-graph-uri", G2)]
     if method == "GET":
-        response = httpx.get(server.sparql, params=[*params, ("query", SUBJECTS_QUERY)])
+        response = server.get(server.sparql, params=[*params, ("query", SUBJECTS_QUERY)])
     else:
-        response = httpx.post(server.sparql, params=params, content=SUBJECTS_QUERY,
+        response = server.post(server.sparql, params=params, content=SUBJECTS_QUERY,
                               headers={"Content-Type": "application/sparql-query"})
     assert kinds_of(solutions(response, "s")) == {"producer", "segment"}
 
@@ -84,16 +84,16 @@ def test_two_default_graphs_are_merged(server: Server, method: str) -> None:
 def test_two_named_graphs_are_visible(server: Server, method: str) -> None:
     params = [("named-graph-uri", G1), ("named-graph-uri", G2)]
     if method == "GET":
-        response = httpx.get(server.sparql, params=[*params, ("query", GRAPHS_QUERY)])
+        response = server.get(server.sparql, params=[*params, ("query", GRAPHS_QUERY)])
     else:
-        response = httpx.post(server.sparql, params=params, content=GRAPHS_QUERY,
+        response = server.post(server.sparql, params=params, content=GRAPHS_QUERY,
                               headers={"Content-Type": "application/sparql-query"})
     assert solutions(response, "g") == {G1, G2}
 
 
 def test_default_and_named_graphs_together(server: Server) -> None:
     query = ("SELECT ?s ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?x ?y ?z } } }")
-    response = httpx.get(server.sparql, params=[
+    response = server.get(server.sparql, params=[
         ("query", query), ("default-graph-uri", G3), ("named-graph-uri", G1),
         ("named-graph-uri", G2)])
     assert kinds_of(solutions(response, "s")) == {"data-source"}
@@ -102,15 +102,15 @@ def test_default_and_named_graphs_together(server: Server) -> None:
 
 def test_protocol_dataset_wins_over_from(server: Server) -> None:
     query = f"SELECT DISTINCT ?s FROM <{G3}> WHERE {{ ?s ?p ?o }}"
-    response = httpx.get(server.sparql, params={"query": query, "default-graph-uri": G1})
+    response = server.get(server.sparql, params={"query": query, "default-graph-uri": G1})
     assert kinds_of(solutions(response, "s")) == {"producer"}
     named = f"SELECT DISTINCT ?g FROM NAMED <{G3}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
-    response = httpx.get(server.sparql, params={"query": named, "named-graph-uri": G1})
+    response = server.get(server.sparql, params={"query": named, "named-graph-uri": G1})
     assert solutions(response, "g") == {G1}
 
 
 def test_default_graph_is_the_union_of_all_graphs(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": """SELECT ?s WHERE {
+    response = server.get(server.sparql, params={"query": """SELECT ?s WHERE {
         ?s a <https://w3id.org/ketju/ontology#ServiceChain> }"""})
     assert len(solutions(response, "s")) >= 7
 
@@ -121,7 +121,7 @@ def test_default_graph_is_the_union_of_all_graphs(server: Server) -> None:
 def test_from_a_graph_that_does_not_exist_is_an_empty_default_graph(server: Server) -> None:
     query = ("SELECT (COUNT(*) AS ?n) FROM <http://nonexistent.example/g> "
              "WHERE { ?s ?p ?o }")
-    assert solutions(httpx.get(server.sparql, params={"query": query}), "n") == {"0"}
+    assert solutions(server.get(server.sparql, params={"query": query}), "n") == {"0"}
 
 
 @pytest.mark.parametrize("query", [
@@ -131,41 +131,41 @@ def test_from_a_graph_that_does_not_exist_is_an_empty_default_graph(server: Serv
     "WHERE { ?s ?p ?o } # a SERVICE in a comment: the parse decides",
 ])
 def test_from_a_source_file_gives_only_its_triples(server: Server, query: str) -> None:
-    assert kinds_of(solutions(httpx.get(server.sparql, params={"query": query}), "s")) == {
+    assert kinds_of(solutions(server.get(server.sparql, params={"query": query}), "s")) == {
         "producer"}
 
 
 def test_from_two_graphs_merges_them(server: Server) -> None:
     query = f"SELECT DISTINCT ?s FROM <{G1}> FROM <{G2}> WHERE {{ ?s ?p ?o }}"
-    assert kinds_of(solutions(httpx.get(server.sparql, params={"query": query}), "s")) == {
+    assert kinds_of(solutions(server.get(server.sparql, params={"query": query}), "s")) == {
         "producer", "segment"}
 
 
 def test_from_named_gives_those_graphs_and_an_empty_default_graph(server: Server) -> None:
     named = f"SELECT DISTINCT ?g FROM NAMED <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
-    assert solutions(httpx.get(server.sparql, params={"query": named}), "g") == {G1}
+    assert solutions(server.get(server.sparql, params={"query": named}), "g") == {G1}
     default = f"ASK FROM NAMED <{G1}> WHERE {{ ?s ?p ?o }}"
-    assert boolean(httpx.get(server.sparql, params={"query": default})) is False
+    assert boolean(server.get(server.sparql, params={"query": default})) is False
 
 
 def test_from_without_from_named_leaves_no_named_graphs(server: Server) -> None:
     query = f"ASK FROM <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
-    assert boolean(httpx.get(server.sparql, params={"query": query})) is False
+    assert boolean(server.get(server.sparql, params={"query": query})) is False
 
 
 def test_protocol_graphs_replace_the_whole_dataset_of_the_query(server: Server) -> None:
     # named-graph-uri alone: the default graph is empty, FROM included.
     query = f"ASK FROM <{G3}> WHERE {{ ?s ?p ?o }}"
-    response = httpx.get(server.sparql, params={"query": query, "named-graph-uri": G1})
+    response = server.get(server.sparql, params={"query": query, "named-graph-uri": G1})
     assert boolean(response) is False
     # default-graph-uri alone: no named graphs, FROM NAMED included.
     query = f"ASK FROM NAMED <{G3}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
-    response = httpx.get(server.sparql, params={"query": query, "default-graph-uri": G1})
+    response = server.get(server.sparql, params={"query": query, "default-graph-uri": G1})
     assert boolean(response) is False
 
 
 def test_without_any_dataset_graph_queries_see_every_named_graph(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": GRAPHS_QUERY})
+    response = server.get(server.sparql, params={"query": GRAPHS_QUERY})
     assert {G1, G2, G3} <= solutions(response, "g")
 
 
@@ -183,7 +183,7 @@ def test_select_in_every_results_format(server: Server, accept: str,
                                         fmt: ox.QueryResultsFormat) -> None:
     query = f"SELECT ?s ?label WHERE {{ ?s <http://www.w3.org/2004/02/skos/core#prefLabel> " \
             f"?label FILTER(STRSTARTS(STR(?s), '{ID}producer/')) }} ORDER BY ?s ?label"
-    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    response = server.get(server.sparql, params={"query": query}, headers={"Accept": accept})
     assert response.status_code == 200
     expected = "application/sparql-results+json" if "json" in accept else accept
     assert response.headers["content-type"] == f"{expected}; charset=utf-8"
@@ -202,7 +202,7 @@ def test_select_in_every_results_format(server: Server, accept: str,
 @pytest.mark.parametrize("accept", ["application/sparql-results+json",
                                     "application/sparql-results+xml"])
 def test_ask_gives_a_boolean(server: Server, accept: str) -> None:
-    response = httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"},
+    response = server.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"},
                          headers={"Accept": accept})
     fmt = ox.QueryResultsFormat.JSON if "json" in accept else ox.QueryResultsFormat.XML
     assert bool(ox.parse_query_results(response.content, format=fmt)) is True
@@ -220,7 +220,7 @@ def test_graph_forms_in_every_rdf_format(server: Server, accept: str, rdflib_for
     kela = f"<{ID}producer/kela>"
     query = (f"CONSTRUCT {{ {kela} ?p ?o }} WHERE {{ {kela} ?p ?o }}" if form == "CONSTRUCT"
              else f"DESCRIBE {kela}")
-    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    response = server.get(server.sparql, params={"query": query}, headers={"Accept": accept})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == accept
     graph = Graph().parse(data=response.content, format=rdflib_format)
@@ -229,7 +229,7 @@ def test_graph_forms_in_every_rdf_format(server: Server, accept: str, rdflib_for
 
 
 def test_format_parameter_overrides_accept(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+    response = server.get(server.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
                                                 "format": "csv"},
                          headers={"Accept": "application/sparql-results+xml"})
     assert response.headers["content-type"].startswith("text/csv")
@@ -241,13 +241,13 @@ def test_format_parameter_overrides_accept(server: Server) -> None:
     ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
 ])
 def test_nothing_acceptable_is_406(server: Server, query: str, accept: str) -> None:
-    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    response = server.get(server.sparql, params={"query": query}, headers={"Accept": accept})
     assert response.status_code == 406
     assert "available" in response.text
 
 
 def test_q_values_pick_the_preferred_format(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": "ASK {}"}, headers={
+    response = server.get(server.sparql, params={"query": "ASK {}"}, headers={
         "Accept": "application/sparql-results+json;q=0.5, application/sparql-results+xml"})
     assert response.headers["content-type"].startswith("application/sparql-results+xml")
 
@@ -256,19 +256,19 @@ def test_q_values_pick_the_preferred_format(server: Server) -> None:
 
 
 def test_query_with_put_is_refused(server: Server) -> None:
-    response = httpx.put(server.sparql, params={"query": "ASK {}"})
+    response = server.put(server.sparql, params={"query": "ASK {}"})
     assert response.status_code == 405
     assert "POST" in response.headers["allow"]
 
 
 def test_two_queries(server: Server) -> None:
-    response = httpx.get(server.sparql, params=[("query", "ASK {}"), ("query", "ASK {}")])
+    response = server.get(server.sparql, params=[("query", "ASK {}"), ("query", "ASK {}")])
     assert response.status_code == 400
     assert "exactly one" in response.text
 
 
 def test_post_text_plain(server: Server) -> None:
-    response = httpx.post(server.sparql, content="ASK {}", headers={"Content-Type": "text/plain"})
+    response = server.post(server.sparql, content="ASK {}", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
 
 
@@ -276,25 +276,25 @@ def test_post_text_plain(server: Server) -> None:
 def test_post_without_content_type(server: Server, body: bytes) -> None:
     request = httpx.Request("POST", server.sparql, content=body)
     assert "content-type" not in request.headers
-    response = httpx.Client().send(request)
+    response = server.client().send(request)
     assert response.status_code == 400
     assert "Content-Type" in response.text
 
 
 def test_direct_post_in_utf16(server: Server) -> None:
-    response = httpx.post(server.sparql, content="ASK {}".encode("utf-16"), headers={
+    response = server.post(server.sparql, content="ASK {}".encode("utf-16"), headers={
         "Content-Type": "application/sparql-query; charset=UTF-16"})
     assert response.status_code == 415
 
 
 def test_malformed_query(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": "ASK {"})
+    response = server.get(server.sparql, params={"query": "ASK {"})
     assert response.status_code == 400
     assert "not valid SPARQL" in response.text
 
 
 def count_triples(server: Server) -> str:
-    response = httpx.get(server.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE "
+    response = server.get(server.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE "
                                                          "{ GRAPH ?g { ?s ?p ?o } }"})
     return next(iter(solutions(response, "n")))
 
@@ -319,14 +319,14 @@ def count_triples(server: Server) -> str:
 def test_every_update_is_refused_and_changes_nothing(server: Server,
                                                      attempt: dict[str, object]) -> None:
     before = count_triples(server)
-    response = httpx.request(url=server.sparql, **attempt)  # type: ignore[arg-type]
+    response = server.request(url=server.sparql, **attempt)  # type: ignore[arg-type]
     assert response.status_code == 403, response.text
     assert "read-only" in response.text
     assert count_triples(server) == before
 
 
 def test_client_errors_are_4xx_with_a_message(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": "SELECT ?x WHERE { ?x <a:b> ?y } "
+    response = server.get(server.sparql, params={"query": "SELECT ?x WHERE { ?x <a:b> ?y } "
                                                          "GROUP BY ?nope ORDER BY"})
     assert 400 <= response.status_code < 500
     assert response.text.strip()
@@ -340,7 +340,7 @@ def test_client_errors_are_4xx_with_a_message(server: Server) -> None:
     ("application/n-triples", "nt"), ("application/rdf+xml", "xml")])
 def test_service_description(server: Server, accept: str | None, rdflib_format: str) -> None:
     headers = {"Accept": accept} if accept else {}
-    response = httpx.get(server.sparql, headers=headers)
+    response = server.get(server.sparql, headers=headers)
     assert response.status_code == 200
     graph = Graph().parse(data=response.content, format=rdflib_format)
     result = graph.query("""
@@ -357,17 +357,15 @@ def test_service_description(server: Server, accept: str | None, rdflib_format: 
     assert G1 in {str(r.named) for r in rows}
 
 
-def test_service_description_honours_the_public_url(built_project: Project,
-                                                    server_logs) -> None:  # type: ignore[no-untyped-def]
-    with ketju_server(built_project.root, server_logs,
-                      public_base_url="https://ketju.example.fi") as proxied:
-        response = httpx.get(proxied.sparql, headers={"Accept": "application/n-triples"})
+def test_service_description_honours_the_public_url(built_project: Project) -> None:
+    with in_process_server(built_project, public_base_url="https://ketju.example.fi") as proxied:
+        response = proxied.get(proxied.sparql, headers={"Accept": "application/n-triples"})
     assert "<https://ketju.example.fi/sparql> <http://www.w3.org/ns/sparql-service-" \
            "description#endpoint> <https://ketju.example.fi/sparql>" in response.text
 
 
 def test_browsers_get_the_query_page(server: Server) -> None:
-    response = httpx.get(server.sparql, headers={
+    response = server.get(server.sparql, headers={
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "Accept-Language": "sv"})
     assert response.headers["content-type"].startswith("text/html")
@@ -375,15 +373,15 @@ def test_browsers_get_the_query_page(server: Server) -> None:
     assert "/static/yasgui/yasgui.min.js" in response.text
     assert "catalogue-summary" in response.text
     assert "cdn" not in response.text.lower()
-    asset = httpx.get(server.base + "/static/yasgui/yasgui.min.js")
+    asset = server.get(server.base + "/static/yasgui/yasgui.min.js")
     assert asset.status_code == 200 and len(asset.content) > 100_000
 
 
 def test_cors(server: Server) -> None:
-    response = httpx.get(server.sparql, params={"query": "ASK {}"},
+    response = server.get(server.sparql, params={"query": "ASK {}"},
                          headers={"Origin": "https://thl.example"})
     assert response.headers["access-control-allow-origin"] == "*"
-    preflight = httpx.options(server.sparql, headers={
+    preflight = server.options(server.sparql, headers={
         "Origin": "https://thl.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 204
@@ -393,8 +391,8 @@ def test_cors(server: Server) -> None:
 
 def test_head_has_the_headers_of_get_and_no_body(server: Server) -> None:
     params = {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}
-    get = httpx.get(server.sparql, params=params)
-    head = httpx.head(server.sparql, params=params)
+    get = server.get(server.sparql, params=params)
+    head = server.head(server.sparql, params=params)
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
     assert head.headers["content-length"] == get.headers["content-length"]
@@ -409,7 +407,7 @@ def test_head_has_the_headers_of_get_and_no_body(server: Server) -> None:
 def test_graph_store_get_named_graph(server: Server, accept: str | None,
                                      rdflib_format: str) -> None:
     headers = {"Accept": accept} if accept else {}
-    response = httpx.get(server.base + "/graph-store", params={"graph": G1}, headers=headers)
+    response = server.get(server.base + "/graph-store", params={"graph": G1}, headers=headers)
     assert response.status_code == 200
     graph = Graph().parse(data=response.content, format=rdflib_format)
     assert {str(s).removeprefix(ID).split("/")[0] for s in graph.subjects()} == {"producer"}
@@ -418,7 +416,7 @@ def test_graph_store_get_named_graph(server: Server, accept: str | None,
 def test_graph_store_default_graph_is_the_union_capped_like_sparql(server: Server) -> None:
     """The union (over 10,000 triples) comes through the guarded query processes, cut off at
     max_rows (10,000 here) and saying so, with the dumps named for the rest."""
-    response = httpx.get(server.base + "/graph-store?default",
+    response = server.get(server.base + "/graph-store?default",
                          headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
     assert response.text.count("\n") == 10_000
@@ -430,10 +428,10 @@ def test_graph_store_default_graph_is_the_union_capped_like_sparql(server: Serve
 
 
 def test_graph_store_head_and_absent_graph(server: Server) -> None:
-    head = httpx.head(server.base + "/graph-store", params={"graph": G1})
+    head = server.head(server.base + "/graph-store", params={"graph": G1})
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) > 1000
-    absent = httpx.get(server.base + "/graph-store",
+    absent = server.get(server.base + "/graph-store",
                        params={"graph": "https://w3id.org/ketju/graph/nope.ttl"})
     assert absent.status_code == 404
     assert "no graph" in absent.text
@@ -441,19 +439,19 @@ def test_graph_store_head_and_absent_graph(server: Server) -> None:
 
 def test_graph_store_decodes_the_iri_exactly_once(server: Server) -> None:
     once = G1.replace(":", "%3A").replace("/", "%2F")
-    assert httpx.get(f"{server.base}/graph-store?graph={once}").status_code == 200
+    assert server.get(f"{server.base}/graph-store?graph={once}").status_code == 200
     twice = once.replace("%", "%25")  # decoded twice it would name the same graph
-    response = httpx.get(f"{server.base}/graph-store?graph={twice}")
+    response = server.get(f"{server.base}/graph-store?graph={twice}")
     assert response.status_code == 400
     assert "not an absolute IRI" in response.text
 
 
 def test_graph_store_needs_one_of_graph_or_default(server: Server) -> None:
-    assert httpx.get(server.base + "/graph-store").status_code == 400
+    assert server.get(server.base + "/graph-store").status_code == 400
 
 
 def test_graph_store_refuses_an_overlong_graph_iri(server: Server) -> None:
-    response = httpx.get(server.base + "/graph-store",
+    response = server.get(server.base + "/graph-store",
                          params={"graph": "https://w3id.org/" + "x" * 5000})
     assert response.status_code == 400
     assert "at most 2000" in response.text
@@ -476,19 +474,19 @@ def test_bad_dataset_parameters_are_400_with_a_message(server: Server, params: o
     query = [("query", "ASK { ?s ?p ?o }")]
     given = list(params.items()) if isinstance(params, dict) else list(params)  # type: ignore[union-attr]
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    for response in (httpx.get(server.sparql, params=query + given),
-                     httpx.post(server.sparql, content=urlencode(query + given), headers=form)):
+    for response in (server.get(server.sparql, params=query + given),
+                     server.post(server.sparql, content=urlencode(query + given), headers=form)):
         assert response.status_code == 400, response.text
         assert words in response.text
-    health = httpx.get(server.base + "/healthz").json()
+    health = server.get(server.base + "/healthz").json()
     assert health["query_processes"] == 4  # three general processes and the reserve, alive
-    assert 'reason="crash"' not in httpx.get(server.base + "/metrics").text
+    assert 'reason="crash"' not in server.get(server.base + "/metrics").text
 
 
 @pytest.mark.parametrize("host", ["a b", "<x>", "evil.example/path", "a" * 300])
 def test_a_malformed_host_header_does_not_break_the_service_description(
         server: Server, host: str) -> None:
-    response = httpx.get(server.sparql, headers={"Host": host,
+    response = server.get(server.sparql, headers={"Host": host,
                                                  "Accept": "application/n-triples"})
     assert response.status_code == 200
     endpoint = server.sparql.replace("localhost", "127.0.0.1")

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import InProcessServer, Served, Server, in_process_server, ketju_server
 
 # Cartesian products over the example store (~13k triples): hours of CPU, or gigabytes.
 RUNAWAY_CPU = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -68,32 +69,48 @@ def group_cpu_over(server: Server, seconds: float) -> float:
     return cpu_seconds(group_processes(server.process.pid)) - before
 
 
+GUARDED = {"query_timeout": 3, "query_memory_mb": 400, "max_rows": 5, "max_query_bytes": 2000,
+           "max_body_bytes": 4000, "query_workers": 3}
+
+
+@pytest.fixture
+def guarded(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow watch the server's processes (a real server).
+    return real_for_slow(request, "guarded_app", "real_guarded")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def guarded(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs, query_timeout=3, query_memory_mb=400,
-                      max_rows=5, max_query_bytes=2000, max_body_bytes=4000,
-                      query_workers=3) as running:
+def guarded_app(built_project: Project) -> Iterator[InProcessServer]:
+    with in_process_server(built_project, **GUARDED) as running:
         yield running
 
 
+@pytest.fixture(scope="module")
+def real_guarded(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    with ketju_server(built_project.root, server_logs, **GUARDED) as running:
+        yield running
+
+
+@pytest.mark.slow
 def test_runaway_query_is_stopped_with_an_error_and_its_cpu_freed(guarded: Server) -> None:
     started = time.monotonic()
-    response = httpx.get(guarded.sparql, params={"query": RUNAWAY_CPU}, timeout=60)
+    response = guarded.get(guarded.sparql, params={"query": RUNAWAY_CPU}, timeout=60)
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert "time limit of 3 s" in response.text
     assert 2.5 < elapsed < 8
     time.sleep(0.5)  # the replacement process starts
     assert group_cpu_over(guarded, 2.0) < 0.3, "a stopped query still burns CPU"
-    health = httpx.get(guarded.base + "/healthz").json()
+    health = guarded.get(guarded.base + "/healthz").json()
     assert health["query_processes"] == 4  # three general processes and the reserve
-    metrics = httpx.get(guarded.base + "/metrics").text
+    metrics = guarded.get(guarded.base + "/metrics").text
     assert 'ketju_sparql_queries_stopped_total{reason="timeout"}' in metrics
 
 
+@pytest.mark.slow
 def test_memory_hungry_query_is_stopped_and_its_memory_freed(guarded: Server) -> None:
     baseline = rss_mb(group_processes(guarded.process.pid))
-    response = httpx.get(guarded.sparql, params={"query": RUNAWAY_MEMORY}, timeout=60)
+    response = guarded.get(guarded.sparql, params={"query": RUNAWAY_MEMORY}, timeout=60)
     assert response.status_code == 503
     assert "more than 400 MiB" in response.text
     time.sleep(1.0)
@@ -106,6 +123,7 @@ def client_from(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
 
 
+@pytest.mark.slow
 def test_simple_requests_stay_fast_while_two_runaways_run(guarded: Server) -> None:
     # The runaways come from other addresses: one address may only have two queries at once.
     runaways = [threading.Thread(target=client_from(f"127.0.0.{2 + n}").get,
@@ -119,11 +137,11 @@ def test_simple_requests_stay_fast_while_two_runaways_run(guarded: Server) -> No
     for n in range(12):
         started = time.monotonic()
         if n % 3 == 2:
-            response = httpx.get(guarded.sparql, headers={"Accept": "text/html"})
+            response = guarded.get(guarded.sparql, headers={"Accept": "text/html"})
         elif n % 3 == 1:
-            response = httpx.get(guarded.base + "/healthz")
+            response = guarded.get(guarded.base + "/healthz")
         else:
-            response = httpx.get(guarded.sparql, params={
+            response = guarded.get(guarded.sparql, params={
                 "query": f"SELECT ?s WHERE {{ ?s a ?t }} LIMIT {n + 1}"})
         slowest = max(slowest, time.monotonic() - started)
         assert response.status_code == 200
@@ -134,32 +152,33 @@ def test_simple_requests_stay_fast_while_two_runaways_run(guarded: Server) -> No
 
 
 def test_answers_are_capped_and_say_so(guarded: Server) -> None:
-    response = httpx.get(guarded.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    response = guarded.get(guarded.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert response.status_code == 200
     assert len(response.json()["results"]["bindings"]) == 5
     assert response.headers["x-ketju-capped"] == "true"
     assert "cut off at 5 rows" in response.headers["warning"]
-    triples = httpx.get(guarded.sparql, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+    triples = guarded.get(guarded.sparql, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                         headers={"Accept": "application/n-triples"})
     assert triples.text.count("\n") == 5 and triples.headers["x-ketju-capped"] == "true"
-    small = httpx.get(guarded.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 2"})
+    small = guarded.get(guarded.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 2"})
     assert "x-ketju-capped" not in small.headers
 
 
 def test_query_text_and_body_are_size_limited(guarded: Server) -> None:
     long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 2100
-    assert httpx.get(guarded.sparql, params={"query": long_query}).status_code == 413
-    body = httpx.post(guarded.sparql, content="ASK {} #" + "y" * 5000,
+    assert guarded.get(guarded.sparql, params={"query": long_query}).status_code == 413
+    body = guarded.post(guarded.sparql, content="ASK {} #" + "y" * 5000,
                       headers={"Content-Type": "application/sparql-query"})
     assert body.status_code == 413
 
 
+@pytest.mark.slow
 def test_client_that_leaves_stops_its_query(guarded: Server) -> None:
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(guarded.sparql, params={"query": RUNAWAY_CPU + " # bye"}, timeout=0.8)
+        guarded.get(guarded.sparql, params={"query": RUNAWAY_CPU + " # bye"}, timeout=0.8)
     time.sleep(1.5)
     assert group_cpu_over(guarded, 1.5) < 0.3
-    metrics = httpx.get(guarded.base + "/metrics").text
+    metrics = guarded.get(guarded.base + "/metrics").text
     assert 'ketju_sparql_queries_stopped_total{reason="disconnect"}' in metrics
 
 
@@ -178,7 +197,7 @@ def query_processes(server: Server) -> list[int]:
 
 
 def crashes(server: Server) -> str:
-    return "".join(line for line in httpx.get(server.base + "/metrics").text.splitlines()
+    return "".join(line for line in server.get(server.base + "/metrics").text.splitlines()
                    if line.startswith('ketju_sparql_queries_stopped_total{reason="crash"}'))
 
 
@@ -206,7 +225,7 @@ def roomy(built_project: Project, server_logs: Path) -> Iterator[Server]:
 def test_deeply_nested_queries_are_refused_and_no_process_dies(roomy: Server,
                                                                 kind: str) -> None:
     before = query_processes(roomy)
-    response = httpx.post(roomy.sparql, content=DEEP[kind],
+    response = roomy.post(roomy.sparql, content=DEEP[kind],
                           headers={"Content-Type": "application/sparql-query"}, timeout=30)
     assert response.status_code == 400, response.text
     assert "at most 100 levels" in response.text
@@ -223,7 +242,7 @@ def test_the_engine_has_stack_for_any_query_of_the_accepted_size(
                       max_query_nesting=100_000, query_workers=1) as server:
         before = query_processes(server)
         for kind in ("groups", "parentheses", "negations", "exists", "function calls"):
-            response = httpx.post(server.sparql, content=DEEP[kind], timeout=60,
+            response = server.post(server.sparql, content=DEEP[kind], timeout=60,
                                   headers={"Content-Type": "application/sparql-query"})
             assert response.status_code in (200, 400), (kind, response.text)
             assert "ended unexpectedly" not in response.text
@@ -248,7 +267,7 @@ def test_a_process_that_dies_anyway_is_replaced_and_the_query_gets_503(roomy: Se
     time.sleep(1.0)
     after = query_processes(roomy)
     assert len(after) == len(before) and busy not in after
-    assert httpx.get(roomy.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    assert roomy.get(roomy.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
     assert crashes(roomy)
 
 
@@ -312,28 +331,29 @@ def service_queries(host: str, port: int) -> list[str]:
 def test_service_to_a_host_not_allowed_makes_no_request(guarded: Server,
                                                         listener: Listener) -> None:
     for query in service_queries("127.0.0.1", listener.port):
-        response = httpx.get(guarded.sparql, params={"query": query}, timeout=30)
+        response = guarded.get(guarded.sparql, params={"query": query}, timeout=30)
         assert response.status_code == 400, query
         assert "not allowed" in response.text
     time.sleep(0.5)
     assert listener.connections == 0
 
 
+@pytest.mark.slow
 def test_only_allowed_hosts_are_called(built_project: Project, server_logs: Path,
                                        listener: Listener) -> None:
     with ketju_server(built_project.root, server_logs, allowed_service_hosts="localhost",
                       query_timeout=5) as federated:
-        refused = httpx.get(federated.sparql, params={
+        refused = federated.get(federated.sparql, params={
             "query": service_queries("127.0.0.1", listener.port)[0]})
         assert refused.status_code == 400
         assert listener.connections == 0
-        allowed = httpx.get(federated.sparql, params={
+        allowed = federated.get(federated.sparql, params={
             "query": service_queries("localhost", listener.port)[0]})
         # The listener hangs up at once, so the call fails: but it was made.
         assert allowed.status_code in (400, 502, 503)
         time.sleep(0.3)
         assert listener.connections >= 1
-        description = httpx.get(federated.sparql, headers={"Accept": "application/n-triples"})
+        description = federated.get(federated.sparql, headers={"Accept": "application/n-triples"})
         assert "BasicFederatedQuery" in description.text
 
 

@@ -70,9 +70,15 @@ def assert_build_refused_and_store_kept(project: Project, relative: str) -> None
                             " && !CONTAINS(STR(?s), '/organiser/')) }")
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
-def test_bad_contribution_is_reported_at_its_line(project_copy: Project, case: Path) -> None:
-    build(project_copy)
+#: One case of each kind of finding runs in the quick tier (`-m "not slow"`), all in `make test`.
+QUICK = {"syntax-missing-dot", "shacl-chain", "dangling-reference", "ownership"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=() if case.stem in QUICK
+                                               else pytest.mark.slow) for case in CASES],
+                         ids=lambda p: p.stem)
+def test_bad_contribution_is_reported_at_its_line(built_copy: Project, case: Path) -> None:
+    project_copy = built_copy  # the tree as built
     target = project_copy.data_dir / REGION / case.name
     target.parent.mkdir(exist_ok=True)
     shutil.copy(case, target)
@@ -84,8 +90,8 @@ def test_bad_contribution_is_reported_at_its_line(project_copy: Project, case: P
     assert_build_refused_and_store_kept(project_copy, relative)
 
 
-def test_not_utf8_names_the_line(project_copy: Project) -> None:
-    build(project_copy)
+def test_not_utf8_names_the_line(built_copy: Project) -> None:
+    project_copy = built_copy  # the tree as built
     target = project_copy.data_dir / REGION / "latin1.ttl"
     target.parent.mkdir(exist_ok=True)
     text = (CONTRIBUTIONS / "ownership.ttl").read_text(encoding="utf-8")
@@ -98,8 +104,8 @@ def test_not_utf8_names_the_line(project_copy: Project) -> None:
     assert_build_refused_and_store_kept(project_copy, f"data/{REGION}/latin1.ttl")
 
 
-def test_empty_file(project_copy: Project) -> None:
-    build(project_copy)
+def test_empty_file(built_copy: Project) -> None:
+    project_copy = built_copy  # the tree as built
     target = project_copy.data_dir / REGION / "tyhja.ttl"
     target.parent.mkdir(exist_ok=True)
     target.write_bytes(b"")
@@ -108,8 +114,8 @@ def test_empty_file(project_copy: Project) -> None:
     assert_build_refused_and_store_kept(project_copy, f"data/{REGION}/tyhja.ttl")
 
 
-def test_huge_literal(project_copy: Project) -> None:
-    build(project_copy)
+def test_huge_literal(built_copy: Project) -> None:
+    project_copy = built_copy  # the tree as built
     target = project_copy.data_dir / REGION / "pitka.ttl"
     target.parent.mkdir(exist_ok=True)
     text = (CONTRIBUTIONS / "ownership.ttl").read_text(encoding="utf-8")
@@ -159,6 +165,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_json(project_copy: Project) -> None:
     ok = run_cli("validate", "data/national", cwd=project_copy.root)
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -242,6 +242,7 @@ def test_the_scan_finds_literals_wherever_turtle_puts_them(text: str, offset: in
         assert excess == Excess("literal", len(prefix) + offset, SMALL.literal_chars)
 
 
+@pytest.mark.slow
 def test_the_cli_prints_file_line_and_no_traceback(drafts: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ketju", "validate", str(drafts / "sisakkaiset-listat.ttl")],
@@ -321,6 +322,7 @@ def big_drafts(drafts: Path) -> Path:
                  marks=pytest.mark.slow),  # about 15 s: the whole catalogue's shapes
     ("yksi-rivi", 0, "1 file(s) checked: 0 error(s)"),
 ])
+@pytest.mark.slow
 def test_memory_stays_bounded(big_drafts: Path, name: str, returncode: int,
                               expected: str) -> None:
     measured = run_measured(big_drafts / f"{name}.ttl")
@@ -330,6 +332,7 @@ def test_memory_stays_bounded(big_drafts: Path, name: str, returncode: int,
     assert measured.peak_mb < MEMORY_BOUND_MB
 
 
+@pytest.mark.slow
 def test_files_the_served_build_accepted_are_not_scanned_again(
         project_copy: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-file validation reloads the whole catalogue; the files the served build accepted

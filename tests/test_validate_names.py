@@ -145,6 +145,7 @@ def run(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_the_cli_names_every_bad_entry_and_exits_1(built: Project, region: Path,
                                                     outside: Path) -> None:
     for case in CASES.values():

@@ -11,13 +11,13 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pyoxigraph as ox
 import pytest
 
 from ketju.core.project import Project
 from ketju.infra.sparql.results import spreadsheet_cell, write_solutions
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
 
 PRODUCER = "https://w3id.org/ketju/id/kainuu/producer/kaava"
 FORMULAS = {'=HYPERLINK("http://evil.example/","x")', "+cmd|' /C calc'!A0",
@@ -54,8 +54,14 @@ def test_other_results_formats_keep_the_raw_value(fmt: str) -> None:
     assert [row["a"].value for row in parsed] == ["=1+1"]
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow need a real server (see real_for_slow).
+    return real_for_slow(request, "hostile_app", "real_server")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(hostile_project.root, server_logs) as running:
         yield running
 
@@ -63,19 +69,19 @@ def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
 @pytest.mark.slow
 def test_named_query_csv_shows_formulas_as_text(server: Server) -> None:
     url = f"{server.base}/api/queries/entity-names"
-    answer = httpx.get(url, params={"entity": PRODUCER, "format": "csv"})
+    answer = server.get(url, params={"entity": PRODUCER, "format": "csv"})
     assert answer.status_code == 200
     names = {row["name"] for row in csv.DictReader(io.StringIO(answer.text))
              if not row["node"]}
     assert names == {"'" + formula for formula in FORMULAS if not formula.startswith("-")}
-    raw = httpx.get(url, params={"entity": PRODUCER}).json()["items"]
+    raw = server.get(url, params={"entity": PRODUCER}).json()["items"]
     assert {i["name"] for i in raw if "node" not in i} == {
         f for f in FORMULAS if not f.startswith("-")}, "JSON keeps the raw names"
 
 
 @pytest.mark.slow
 def test_sparql_csv_shows_formulas_as_text(server: Server) -> None:
-    answer = httpx.get(server.sparql, params={"query": LABELS}, headers={"Accept": "text/csv"})
+    answer = server.get(server.sparql, params={"query": LABELS}, headers={"Accept": "text/csv"})
     assert answer.status_code == 200
     cells = {row["label"] for row in csv.DictReader(io.StringIO(answer.text))}
     assert cells == {"'" + formula for formula in FORMULAS}
@@ -89,7 +95,7 @@ def test_sparql_csv_shows_formulas_as_text(server: Server) -> None:
 ])
 def test_sparql_json_xml_and_tsv_keep_the_raw_value(server: Server, accept: str,
                                                     fmt: ox.QueryResultsFormat) -> None:
-    answer = httpx.get(server.sparql, params={"query": LABELS}, headers={"Accept": accept})
+    answer = server.get(server.sparql, params={"query": LABELS}, headers={"Accept": accept})
     assert {row["label"].value for row in ox.parse_query_results(answer.content,
                                                                   format=fmt)} == FORMULAS
 
@@ -97,7 +103,7 @@ def test_sparql_json_xml_and_tsv_keep_the_raw_value(server: Server, accept: str,
 @pytest.mark.slow
 def test_numbers_stay_numbers_in_sparql_csv(server: Server) -> None:
     query = 'SELECT (-3 AS ?i) (-2.5 AS ?d) (-1.5e3 AS ?f) ("-3" AS ?s) (+4 AS ?p) {}'
-    answer = httpx.get(server.sparql, params={"query": query}, headers={"Accept": "text/csv"})
+    answer = server.get(server.sparql, params={"query": query}, headers={"Accept": "text/csv"})
     row = next(csv.DictReader(io.StringIO(answer.text)))
     assert float(row["i"]) == -3 and float(row["d"]) == -2.5 and float(row["f"]) == -1500
     assert row["s"] == "-3" and float(row["p"]) == 4

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +63,14 @@ BAD_HEADERS: list[dict[str, str]] = [
 ]
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow need a real server (see real_for_slow).
+    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(built_project.root, server_logs) as running:
         yield running
 

@@ -21,15 +21,22 @@ from ketju.core.project import Project
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.web.observability import printable
 from ketju.web.pages import Site
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
 
 ID = "https://w3id.org/ketju/id/"
 CHAIN = f"{ID}varsinais-suomi/chain/lonkkamurtuma"
 PUBLIC = "https://ketju.example.fi"
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow need a real server (see real_for_slow).
+    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(built_project.root, server_logs) as running:
         yield running
 
@@ -160,7 +167,7 @@ IRI_PARAMETERS = [
 @pytest.mark.parametrize(("path", "name"), IRI_PARAMETERS)
 def test_iri_parameters_beyond_the_cap_are_400(server: Server, path: str, name: str) -> None:
     for length in (MAX_IRI_CHARS + 1, 60_000):
-        response = httpx.get(server.base + path, params={name: long_iri(length)})
+        response = server.get(server.base + path, params={name: long_iri(length)})
         assert response.status_code == 400, (length, response.text[:300])
         assert "2000" in response.text or "chain IRI" in response.text
         assert long_iri(length)[:300] not in response.text, "the value is not echoed back"
@@ -170,7 +177,7 @@ def test_iri_parameters_beyond_the_cap_are_400(server: Server, path: str, name: 
 @pytest.mark.slow
 @pytest.mark.parametrize(("path", "name"), [p for p in IRI_PARAMETERS if "compare" not in p[0]])
 def test_iri_parameters_up_to_the_cap_are_taken(server: Server, path: str, name: str) -> None:
-    response = httpx.get(server.base + path, params={name: long_iri(MAX_IRI_CHARS)})
+    response = server.get(server.base + path, params={name: long_iri(MAX_IRI_CHARS)})
     assert response.status_code in (200, 404), response.text[:300]
 
 
@@ -182,7 +189,7 @@ def test_iri_parameters_up_to_the_cap_are_taken(server: Server, path: str, name:
 ])
 def test_string_parameters_beyond_their_cap_are_400(server: Server, path: str,
                                                     params: dict[str, str]) -> None:
-    assert httpx.get(server.base + path, params=params).status_code == 400
+    assert server.get(server.base + path, params=params).status_code == 400
 
 
 # -- Link headers ----------------------------------------------------------------------------------
@@ -192,7 +199,7 @@ def test_string_parameters_beyond_their_cap_are_400(server: Server, path: str,
 @pytest.mark.parametrize("path", ["/api/chains?limit=2", "/api/search?q=palvelu&limit=2",
                                   "/api/regions?limit=2", "/api/service-classes?limit=2"])
 def test_link_headers_repeat_only_declared_parameters(server: Server, path: str) -> None:
-    response = httpx.get(server.base + path + "&junk=" + "j" * 5000)
+    response = server.get(server.base + path + "&junk=" + "j" * 5000)
     assert response.status_code == 200
     assert "junk" not in response.headers["link"]
     assert len(response.headers["link"]) < 1000
@@ -200,7 +207,7 @@ def test_link_headers_repeat_only_declared_parameters(server: Server, path: str)
 
 @pytest.mark.slow
 def test_link_headers_keep_repeated_parameters(server: Server) -> None:
-    response = httpx.get(server.base + "/api/search", params=[
+    response = server.get(server.base + "/api/search", params=[
         ("q", "lonkk"), ("kind", "ServiceChain"), ("kind", "Service"), ("limit", "1")])
     following = httpx.Response(200, headers={"link": response.headers["link"]}).links["next"]
     assert following["url"].count("kind=") == 2
@@ -236,7 +243,7 @@ def own_urls(server_url: str, answer: httpx.Response) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", WITH_URLS)
 def test_public_base_url_is_honoured_whatever_the_host(proxied: Server, path: str) -> None:
-    answer = httpx.get(proxied.base + path, headers={"Host": "evil.example"})
+    answer = proxied.get(proxied.base + path, headers={"Host": "evil.example"})
     assert answer.status_code == 200, answer.text[:300]
     urls = own_urls(proxied.base, answer)
     assert urls, "the answer links to this server"
@@ -247,7 +254,7 @@ def test_public_base_url_is_honoured_whatever_the_host(proxied: Server, path: st
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["/catalog", "/feeds/ldes", "/dumps/?format=json"])
 def test_feeds_use_the_public_base_url_too(proxied: Server, path: str) -> None:
-    answer = httpx.get(proxied.base + path, headers={"Host": "evil.example"})
+    answer = proxied.get(proxied.base + path, headers={"Host": "evil.example"})
     assert answer.status_code == 200
     assert PUBLIC in answer.text and "evil.example" not in answer.text
 

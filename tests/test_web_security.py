@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from ketju.core.project import Project
 from ketju.web.security import YASGUI_TABLE_STYLE, content_security_policy, style_hash
-from tests.servers import Server, ketju_server
+from tests.conftest import real_for_slow
+from tests.servers import Served, Server, ketju_server
 from tests.test_browser import ARGS, CHROMIUM
 from tests.test_browser import PAGES as BROWSER_PAGES
 
@@ -65,8 +65,14 @@ def test_the_yasgui_style_hash_matches_the_vendored_file() -> None:
     assert style_hash(found.group(1)) == YASGUI_TABLE_STYLE
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    # In this process; tests marked slow need a real server (see real_for_slow).
+    return real_for_slow(request, "hostile_app", "real_server")  # type: ignore[return-value]
+
+
 @pytest.fixture(scope="module")
-def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
+def real_server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
     with ketju_server(hostile_project.root, server_logs) as running:
         yield running
 
@@ -74,7 +80,7 @@ def server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ANSWERS)
 def test_every_answer_carries_the_security_headers(server: Server, path: str) -> None:
-    answer = httpx.get(server.base + path)
+    answer = server.get(server.base + path)
     assert answer.status_code < 500
     policy = directives(answer.headers["content-security-policy"])
     assert policy["frame-ancestors"] == ["'none'"] and policy["script-src"] == ["'self'"]
@@ -85,27 +91,27 @@ def test_every_answer_carries_the_security_headers(server: Server, path: str) ->
 
 @pytest.mark.slow
 def test_the_chain_page_allows_exactly_its_diagram_style(server: Server) -> None:
-    answer = httpx.get(server.base + CHAIN)
+    answer = server.get(server.base + CHAIN)
     styles = re.findall(r"<style>(.*?)</style>", answer.text, re.DOTALL)
     assert len(styles) == 1
     digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
     style_src = directives(answer.headers["content-security-policy"])["style-src"]
     assert f"'sha256-{digest}'" in style_src and "'unsafe-inline'" not in style_src
-    kept = httpx.get(server.base + CHAIN)
+    kept = server.get(server.base + CHAIN)
     assert kept.headers["content-security-policy"] == answer.headers["content-security-policy"]
 
 
 @pytest.mark.slow
 def test_docs_page_has_no_inline_script_and_nothing_from_elsewhere(server: Server) -> None:
-    page = httpx.get(server.base + "/docs").text
+    page = server.get(server.base + "/docs").text
     assert re.findall(r"<script>", page) == [], "every script has a src"
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', page)
-    assert httpx.get(server.base + "/redoc").headers["location"] == "/docs"
+    assert server.get(server.base + "/redoc").headers["location"] == "/docs"
 
 
 @pytest.mark.slow
 def test_openapi_documents_400_for_refused_parameters(server: Server) -> None:
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     operations = [op for item in spec["paths"].values() for op in item.values()]
     assert not [op["operationId"] for op in operations if "422" in op["responses"]]
     with_parameters = [op for op in operations if op.get("parameters")]
@@ -192,7 +198,7 @@ def test_yasgui_runs_a_query_under_the_policy(page: Page, server: Server) -> Non
 def test_docs_render_every_operation_with_the_network_off(page: Page, server: Server) -> None:
     page.goto(server.base + "/docs")
     page.wait_for_selector(".opblock", timeout=30_000)
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = server.get(server.base + "/openapi.json").json()
     operations = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
     shown = page.evaluate("[...document.querySelectorAll('.opblock')].map(e => e.id)")
     assert len(operations) > 60
