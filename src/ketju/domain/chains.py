@@ -16,6 +16,7 @@ from functools import cached_property
 import pyoxigraph as ox
 
 from ketju.core.namespaces import ONTOLOGY, PREFIXES, RDF_TYPE
+from ketju.domain.entities import names_of
 from ketju.domain.goals import Goal, goals_of
 from ketju.domain.texts import Node, Subgraph, Texts
 from ketju.infra.snapshot import Snapshot
@@ -102,10 +103,12 @@ def load_chain(snapshot: Snapshot, iri: str) -> Chain:
 
 
 def chain_view(snapshot: Snapshot, iri: str) -> tuple[Chain, list[Goal]]:
-    """What a chain's page shows: the chain and its goal tree, from one query."""
+    """What a chain's page shows: the chain and its goal tree, from one query (and the
+    build's table of names, or one `names-of` query before the table is made)."""
     graph = Subgraph(snapshot.construct("chain-graph", chain=ox.NamedNode(iri)))
     if K + "ServiceChain" not in graph.iris(iri, RDF_TYPE):
         raise ChainNotFound(iri)
+    graph.named(names_of(snapshot, graph.pointed()))
     return chain_of(graph, iri), goals_of(graph, iri)
 
 

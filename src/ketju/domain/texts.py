@@ -8,7 +8,7 @@ back about a few nodes, from which a page's view model is assembled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -68,6 +68,8 @@ class Subgraph:
     """
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        #: Names of the nodes the subgraph points to but does not name itself (see `named`).
+        self.names: Mapping[str, Texts] = {}
         self._index: dict[str, dict[str, list[Term]]] = {}
         for triple in triples:
             values = self._index.setdefault(triple.subject.value, {}).setdefault(
@@ -103,13 +105,28 @@ class Subgraph:
 
     def texts(self, subject: str, *props: str) -> Texts:
         """The texts of `subject` by the first of `props` (default skos:prefLabel) that has one
-        in a language."""
+        in a language; a name (skos:prefLabel asked) the subgraph lacks comes from `names`."""
+        props = props or (PREF_LABEL,)
         found: dict[str, str] = {}
-        for prop in props or (PREF_LABEL,):
+        for prop in props:
             for value in self.values(subject, prop):
                 if isinstance(value, ox.Literal):
                     found.setdefault(value.language or "", value.value)
+        if not found and PREF_LABEL in props:
+            return self.names.get(subject, Texts())
         return Texts(found)
+
+    def pointed(self) -> set[str]:
+        """Every IRI the subgraph's triples point to."""
+        return {value.value for props in self._index.values() for values in props.values()
+                for value in values if isinstance(value, ox.NamedNode)}
+
+    def named(self, names: Mapping[str, Texts]) -> Subgraph:
+        """This subgraph, with `names` for the nodes it points to without naming them (the
+        query leaves out the names of shared nodes: services, producers, vocabulary terms,
+        which the build's table of names holds)."""
+        self.names = names
+        return self
 
     def node(self, iri: str, *label_props: str) -> Node:
         """`iri` with its names (by `label_props`, default skos:prefLabel)."""
