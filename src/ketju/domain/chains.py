@@ -108,7 +108,7 @@ def chain_view(snapshot: Snapshot, iri: str) -> tuple[Chain, list[Goal]]:
     graph = Subgraph(snapshot.construct("chain-graph", chain=ox.NamedNode(iri)))
     if K + "ServiceChain" not in graph.iris(iri, RDF_TYPE):
         raise ChainNotFound(iri)
-    graph.named(names_of(snapshot, graph.pointed()))
+    graph.named(names_of(snapshot, graph.nodes()))
     return chain_of(graph, iri), goals_of(graph, iri)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Subgraph
 from ketju.infra.snapshot import Snapshot
 
@@ -41,8 +42,10 @@ class Goal:
 
 
 def goal_tree(snapshot: Snapshot, owner: str) -> list[Goal]:
-    """The goals of `owner` as a forest: roots are goals whose parent is not among them."""
-    return goals_of(Subgraph(snapshot.construct("goal-graph", owner=ox.NamedNode(owner))), owner)
+    """The goals of `owner` as a forest: roots are goals whose parent is not among them. One
+    query, and the build's table of names (or one `names-of` query before it is made)."""
+    graph = Subgraph(snapshot.construct("goal-graph", owner=ox.NamedNode(owner)))
+    return goals_of(graph.named(names_of(snapshot, graph.nodes())), owner)
 
 
 def goals_of(graph: Subgraph, owner: str) -> list[Goal]:

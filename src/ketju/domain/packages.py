@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Subgraph
 from ketju.infra.snapshot import Snapshot
 
@@ -57,8 +58,10 @@ class Package:
 
 
 def load_package(snapshot: Snapshot, iri: str) -> Package:
-    """The package `iri` as its page shows it, from one query."""
+    """The package `iri` as its page shows it, from one query (and the build's table of
+    names, or one `names-of` query before it is made)."""
     graph = Subgraph(snapshot.construct("package-graph", package=ox.NamedNode(iri)))
+    graph.named(names_of(snapshot, graph.nodes()))
 
     def node(value: str) -> Node:
         return graph.node(value, *NAMES)

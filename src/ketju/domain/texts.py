@@ -116,14 +116,15 @@ class Subgraph:
             return self.names.get(subject, Texts())
         return Texts(found)
 
-    def pointed(self) -> set[str]:
-        """Every IRI the subgraph's triples point to."""
-        return {value.value for props in self._index.values() for values in props.values()
-                for value in values if isinstance(value, ox.NamedNode)}
+    def nodes(self) -> set[str]:
+        """Every IRI in the subgraph, as subject or value."""
+        return set(self._index) | {value.value for props in self._index.values()
+                                   for values in props.values() for value in values
+                                   if isinstance(value, ox.NamedNode)}
 
     def named(self, names: Mapping[str, Texts]) -> Subgraph:
-        """This subgraph, with `names` for the nodes it points to without naming them (the
-        query leaves out the names of shared nodes: services, producers, vocabulary terms,
+        """This subgraph, with `names` for the nodes it holds without naming them (the
+        queries leave out the names of shared nodes: services, producers, vocabulary terms,
         which the build's table of names holds)."""
         self.names = names
         return self
