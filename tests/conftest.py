@@ -13,7 +13,7 @@ import pytest
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
-    from tests.servers import InProcessServer
+    from tests.servers import InProcessServer, Listener
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -124,3 +124,13 @@ def real_for_slow(request: pytest.FixtureRequest, in_process: str, real: str) ->
     need one (raw sockets, its log file, its processes), else `in_process`."""
     slow = request.node.get_closest_marker("slow") is not None
     return request.getfixturevalue(real if slow else in_process)
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A loopback listener that counts the connections made to it (and hangs up)."""
+    from tests.servers import Listener
+
+    running = Listener()
+    yield running
+    running.close()

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import urllib.response
@@ -273,3 +274,44 @@ def oxigraph_server(store: Path, log_dir: Path) -> Iterator[Server]:
         yield Server(f"http://127.0.0.1:{port}", process, log)
     finally:
         _stop(process)
+
+
+class Listener:
+    """A loopback listener that counts connections and answers each with `reply` (raw bytes
+    after reading the request), or hangs up at once when `reply` is empty."""
+
+    def __init__(self, reply: bytes = b"") -> None:
+        self.reply = reply
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections = 0
+        self._running = True
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                connection.settimeout(2)
+                if self.reply:
+                    connection.recv(65536)
+                    connection.sendall(self.reply)
+            except OSError:
+                pass
+            finally:
+                connection.close()
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join()
+        self.socket.close()

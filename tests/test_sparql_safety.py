@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import pytest
 
 from ketju.core.project import Project
 from tests.conftest import real_for_slow
-from tests.servers import InProcessServer, Served, Server, in_process_server, ketju_server
+from tests.servers import InProcessServer, Listener, Served, Server, in_process_server, ketju_server
 
 # Cartesian products over the example store (~13k triples): hours of CPU, or gigabytes.
 RUNAWAY_CPU = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -272,44 +271,6 @@ def test_a_process_that_dies_anyway_is_replaced_and_the_query_gets_503(roomy: Se
 
 
 # -- SERVICE makes no network request --------------------------------------------------------
-
-
-class Listener:
-    """A loopback TCP listener that records every connection attempt."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._running = True
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._running = False
-        self._thread.join()
-        self.socket.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    running = Listener()
-    yield running
-    running.close()
 
 
 def service_queries(host: str, port: int) -> list[str]:

@@ -8,7 +8,6 @@ Every remote end here is a loopback listener of the test's own.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,57 +16,9 @@ import httpx
 import pytest
 
 from ketju.core.project import Project
-from tests.servers import Server, ketju_server, oxigraph_server
+from tests.servers import Listener, Server, ketju_server, oxigraph_server
 
 pytestmark = pytest.mark.slow
-
-
-class Listener:
-    """A loopback listener that counts connections and answers each with `reply` (raw bytes
-    after reading the request), or hangs up at once when `reply` is empty."""
-
-    def __init__(self, reply: bytes = b"") -> None:
-        self.reply = reply
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._running = True
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            try:
-                connection.settimeout(2)
-                if self.reply:
-                    connection.recv(65536)
-                    connection.sendall(self.reply)
-            except OSError:
-                pass
-            finally:
-                connection.close()
-
-    def close(self) -> None:
-        self._running = False
-        self._thread.join()
-        self.socket.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    running = Listener()
-    yield running
-    running.close()
 
 
 def reproduction(host: str, port: int) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.core.namespaces import CV, ONTOLOGY, ORG
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,6 @@ HOME: Final = "home"
 REGIONS: Final = "regions"
 ORGANISER: Final = "organiser"
 
-_ORG = PREFIXES["org"]
-_CV = PREFIXES["cv"]
 
 
 def _k(name: str) -> str:
@@ -162,7 +160,7 @@ KINDS: Final[tuple[Kind, ...]] = (
          Labels("asiakassuunnitelman pohja", "mall för klientplan",
                 "customer plan template"),
          short="plans"),
-    Kind(_CV + "Channel", "channel",
+    Kind(CV + "Channel", "channel",
          Labels("asiointikanava", "kontaktkanal", "contact channel"),
          short="channels"),
     Kind(_k("ServiceTask"), "service-task",
@@ -174,9 +172,9 @@ KINDS: Final[tuple[Kind, ...]] = (
     Kind(_k("IndicatorObservation"), "observation",
          Labels("mittarin havainto", "mätarobservation", "indicator observation"),
          shaped=False),
-    Kind(_ORG + "Organization", "organisation",
+    Kind(ORG + "Organization", "organisation",
          Labels("organisaatio", "organisation", "organisation")),
-    Kind(_ORG + "Role", "role",
+    Kind(ORG + "Role", "role",
          Labels("rooli", "roll", "role"), shaped=False),
 )
 

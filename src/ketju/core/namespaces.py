@@ -27,27 +27,30 @@ INFERRED_GRAPH: Final = GRAPH + "inferred"
 JHS183_SCHEME: Final = "http://uri.suomi.fi/codelist/ptv/ptvserclass2"
 PTV_CODELISTS: Final = "http://uri.suomi.fi/codelist/ptv/"
 
+RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS: Final = "http://www.w3.org/2000/01/rdf-schema#"
+OWL: Final = "http://www.w3.org/2002/07/owl#"
+XSD: Final = "http://www.w3.org/2001/XMLSchema#"
+SKOS: Final = "http://www.w3.org/2004/02/skos/core#"
+DCT: Final = "http://purl.org/dc/terms/"
+PROV: Final = "http://www.w3.org/ns/prov#"
+ORG: Final = "http://www.w3.org/ns/org#"
+CPSV: Final = "http://purl.org/vocab/cpsv#"
+CV: Final = "http://data.europa.eu/m8g/"
+ADMS: Final = "http://www.w3.org/ns/adms#"
+DCAT: Final = "http://www.w3.org/ns/dcat#"
+QB: Final = "http://purl.org/linked-data/cube#"
+SH: Final = "http://www.w3.org/ns/shacl#"
+FOAF: Final = "http://xmlns.com/foaf/0.1/"
+VOID: Final = "http://rdfs.org/ns/void#"
+
 PREFIXES: Final[dict[str, str]] = {
-    "ketju": ONTOLOGY,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "cpsv": "http://purl.org/vocab/cpsv#",
-    "cv": "http://data.europa.eu/m8g/",
-    "adms": "http://www.w3.org/ns/adms#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "void": "http://rdfs.org/ns/void#",
+    "ketju": ONTOLOGY, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,
+    "dct": DCT, "prov": PROV, "org": ORG, "cpsv": CPSV, "cv": CV, "adms": ADMS, "dcat": DCAT,
+    "qb": QB, "sh": SH, "foaf": FOAF, "void": VOID,
 }
 
-RDF_TYPE: Final = PREFIXES["rdf"] + "type"
+RDF_TYPE: Final = RDF + "type"
 
 #: Namespaces whose IRIs must resolve to something defined in the catalogue.
 CHECKED_NAMESPACES: Final = (BASE, PTV_CODELISTS)

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import GRAPH, ID, ONTOLOGY, PREFIXES
+from ketju.core.namespaces import GRAPH, ID, ONTOLOGY, PREFIXES, RDF_TYPE
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 
-RDF_TYPE = PREFIXES["rdf"] + "type"
 LABEL_PROPERTIES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label")
 DESCRIPTION_PROPERTIES = (PREFIXES["dct"] + "description", PREFIXES["skos"] + "definition")
 LINKS_PAGE_SIZE = 50

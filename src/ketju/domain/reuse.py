@@ -34,17 +34,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.namespaces import ADMS, DCAT, DCT, ORG, PROV, SKOS, XSD
 from ketju.core.turtle import prefix_lines, string_literal
 from ketju.infra.snapshot import Snapshot
 
 K = ns.ONTOLOGY
-SKOS = ns.PREFIXES["skos"]
-DCT = ns.PREFIXES["dct"]
-PROV = ns.PREFIXES["prov"]
-ADMS = ns.PREFIXES["adms"]
-DCAT = ns.PREFIXES["dcat"]
-ORG = ns.PREFIXES["org"]
-XSD = ns.PREFIXES["xsd"]
 RDF_TYPE = ns.RDF_TYPE
 
 STATUS = ns.ADMS_STATUS

@@ -13,11 +13,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import ONTOLOGY, PREFIXES
+from ketju.core.namespaces import ONTOLOGY, PREFIXES, RDF, RDF_TYPE, XSD
 
-RDF_TYPE = PREFIXES["rdf"] + "type"
-XSD = PREFIXES["xsd"]
-LANG_STRING = PREFIXES["rdf"] + "langString"
+LANG_STRING = RDF + "langString"
 
 #: Standard properties with short names; language-tagged ones become language maps.
 STANDARD_TERMS: dict[str, tuple[str, str]] = {

@@ -66,6 +66,7 @@ import pyoxigraph as ox
 
 from ketju.core import kinds as registry
 from ketju.core import namespaces as ns
+from ketju.core.namespaces import DCT, RDFS, SKOS
 
 if TYPE_CHECKING:
     from ketju.infra.snapshot import Snapshot
@@ -94,27 +95,24 @@ SNIPPET_CHARS = 240
 RANKED_PER_TIER = 1000
 
 _K = ns.ONTOLOGY
-_SKOS = ns.PREFIXES["skos"]
-_RDFS = ns.PREFIXES["rdfs"]
-_DCT = ns.PREFIXES["dct"]
 
 #: The classes whose instances are searched (ontology classes, from the registry of kinds),
 #: most specific first: an entity of several of them gets the first as its kind. Other SKOS
 #: concepts get their own class's local name.
 KIND_CLASSES: tuple[str, ...] = registry.names(searched=True)
-_CONCEPT = _SKOS + "Concept"
+_CONCEPT = SKOS + "Concept"
 _WANTED = frozenset({_CONCEPT, *(_K + c for c in KIND_CLASSES)})
 
 #: Within a tier, relevance is multiplied by this (kinds not listed: 1.0).
 KIND_BOOST: dict[str, float] = {kind.name: kind.boost for kind in registry.KINDS
                                  if kind.searched and kind.boost != 1.0}
 
-_LABEL_PREDICATES = (_SKOS + "prefLabel", _RDFS + "label", _SKOS + "altLabel")
-_CODE_PREDICATE = _SKOS + "notation"
-_TEXT_PREDICATES = (_DCT + "description", _SKOS + "definition")
+_LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", SKOS + "altLabel")
+_CODE_PREDICATE = SKOS + "notation"
+_TEXT_PREDICATES = (DCT + "description", SKOS + "definition")
 #: Preference among predicates for the label and snippet shown (lower first).
 _LABEL_RANK = {p: i for i, p in enumerate(_LABEL_PREDICATES)}
-_ALT_RANK = _LABEL_RANK[_SKOS + "altLabel"]
+_ALT_RANK = _LABEL_RANK[SKOS + "altLabel"]
 _CODE_RANK = len(_LABEL_PREDICATES)
 _TEXT_RANK = {p: i for i, p in enumerate(_TEXT_PREDICATES)}
 
@@ -222,9 +220,9 @@ SELECT ?s ?t WHERE {{
 #: once per type. Nothing is computed in the query (no STR or LANG), which would cost time.
 _TEXT_QUERY = "SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {} }} ?s ?p ?o }}"
 _TEXT_GROUPS: tuple[tuple[str, ...], ...] = (
-    (_SKOS + "prefLabel",),
-    (_DCT + "description",),
-    (_SKOS + "definition", _SKOS + "altLabel", _RDFS + "label", _CODE_PREDICATE),
+    (SKOS + "prefLabel",),
+    (DCT + "description",),
+    (SKOS + "definition", SKOS + "altLabel", RDFS + "label", _CODE_PREDICATE),
 )
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}

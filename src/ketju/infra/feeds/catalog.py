@@ -48,20 +48,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
+from ketju.core.namespaces import DCAT, DCT, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 from ketju.core.project import Project
 from ketju.infra.feeds import dumps
 
 STATS_FILE = dumps.CATALOG_STATS
 
-RDF = ns.PREFIXES["rdf"]
-RDFS = ns.PREFIXES["rdfs"]
-XSD = ns.PREFIXES["xsd"]
-SKOS = ns.PREFIXES["skos"]
-DCT = ns.PREFIXES["dct"]
-DCAT = ns.PREFIXES["dcat"]
-FOAF = ns.PREFIXES["foaf"]
-VOID = ns.PREFIXES["void"]
-PROV = ns.PREFIXES["prov"]
 SPDX = ns.SPDX
 EU = ns.EU_AUTHORITY
 IANA = "https://www.iana.org/assignments/media-types/"

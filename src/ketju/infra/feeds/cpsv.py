@@ -51,17 +51,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyoxigraph as ox
 
+from ketju.core.namespaces import (
+    CPSV,
+    DCT,
+    EU_AUTHORITY,
+    PREFIXES,
+    SKOS,
+    VOCAB,
+    sparql_prefixes,
+)
 from ketju.core.namespaces import ELI as ELI_NS
-from ketju.core.namespaces import EU_AUTHORITY, PREFIXES, VOCAB, sparql_prefixes
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
     from ketju.infra.snapshot import Snapshot
 
-CPSV = PREFIXES["cpsv"]
-CV = PREFIXES["cv"]
-DCT = PREFIXES["dct"]
-SKOS = PREFIXES["skos"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 ELI = ELI_NS
 FINLAND = EU_AUTHORITY + "country/FIN"

@@ -55,6 +55,7 @@ import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
 from ketju.core.kinds import KINDS
+from ketju.core.namespaces import DCT, SH, XSD
 from ketju.core.project import Project
 
 log = logging.getLogger("ketju.ldes")
@@ -74,12 +75,9 @@ SHAPE = FEED_BASE + "#shape"
 #: in the change stream.
 TRACKED_CLASSES = tuple(kind.iri for kind in KINDS if kind.change_stream)
 
-DCT = ns.PREFIXES["dct"]
-XSD = ns.PREFIXES["xsd"]
 TREE = ns.TREE
 LDES = ns.LDES
 AS = ns.ACTIVITY_STREAMS
-SH = ns.PREFIXES["sh"]
 IS_VERSION_OF = DCT + "isVersionOf"
 ISSUED = DCT + "issued"
 COMMIT = ns.ONTOLOGY + "commit"
