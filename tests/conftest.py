@@ -13,7 +13,7 @@ import pytest
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
-    from tests.servers import InProcessServer, Listener
+    from tests.servers import InProcessServer, Listener, Served, Server
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -124,6 +124,39 @@ def real_for_slow(request: pytest.FixtureRequest, in_process: str, real: str) ->
     need one (raw sockets, its log file, its processes), else `in_process`."""
     slow = request.node.get_closest_marker("slow") is not None
     return request.getfixturevalue(real if slow else in_process)
+
+
+@pytest.fixture(scope="module")
+def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
+    """`ketju serve` over the example store: one per test module that asks for it."""
+    from tests.servers import ketju_server
+
+    with ketju_server(built_project.root, server_logs) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def hostile_real_server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
+    """`ketju serve` over the example store with the hostile contribution."""
+    from tests.servers import ketju_server
+
+    with ketju_server(hostile_project.root, server_logs) as running:
+        yield running
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Served:
+    """The example store served in this process; for tests marked slow, which need a real
+    server (raw sockets, its log file, its processes), `real_server`. Modules that need
+    another server define their own `server`."""
+    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
+
+
+@pytest.fixture
+def hostile_server(request: pytest.FixtureRequest) -> Served:
+    """As `server`, over the store with the hostile contribution."""
+    return real_for_slow(request, "hostile_app",  # type: ignore[return-value]
+                         "hostile_real_server")
 
 
 @pytest.fixture

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ketju.core.project import Project
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Server
 
 pytestmark = pytest.mark.slow
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
-
-
-@pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; tests marked slow need a real server (see real_for_slow).
-    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
 
 
 def test_every_operation_is_documented_with_what_it_answers(server: Server) -> None:

@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ketju.core.project import Project
 from ketju.infra.build import MANIFEST
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Server, ketju_server
 
-
-@pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; the smoke tier (marked slow) needs a real server: its process, its
-    # access log, following a rebuild.
-    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
+# `server` (conftest): in this process; the smoke tier (marked slow) gets a real server: its
+# process, its access log, following a rebuild.
 
 
 @pytest.mark.slow

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
-from ketju.core.project import Project
-from tests.servers import InProcessServer, Server, ketju_server
+from tests.servers import InProcessServer, Server
 from tests.tools import npm_tool
 
 KELA = "https://w3id.org/ketju/id/national/producer/kela"
@@ -27,13 +24,6 @@ EXPECTED = {"Kansaneläkelaitos (Kela)", "Folkpensionsanstalten (FPA)",
 def server(app_server: InProcessServer) -> InProcessServer:
     """In this process: SPARQLWrapper and rdflib call it through urllib (see tests/servers)."""
     return app_server
-
-
-@pytest.fixture(scope="module")
-def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    """For Comunica, a program of its own that needs a port."""
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
 
 
 def test_sparqlwrapper_select_ask_construct(server: Server) -> None:

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from ketju.core.project import Project
 from ketju.infra.sparql.results import spreadsheet_cell, write_solutions
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Served, Server
 
 PRODUCER = "https://w3id.org/ketju/id/kainuu/producer/kaava"
 FORMULAS = {'=HYPERLINK("http://evil.example/","x")', "+cmd|' /C calc'!A0",
@@ -55,15 +51,8 @@ def test_other_results_formats_keep_the_raw_value(fmt: str) -> None:
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; tests marked slow need a real server (see real_for_slow).
-    return real_for_slow(request, "hostile_app", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(hostile_project.root, server_logs) as running:
-        yield running
+def server(hostile_server: Served) -> Served:
+    return hostile_server
 
 
 @pytest.mark.slow

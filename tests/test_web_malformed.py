@@ -8,14 +8,11 @@ from __future__ import annotations
 import http.client
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from ketju.core.project import Project
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Server
 
 pytestmark = pytest.mark.slow
 
@@ -61,18 +58,6 @@ BAD_HEADERS: list[dict[str, str]] = [
     {"If-None-Match": "\x01"}, {"If-Modified-Since": "Mon, 99 Foo 99999 99:99:99 GMT"},
     {"X-Request-Id": "a\tb" + "c" * 200},
 ]
-
-
-@pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; tests marked slow need a real server (see real_for_slow).
-    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
 
 
 def raw_get(server: Server, target: str, headers: dict[str, str] | None = None) -> int:

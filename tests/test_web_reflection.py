@@ -21,24 +21,11 @@ from ketju.core.project import Project
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.web.observability import printable
 from ketju.web.pages import Site
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Server, ketju_server
 
 ID = "https://w3id.org/ketju/id/"
 CHAIN = f"{ID}varsinais-suomi/chain/lonkkamurtuma"
 PUBLIC = "https://ketju.example.fi"
-
-
-@pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; tests marked slow need a real server (see real_for_slow).
-    return real_for_slow(request, "app_server", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(built_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(built_project.root, server_logs) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from ketju.core.project import Project
 from ketju.web.security import YASGUI_TABLE_STYLE, content_security_policy, style_hash
-from tests.conftest import real_for_slow
-from tests.servers import Served, Server, ketju_server
+from tests.servers import Served, Server
 from tests.test_browser import ARGS, CHROMIUM
 from tests.test_browser import PAGES as BROWSER_PAGES
 
@@ -66,15 +64,8 @@ def test_the_yasgui_style_hash_matches_the_vendored_file() -> None:
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest) -> Served:
-    # In this process; tests marked slow need a real server (see real_for_slow).
-    return real_for_slow(request, "hostile_app", "real_server")  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="module")
-def real_server(hostile_project: Project, server_logs: Path) -> Iterator[Server]:
-    with ketju_server(hostile_project.root, server_logs) as running:
-        yield running
+def server(hostile_server: Served) -> Served:
+    return hostile_server
 
 
 @pytest.mark.slow
