@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ketju.infra import search
 from ketju.infra.snapshot import Snapshot
-from ketju.web.api import PROBLEMS, link_header
+from ketju.web.api import PROBLEMS, SLUG, link_header
 from ketju.web.http import JSON_OR_HTML, negotiate_request
 from ketju.web.i18n import translate
 from ketju.web.pages import Site, kept, page_language, render_page
@@ -26,7 +26,6 @@ from ketju.web.services import ServicesDep, SnapshotDep
 PAGE_SIZE = 20
 #: The kinds a search can be narrowed to (class local names), as an enumeration for OpenAPI.
 SearchKind = StrEnum("SearchKind", {k: k for k in (*search.KIND_CLASSES, "Concept")})
-SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 #: The parameters a search answer's `Link` header carries to the other pages.
 LINKED_PARAMS = ("q", "lang", "kind", "region", "limit", "format")
 
@@ -76,7 +75,7 @@ async def search_api(
                                description="Language of labels and ranking")] = "fi",
     kind: Annotated[list[SearchKind] | None, Query(
         description="Only these kinds (repeatable)")] = None,
-    region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+    region: Annotated[str | None, Query(pattern=SLUG, max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
@@ -94,7 +93,7 @@ async def search_page(
     request: Request, state: ServicesDep, snapshot: SnapshotDep,
     q: Annotated[str, Query(max_length=search.MAX_QUERY_CHARS)] = "",
     kind: Annotated[list[SearchKind] | None, Query()] = None,
-    region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=60)] = None,
+    region: Annotated[str | None, Query(pattern=SLUG, max_length=60)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     lang = page_language(request)
