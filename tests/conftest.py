@@ -13,9 +13,15 @@ import pytest
 from ketju.core.project import Project
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
     from tests.servers import InProcessServer, Listener, Served, Server
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Debian's Chromium, which Playwright drives (no browser download at test time).
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 #: Whether this run leaves the slow tests out (`pytest -m "not slow"`, the quick feedback of
@@ -167,3 +173,15 @@ def listener() -> Iterator[Listener]:
     running = Listener()
     yield running
     running.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (one per test module that asks for it)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "make test installs Debian's chromium; run `make browser`"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()

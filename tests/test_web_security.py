@@ -18,11 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from ketju.web.security import YASGUI_TABLE_STYLE, content_security_policy, style_hash
 from tests.servers import Served, Server
-from tests.test_browser import ARGS, CHROMIUM
 from tests.test_browser import PAGES as BROWSER_PAGES
 
 STATIC = Path(__file__).resolve().parents[1] / "src" / "ketju" / "web" / "static"
@@ -110,15 +109,6 @@ def test_openapi_documents_400_for_refused_parameters(server: Server) -> None:
 
 
 # -- in Chromium -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "make test installs Debian's chromium; run `make browser`"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 WATCH = """window.__violations = [];
