@@ -71,6 +71,7 @@ class Subgraph:
         #: Names of the nodes the subgraph points to but does not name itself (see `named`).
         self.names: Mapping[str, Texts] = {}
         self._index: dict[str, dict[str, list[Term]]] = {}
+        self._reverse: dict[tuple[str, str], list[str]] | None = None  # made on first use
         for triple in triples:
             values = self._index.setdefault(triple.subject.value, {}).setdefault(
                 triple.predicate.value, [])
@@ -100,8 +101,13 @@ class Subgraph:
 
     def subjects(self, prop: str, value: str) -> list[str]:
         """The subjects that point to `value` by `prop`, sorted."""
-        return sorted(s for s, props in self._index.items()
-                      if any(v.value == value for v in props.get(prop, ())))
+        if self._reverse is None:
+            self._reverse = {}
+            for subject, props in self._index.items():
+                for p, values in props.items():
+                    for v in values:
+                        self._reverse.setdefault((p, v.value), []).append(subject)
+        return sorted(set(self._reverse.get((prop, value), ())))
 
     def texts(self, subject: str, *props: str) -> Texts:
         """The texts of `subject` by the first of `props` (default skos:prefLabel) that has one
