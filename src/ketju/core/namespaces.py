@@ -43,11 +43,15 @@ QB: Final = "http://purl.org/linked-data/cube#"
 SH: Final = "http://www.w3.org/ns/shacl#"
 FOAF: Final = "http://xmlns.com/foaf/0.1/"
 VOID: Final = "http://rdfs.org/ns/void#"
+SDMX_ATTRIBUTE: Final = "http://purl.org/linked-data/sdmx/2009/attribute#"
+SDMX_DIMENSION: Final = "http://purl.org/linked-data/sdmx/2009/dimension#"
+SDMX_CODE: Final = "http://purl.org/linked-data/sdmx/2009/code#"
 
 PREFIXES: Final[dict[str, str]] = {
     "ketju": ONTOLOGY, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,
     "dct": DCT, "prov": PROV, "org": ORG, "cpsv": CPSV, "cv": CV, "adms": ADMS, "dcat": DCAT,
-    "qb": QB, "sh": SH, "foaf": FOAF, "void": VOID,
+    "qb": QB, "sh": SH, "foaf": FOAF, "void": VOID, "sdmx-attribute": SDMX_ATTRIBUTE,
+    "sdmx-dimension": SDMX_DIMENSION, "sdmx-code": SDMX_CODE,
 }
 
 RDF_TYPE: Final = RDF + "type"
