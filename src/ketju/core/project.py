@@ -1,6 +1,7 @@
 """Where things are: the source tree (ontology, shapes, data, queries) and the store.
 
-A *source file* is one Turtle file that becomes one named graph in the store. Its role decides
+A *source file* is one Turtle file, or one observation CSV file under
+data/{region}/observations/, that becomes one named graph in the store. Its role decides
 which checks apply: data files are contributions owned by a region; ontology, vocabulary and
 shape files are the project's own.
 """
@@ -20,6 +21,18 @@ from ketju.core.namespaces import graph_iri
 FILE_NAME = re.compile(r"[a-z0-9-]+\.ttl")
 #: What a folder under ontology/, shapes/ or data/ may be called (a region's short name).
 FOLDER_NAME = re.compile(r"[a-z0-9-]+")
+#: The folder of a region's indicator observations (CSV), data/{region}/observations/.
+OBSERVATIONS_FOLDER = "observations"
+#: What an observation file may be called (same letters as Turtle files, ending .csv).
+OBSERVATION_FILE_NAME = re.compile(r"[a-z0-9-]+\.csv")
+#: A file that marks a region's observations illustrative; it is not a source file.
+ILLUSTRATIVE_MARKER = "ILLUSTRATIVE"
+
+
+def in_observations_folder(relative_folder: str) -> bool:
+    """Whether a folder (relative to the project) is a region's data/{region}/observations/."""
+    parts = relative_folder.split("/")
+    return len(parts) == 3 and parts[0] == "data" and parts[2] == OBSERVATIONS_FOLDER
 
 
 class Role(StrEnum):
@@ -39,6 +52,11 @@ class SourceFile:
     @property
     def graph(self) -> str:
         return graph_iri(self.relative)
+
+    @property
+    def tabular(self) -> bool:
+        """An observation CSV file (data/{region}/observations/x.csv), not Turtle."""
+        return self.role is Role.DATA and self.relative.endswith(".csv")
 
     @property
     def region(self) -> str | None:
@@ -84,7 +102,8 @@ def _walk(folder: Path, relative: str, strict: bool) -> tuple[list[Path], list[R
     outside FILE_NAME and FOLDER_NAME. Hidden entries (`.git`, `.DS_Store`) are skipped
     unless they are named like Turtle. `strict` (data/) refuses every other file too, so that
     `chain.ttl.txt` or `Chain.TTL` is not silently left out; in ontology/ and shapes/, which
-    hold READMEs, only names ending in .ttl are checked.
+    hold READMEs, only names ending in .ttl are checked. A region's observations/ folder
+    holds CSV files (OBSERVATION_FILE_NAME) and may hold the ILLUSTRATIVE marker.
     """
     files: list[Path] = []
     refused: list[RefusedPath] = []
@@ -92,8 +111,12 @@ def _walk(folder: Path, relative: str, strict: bool) -> tuple[list[Path], list[R
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except FileNotFoundError:
         return files, refused
+    tabular = strict and in_observations_folder(relative)
     for entry in entries:
         name = entry.name
+        if tabular and name == ILLUSTRATIVE_MARKER and not entry.is_symlink() \
+                and entry.is_file(follow_symlinks=False):
+            continue
         looks_turtle = name.rstrip().lower().endswith(".ttl")
         if name.startswith(".") and not looks_turtle:
             continue
@@ -111,7 +134,7 @@ def _walk(folder: Path, relative: str, strict: bool) -> tuple[list[Path], list[R
             continue
         elif not entry.is_file(follow_symlinks=False):
             refused.append(RefusedPath(shown, Refusal.NOT_A_FILE))
-        elif FILE_NAME.fullmatch(name):
+        elif FILE_NAME.fullmatch(name) or (tabular and OBSERVATION_FILE_NAME.fullmatch(name)):
             files.append(Path(entry.path))
         else:
             refused.append(RefusedPath(shown, Refusal.FILE_NAME))
@@ -127,7 +150,9 @@ def _refusal(source: SourceFile) -> Refusal | None:
         return Refusal.SYMLINK
     if not all(FOLDER_NAME.fullmatch(part) for part in parts[:-1]):
         return Refusal.FOLDER_NAME
-    if not FILE_NAME.fullmatch(parts[-1]):
+    tabular = in_observations_folder("/".join(parts[:-1])) and \
+        OBSERVATION_FILE_NAME.fullmatch(parts[-1]) is not None
+    if not (FILE_NAME.fullmatch(parts[-1]) or tabular):
         return Refusal.FILE_NAME
     if not source.path.is_file():
         return Refusal.NOT_A_FILE

@@ -338,12 +338,13 @@ def _build_locked(
     try:
         # Files the served build accepted as they are now need no scan again.
         findings, loaded = load_sources(store, sources, progress=on_file,
-                                        accepted=accepted_files(project.store_link.resolve()))
+                                        accepted=accepted_files(project.store_link.resolve()),
+                                        root=project.root)
         lap("load")
         if not findings:
             writer.start(store)
             findings = check_store(store, project, listing.data, loaded, listing)
-        findings = add_lines(cap_findings(findings), sources)
+        findings = add_lines(cap_findings(findings), sources, project.root)
         report = Report(findings=findings, files_checked=len(sources))
         lap("validate")
         if not report.ok:
