@@ -23,7 +23,7 @@ import errno
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -312,11 +312,11 @@ def _decimal(term: ox.Literal | None) -> Decimal | None:
 
 @dataclass
 class ParsedFile:
-    """One observation file: its N-Quads (when it has no errors), its findings, and the
-    line of every observation it defines (by IRI)."""
+    """One observation file: its triples as Turtle (when it has no errors), its findings,
+    and the line of every observation it defines (by IRI)."""
 
     source: SourceFile
-    nquads: str = ""
+    turtle: str = ""
     findings: list[Finding] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
     rows: int = 0
@@ -417,35 +417,53 @@ def _unknown_code(source: SourceFile, line: int, column: Column, cell: str) -> F
                   f"code.{extra_en}", column.name, shown)
 
 
-@dataclass(frozen=True)
 class _Emitter:
-    """The triples of one row, compiled from the schema: (column, property, template) for
-    the columns that make output, in document order."""
+    """The triples of a row, compiled from the schema for one file: the columns that make
+    output, in document order, with what is the same on every row (the region and file, the
+    virtual columns, the IRI of a null breakdown) written out once. A row becomes one Turtle
+    statement, `<subject> p1 o1 ; p2 o2 ... .`, so the subject is written once (loading a
+    10,000-row file took 0.7 s as N-Quads, where every line repeats subject and graph)."""
 
-    schema: Schema
-    graph: str
-
-    def quads(self, values: Mapping[str, str | None], subject: str) -> Iterator[str]:
-        tail = f" <{self.graph}> .\n"
-        for column in self.schema.columns:
+    def __init__(self, schema: Schema, constants: Mapping[str, str | None]) -> None:
+        #: (column name or None for a constant, text when constant / when null, the column)
+        self.parts: list[tuple[Column | None, str, str]] = []
+        for column in schema.columns:
             if column.suppress or column.property_url is None:
                 continue
-            cell = values.get(column.name)
-            predicate = f"<{subject}> <{column.property_url}> "
+            predicate = f" <{column.property_url}> "
             if column.virtual:
-                if column.value_url is not None:
-                    yield predicate + f"<{column.value_url.expand(values)}>" + tail
+                if column.value_url is None:
+                    continue
+                if column.value_url.variables <= set(constants):
+                    text = f"{predicate}<{column.value_url.expand(constants)}>"
+                    self.parts.append((None, text, ""))
+                else:
+                    self.parts.append((column, predicate, ""))
+                continue
+            null = f"{predicate}<{column.null_value_url}>" if column.null_value_url else ""
+            self.parts.append((column, predicate, null))
+
+    def statement(self, values: Mapping[str, str | None], subject: str) -> str:
+        out: list[str] = []
+        for column, text, null in self.parts:
+            if column is None:
+                out.append(text)
+                continue
+            cell = values.get(column.name)
+            if column.virtual:
+                out.append(f"{text}<{column.value_url.expand(values)}>")  # type: ignore[union-attr]
             elif cell is None:
-                if column.null_value_url is not None:
-                    yield predicate + f"<{column.null_value_url}>" + tail
+                if null:
+                    out.append(null)
             elif column.value_map:
-                yield predicate + f"<{column.value_map[cell]}>" + tail
+                out.append(f"{text}<{column.value_map[cell]}>")
             elif column.value_url is not None:
-                yield predicate + f"<{column.value_url.expand(values)}>" + tail
+                out.append(f"{text}<{column.value_url.expand(values)}>")
             else:
                 # Cells reach here only after their column's format matched (digits, codes):
-                # nothing in them needs escaping in N-Quads.
-                yield predicate + f'"{cell}"^^<{column.datatype_of(cell)}>' + tail
+                # nothing in them needs escaping in Turtle.
+                out.append(f'{text}"{cell}"^^<{column.datatype_of(cell)}>')
+        return f"<{subject}>" + " ;".join(out) + " .\n"
 
 
 #: Observation IRI -> (file, line) of the row that gave it. The IRI names the region,
@@ -469,12 +487,14 @@ def parse_file(source: SourceFile, schema: Schema, context: Context,
     findings = _Capped()
     keys = {} if keys is None else keys
     chunks: list[str] = []
-    emitter = _Emitter(schema, source.graph)
+    file_name = source.relative.rsplit("/", 1)[-1]
+    folder_columns = [c.name for c in schema.columns if c.from_folder]
+    constants: dict[str, str | None] = {name: region for name in folder_columns}
+    constants["_name"] = file_name
+    emitter = _Emitter(schema, constants)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header_names = schema.header
     columns = [schema.column(name) for name in header_names]
-    folder_columns = [c.name for c in schema.columns if c.from_folder]
-    file_name = source.relative.rsplit("/", 1)[-1]
     try:
         header = next(reader)
     except (csv.Error, StopIteration):
@@ -507,8 +527,7 @@ def parse_file(source: SourceFile, schema: Schema, context: Context,
                     f"The row has {len(cells)} cells, the header {len(columns)}. Check the "
                     "commas: the decimal mark is a full stop, and text with a comma is quoted."))
                 continue
-            values: dict[str, str | None] = {name: region for name in folder_columns}
-            values["_name"] = file_name
+            values = dict(constants)
             bad = False
             for column, raw in zip(columns, cells, strict=True):
                 cell: str | None = raw.strip()
@@ -557,7 +576,7 @@ def parse_file(source: SourceFile, schema: Schema, context: Context,
             keys[subject] = (source.relative, line)
             parsed.lines[subject] = line
             values["_sourceRow"] = str(line)
-            chunks.extend(emitter.quads(values, subject))
+            chunks.append(emitter.statement(values, subject))
     except csv.Error as error:
         findings.add(_error(source, reader.line_num or line, "malformed-row",
                             f"Riviä ei voi lukea CSV:nä ({error}). Tarkista lainausmerkit.",
@@ -565,7 +584,7 @@ def parse_file(source: SourceFile, schema: Schema, context: Context,
                             "marks."))
     parsed.findings = findings.findings()
     if parsed.ok:
-        parsed.nquads = "".join(chunks)
+        parsed.turtle = "".join(chunks)
     return parsed
 
 
@@ -710,20 +729,22 @@ def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile]
             keys.setdefault(iri, (other.relative, line))
     findings: list[Finding] = []
     loaded: set[str] = set()
-    chunks: list[str] = []
     regions: set[str] = set()
     for source in sorted(sources, key=lambda s: s.relative):
         region = source.region or ""
         parsed = parse_file(source, schema, context, keys_by_region.setdefault(region, {}))
         findings.extend(parsed.findings)
-        if parsed.ok and parsed.nquads:
-            chunks.append(parsed.nquads)
+        if parsed.ok and parsed.turtle:
+            # Lenient: every IRI and literal was made by the templates from cells whose form
+            # was checked, so the parser need not check them again (0.6 s -> 0.35 s for
+            # 10,000 rows).
+            store.load(parsed.turtle.encode(), format=ox.RdfFormat.TURTLE,
+                       to_graph=ox.NamedNode(source.graph), lenient=True)
             loaded.add(source.graph)
             regions.add(region)
-    for region in sorted(regions):
-        chunks.append(dataset_quads(root, region))
-        loaded.add(dataset_graph(region))
-    if chunks:
-        store.load("".join(chunks).encode(), format=ox.RdfFormat.N_QUADS)
+    if regions:
+        store.load("".join(dataset_quads(root, region) for region in sorted(regions)).encode(),
+                   format=ox.RdfFormat.N_QUADS)
+        loaded |= {dataset_graph(region) for region in regions}
     return findings, loaded
 
