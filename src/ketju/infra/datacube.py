@@ -117,8 +117,8 @@ def _finding(store: ox.Store, constraint: Constraint, file: str, line: int | Non
     other = next((row[v] for v in ("obs2", "last") if _bound(row, v)), None)
     also_fi = also_en = ""
     if other is not None and other.value != node:
-        file, line = _where(store, other.value)
-        at = f"{file}:{line}" if line else file
+        other_file, other_line = _where(store, other.value)
+        at = f"{other_file}:{other_line}" if other_line else other_file
         also_fi = f" Toinen havainto: <{other.value}> ({at})."
         also_en = f" The other observation: <{other.value}> ({at})."
     return Finding(
