@@ -360,3 +360,23 @@ def test_the_cli_validates_one_csv_file(tree: Project, placed: list[Path]) -> No
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode != 0
     assert f"{FOLDER}/out-of-range.csv:3: error: The value 107.5 is outside" in done.stdout
+
+
+def test_a_changed_unit_in_turtle_shows_in_the_regions_observations(
+        tree: Project, placed: list[Path]) -> None:
+    place(tree, placed, "good.csv")
+    units = tree.data_dir / REGION / "units-for-tests.ttl"
+    original = units.read_text(encoding="utf-8")
+    changed = units.with_name("units-changed.ttl")
+    changed.write_text(original.replace(
+        "vsind:lonkkamurtuma-leikattu-48-h sdmx-attribute:unitMeasure unit:percent",
+        "vsind:lonkkamurtuma-leikattu-48-h sdmx-attribute:unitMeasure unit:count"),
+        encoding="utf-8")
+    units.unlink()
+    try:
+        report = validate(tree, [changed])
+    finally:
+        changed.rename(units)
+    assert [(f.file, f.line, f.code) for f in report.errors] == [
+        (f"{FOLDER}/good.csv", 5, "context-broken")]
+    assert "differs from the indicator's unit 'count'" in report.errors[0].message["en"]

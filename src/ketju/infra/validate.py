@@ -801,6 +801,12 @@ def _check_all(project: Project, targets: Sequence[SourceFile],
     context: list[SourceFile] = []
     if tables_only:
         sources, context = _table_context(targets, sources)
+    else:
+        # Observation files are checked against the descriptions of their own region: a
+        # changed Turtle file brings its region's observations along (a changed unit or range
+        # shows in them), not the whole country's (4 million triples at national scale).
+        regions = {t.region for t in targets if t.role is Role.DATA}
+        sources = [s for s in sources if not s.tabular or s.region in regions]
     findings, loaded = load_sources(store, sources,
                                     accepted=accepted_files(project.store_link.resolve()),
                                     root=project.root, observation_context=context)
