@@ -380,3 +380,15 @@ def test_a_changed_unit_in_turtle_shows_in_the_regions_observations(
     assert [(f.file, f.line, f.code) for f in report.errors] == [
         (f"{FOLDER}/good.csv", 5, "context-broken")]
     assert "differs from the indicator's unit 'count'" in report.errors[0].message["en"]
+
+
+def test_observations_outside_a_known_region_are_refused(tree: Project) -> None:
+    folder = tree.data_dir / "atlantis" / "observations"
+    folder.mkdir(parents=True)
+    try:
+        shutil.copy(HERE / "good.csv", folder / "good.csv")
+        report = validate(tree, [folder / "good.csv"])
+    finally:
+        shutil.rmtree(folder.parent)
+    assert [(f.file, f.code) for f in report.errors] == [
+        ("data/atlantis/observations/good.csv", "unknown-region")]

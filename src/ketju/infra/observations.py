@@ -41,6 +41,7 @@ from ketju.infra.validate import (
     _msg,
     _read_regular,
     _utf8_error,
+    known_regions,
     refused_finding,
 )
 
@@ -759,8 +760,17 @@ def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile]
     findings: list[Finding] = []
     loaded: set[str] = set()
     regions: set[str] = set()
+    regions_known = known_regions(store)
     for source in sorted(sources, key=lambda s: s.relative):
         region = source.region or ""
+        if region not in regions_known or region == "national":
+            findings.append(_error(
+                source, None, "unknown-region",
+                f"Havaintotiedoston pitää olla alueen kansiossa data/{{alue}}/observations/; "
+                f"'{region}' ei ole tunnettu alue.",
+                f"An observation file must be in a region's folder data/{{region}}/"
+                f"observations/; '{region}' is not a known region."))
+            continue
         parsed = parse_file(source, schema, context, keys_by_region.setdefault(region, {}))
         findings.extend(parsed.findings)
         if parsed.ok and parsed.turtle:
