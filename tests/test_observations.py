@@ -232,6 +232,12 @@ def test_a_good_file_is_valid_and_becomes_data_cube_observations(
             (qb + "structure", k + "indicatorObservations"),
             (ns.DCT + "publisher", ns.organiser_iri(REGION))} <= described
     assert (k + "illustrative", "true") not in described
+    labels = {q.object.language: q.object.value for q in store.quads_for_pattern(
+        data_set, ox.NamedNode(ns.SKOS + "prefLabel"), None)}
+    assert labels == {"fi": "Mittarihavainnot: Varsinais-Suomen hyvinvointialue",
+                      "sv": "Mätarobservationer: Egentliga Finlands välfärdsområde",
+                      "en": "Indicator observations: Southwest Finland wellbeing services "
+                            "county"}
     assert datacube.violated(store, tree.root) == []
 
 

@@ -716,26 +716,39 @@ def observation_lines(source: SourceFile, schema: Schema) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def dataset_quads(root: Path, region: str) -> str:
+#: The data set's label in each language, before the region's name.
+DATASET_LABELS = {"fi": "Mittarihavainnot", "sv": "Mätarobservationer",
+                  "en": "Indicator observations"}
+
+
+def dataset_quads(root: Path, region: str, names: Mapping[str, str] | None = None) -> str:
     """N-Quads describing the region's data set: qb:DataSet and dcat:Dataset with its
-    structure, labels and publisher; ketju:illustrative when the folder holds ILLUSTRATIVE."""
+    structure, labels (with the region's name in `names`, by language), publisher and area;
+    ketju:illustrative when the folder holds ILLUSTRATIVE."""
     subject = f"<{dataset_iri(region)}>"
     graph = f"<{dataset_graph(region)}>"
-    k = ns.PREFIXES
     triples = [
         (ns.RDF_TYPE, f"<{ns.QB}DataSet>"),
         (ns.RDF_TYPE, f"<{ns.DCAT}Dataset>"),
         (ns.QB + "structure", f"<{ns.ONTOLOGY}indicatorObservations>"),
         (ns.DCT + "publisher", f"<{ns.organiser_iri(region)}>"),
         (ns.DCT + "spatial", f"<{ns.region_iri(region)}>"),
-        (k["skos"] + "prefLabel", f'"Mittarihavainnot: {region}"@fi'),
-        (k["skos"] + "prefLabel", f'"Mätarobservationer: {region}"@sv'),
-        (k["skos"] + "prefLabel", f'"Indicator observations: {region}"@en'),
     ]
+    for lang, label in DATASET_LABELS.items():
+        name = (names or {}).get(lang) or region
+        text = json.dumps(f"{label}: {name}", ensure_ascii=False)  # a valid N-Quads string
+        triples.append((ns.SKOS + "prefLabel", f"{text}@{lang}"))
     if (root / "data" / region / FOLDER / ILLUSTRATIVE_MARKER).is_file():
         triples.append((ns.ONTOLOGY + "illustrative",
                         f'"true"^^<{ns.XSD}boolean>'))
     return "".join(f"{subject} <{p}> {o} {graph} .\n" for p, o in triples)
+
+
+def _region_names(store: ox.Store, region: str) -> dict[str, str]:
+    """The region's names by language (skos:prefLabel of its area)."""
+    return {quad.object.language: quad.object.value for quad in store.quads_for_pattern(
+        ox.NamedNode(ns.region_iri(region)), ox.NamedNode(ns.SKOS + "prefLabel"), None)
+        if isinstance(quad.object, ox.Literal) and quad.object.language}
 
 
 def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile],
@@ -782,7 +795,8 @@ def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile]
             loaded.add(source.graph)
             regions.add(region)
     if regions:
-        store.load("".join(dataset_quads(root, region) for region in sorted(regions)).encode(),
+        store.load("".join(dataset_quads(root, region, _region_names(store, region))
+                           for region in sorted(regions)).encode(),
                    format=ox.RdfFormat.N_QUADS)
         loaded |= {dataset_graph(region) for region in regions}
     return findings, loaded
