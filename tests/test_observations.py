@@ -398,3 +398,13 @@ def test_observations_outside_a_known_region_are_refused(tree: Project) -> None:
         shutil.rmtree(folder.parent)
     assert [(f.file, f.code) for f in report.errors] == [
         ("data/atlantis/observations/good.csv", "unknown-region")]
+
+
+def test_a_finnish_header_is_as_good_as_the_column_names(
+        tree: Project, placed: list[Path]) -> None:
+    path = tree.root / FOLDER / "suomeksi.csv"
+    path.write_text("mittari,ajanjakso,arvo,yksikkö,tila,sukupuoli,ikäryhmä,lähtötaso,kohdetaso,"
+                    "palveluketju,siirtymä\n"
+                    "lonkkamurtuma-kotona-120-vrk,2022,69.5,percent,,,,,,,\n", encoding="utf-8")
+    placed.append(path)
+    assert validate(tree, [path]).errors == []

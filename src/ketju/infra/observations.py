@@ -370,15 +370,29 @@ def read_text(source: SourceFile) -> tuple[str | None, list[Finding]]:
     return text, []
 
 
+def _header_matches(header: Sequence[str], columns: Sequence[Column]) -> bool:
+    """Whether the header row names the columns in order, each by its name or one of its
+    titles in any language (CSVW: a header cell matches a column's titles), so a Finnish
+    header `mittari,ajanjakso,arvo,yksikkö,...` is as good as the English names."""
+    if len(header) != len(columns):
+        return False
+    for cell, column in zip(header, columns, strict=True):
+        given = cell.strip().casefold()
+        names = {column.name} | {t for titles in column.titles.values() for t in titles}
+        if given not in {name.casefold() for name in names}:
+            return False
+    return True
+
+
 def _header_finding(source: SourceFile, schema: Schema, got: list[str]) -> Finding:
     expected = ",".join(schema.header)
     return _error(source, 1, "header",
                   f"Otsikkorivin pitää olla täsmälleen {expected} (nyt {','.join(got)[:300]}). "
-                  "Sarakkeiden nimet ja järjestys ovat kiinteät; tyhjän sarakkeen voi jättää "
-                  "tyhjäksi mutta ei pois.",
+                  "Sarakkeiden järjestys on kiinteä; nimet voi antaa myös suomeksi tai ruotsiksi "
+                  "(docs/OBSERVATIONS.md). Tyhjän sarakkeen voi jättää tyhjäksi mutta ei pois.",
                   f"The header row must be exactly {expected} (it is {','.join(got)[:300]}). "
-                  "The names and order of the columns are fixed; a column may be left empty "
-                  "but not left out.")
+                  "The order of the columns is fixed; the names may also be given in Finnish or "
+                  "Swedish (docs/OBSERVATIONS.md). A column may be left empty but not left out.")
 
 
 def _format_finding(source: SourceFile, line: int, column: Column, cell: str) -> Finding:
@@ -501,7 +515,7 @@ def parse_file(source: SourceFile, schema: Schema, context: Context,
         header = next(reader)
     except (csv.Error, StopIteration):
         header = []
-    if [h.strip() for h in header] != header_names:
+    if not _header_matches(header, columns):
         parsed.findings = [_header_finding(source, schema, header)]
         return parsed
     line = 1
