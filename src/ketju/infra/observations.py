@@ -23,7 +23,7 @@ import errno
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -765,9 +765,14 @@ def _region_names(store: ox.Store, region: str) -> dict[str, str]:
         if isinstance(quad.object, ox.Literal) and quad.object.language}
 
 
+#: Called with what was loaded into the store (data, its format, its graph or None when the
+#: data says its graphs), so the build can write the same to disk meanwhile.
+OnLoaded = Callable[[bytes, ox.RdfFormat, str | None], None]
+
+
 def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile],
-                      context_sources: Iterable[SourceFile] = ()) -> tuple[list[Finding],
-                                                                          set[str]]:
+                      context_sources: Iterable[SourceFile] = (),
+                      on_loaded: OnLoaded | None = None) -> tuple[list[Finding], set[str]]:
     """Check every observation file against the catalogue already in `store` and load the
     good ones, each into its graph, with each region's data set description. Returns the
     findings and the graphs loaded.
@@ -804,14 +809,19 @@ def load_observations(store: ox.Store, root: Path, sources: Sequence[SourceFile]
             # Lenient: every IRI and literal was made by the templates from cells whose form
             # was checked, so the parser need not check them again (0.6 s -> 0.35 s for
             # 10,000 rows).
-            store.load(parsed.turtle.encode(), format=ox.RdfFormat.TURTLE,
-                       to_graph=ox.NamedNode(source.graph), lenient=True)
+            data = parsed.turtle.encode()
+            store.load(data, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(source.graph),
+                       lenient=True)
+            if on_loaded is not None:
+                on_loaded(data, ox.RdfFormat.TURTLE, source.graph)
             loaded.add(source.graph)
             regions.add(region)
     if regions:
-        store.load("".join(dataset_quads(root, region, _region_names(store, region))
-                           for region in sorted(regions)).encode(),
-                   format=ox.RdfFormat.N_QUADS)
+        data = "".join(dataset_quads(root, region, _region_names(store, region))
+                       for region in sorted(regions)).encode()
+        store.load(data, format=ox.RdfFormat.N_QUADS)
+        if on_loaded is not None:
+            on_loaded(data, ox.RdfFormat.N_QUADS, None)
         loaded |= {dataset_graph(region) for region in regions}
     return findings, loaded
 
