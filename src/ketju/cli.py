@@ -55,7 +55,8 @@ def validate(
     = OutputFormat.text,
     lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
 ) -> None:
-    """Check contributed Turtle files: syntax, ownership, links and SHACL shapes."""
+    """Check contributed Turtle files (syntax, ownership, links, SHACL shapes) and observation
+    CSV files (every row; RDF Data Cube integrity constraints)."""
     from ketju.core.project import printable
     from ketju.infra.validate import validate as run_validation
 

@@ -177,6 +177,14 @@ class _StoreWriter:
     def start(self, store: ox.Store) -> None:
         self._futures.append(self._pool.submit(self._timed, self._load, store))
 
+    @property
+    def started(self) -> bool:
+        return bool(self._futures)
+
+    def add_data(self, data: bytes, format: ox.RdfFormat, graph: str | None) -> None:
+        """Write more data (made by the build, so loaded leniently), after what came before."""
+        self._futures.append(self._pool.submit(self._timed, self._bulk, data, format, graph))
+
     def wait_dumped(self) -> None:
         """Block until the in-memory store has been read, so it may change again."""
         if self._futures:
@@ -213,6 +221,12 @@ class _StoreWriter:
         self._on_disk = ox.Store(str(self.folder))
         self._on_disk.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
         dump.unlink()
+
+    def _bulk(self, data: bytes, format: ox.RdfFormat, graph: str | None) -> None:
+        if self._on_disk is None:
+            raise RuntimeError("the store was not written")
+        self._on_disk.bulk_load(data, format=format, lenient=True,
+                                to_graph=ox.NamedNode(graph) if graph else None)
 
     def _extend(self, quads: list[ox.Quad]) -> None:
         if self._on_disk is None:
@@ -337,12 +351,23 @@ def _build_locked(
     writer = _StoreWriter(new_path)
     try:
         # Files the served build accepted as they are now need no scan again.
-        findings, loaded = load_sources(store, sources, progress=on_file,
+        findings, loaded = load_sources(store, [s for s in sources if not s.tabular],
+                                        progress=on_file,
                                         accepted=accepted_files(project.store_link.resolve()),
                                         root=project.root)
+        if (tables := [s for s in sources if s.tabular]) and not findings:
+            # The descriptions go to disk while the observation files are read and checked
+            # (in Python), and each file's triples follow them there: writing the on-disk
+            # store is the longest part of a build with national-scale observations.
+            writer.start(store)
+            writer.wait_dumped()
+            findings, loaded_tables = load_sources(store, tables, progress=on_file,
+                                                   root=project.root, on_loaded=writer.add_data)
+            loaded |= loaded_tables
         lap("load")
         if not findings:
-            writer.start(store)
+            if not writer.started:
+                writer.start(store)
             findings = check_store(store, project, listing.data, loaded, listing)
         findings = add_lines(cap_findings(findings), sources, project.root)
         report = Report(findings=findings, files_checked=len(sources))

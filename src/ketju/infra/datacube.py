@@ -27,7 +27,8 @@ from ketju.infra.validate import MAX_FINDINGS_PER_KIND, Finding, Severity, _msg
 #: Where the constraints are, relative to the project root.
 FOLDER = "queries/datacube"
 #: Variables of a constraint's answer that name what breaks it, most telling first.
-_CULPRITS = ("obs", "obs1", "obs2", "dataset", "dsd", "componentSpec", "dim", "component")
+_CULPRITS = ("obs", "obs1", "first", "obs2", "dataset", "dsd", "componentSpec", "dim",
+             "component")
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,11 @@ def check(store: ox.Store, root: Path, files: Iterable[str] | None = None) -> li
     for constraint in violated(store, root):
         for row in store.query(constraint.select, use_default_graph_as_union=True):
             culprit = next((row[v] for v in _CULPRITS if _bound(row, v)), None)
-            node = culprit.value if isinstance(culprit, ox.NamedNode) else None
+            node = culprit.value if isinstance(culprit, ox.NamedNode | ox.Literal) else None
             file, line = _where(store, node) if node else ("ontology/ketju.ttl", None)
             if wanted is not None and file.startswith("data/") and file not in wanted:
                 continue
-            findings.append(_finding(constraint, file, line, node, row))
+            findings.append(_finding(store, constraint, file, line, node, row))
     return findings
 
 
@@ -111,12 +112,15 @@ def _where(store: ox.Store, node: str) -> tuple[str, int | None]:
     return (graphs[0].removeprefix(ns.GRAPH) if graphs else "ontology/ketju.ttl"), None
 
 
-def _finding(constraint: Constraint, file: str, line: int | None, node: str | None,
-             row: ox.QuerySolution) -> Finding:
-    other = row["obs2"] if _bound(row, "obs2") else None
-    others = [other.value] if isinstance(other, ox.NamedNode) and other.value != node else []
-    also_fi = f" Toinen havainto: <{others[0]}>." if others else ""
-    also_en = f" The other observation: <{others[0]}>." if others else ""
+def _finding(store: ox.Store, constraint: Constraint, file: str, line: int | None,
+             node: str | None, row: ox.QuerySolution) -> Finding:
+    other = next((row[v] for v in ("obs2", "last") if _bound(row, v)), None)
+    also_fi = also_en = ""
+    if other is not None and other.value != node:
+        other_file, other_line = _where(store, other.value)
+        at = f"{other_file}:{other_line}" if other_line else other_file
+        also_fi = f" Toinen havainto: <{other.value}> ({at})."
+        also_en = f" The other observation: <{other.value}> ({at})."
     return Finding(
         file, line, Severity.ERROR, f"datacube-{constraint.name}",
         _msg(f"RDF Data Cube -eheysehto {constraint.title} ei täyty: {constraint.finnish}"

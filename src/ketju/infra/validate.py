@@ -631,6 +631,7 @@ def load_sources(
     accepted: Mapping[str, str] | None = None,
     root: Path | None = None,
     observation_context: Sequence[SourceFile] = (),
+    on_loaded: Callable[[bytes, ox.RdfFormat, str | None], None] | None = None,
 ) -> tuple[list[Finding], set[str]]:
     """Load every file into its named graph; return the findings that stopped files and the
     graphs that loaded. One `load` per file (parsed in Rust): on the in-memory store that
@@ -639,7 +640,8 @@ def load_sources(
     Observation CSV files (`SourceFile.tabular`) are read after the Turtle, because their
     rows are checked against the catalogue (ketju.infra.observations; `root` is the project
     whose metadata document describes them, `observation_context` the region's other files
-    whose rows only count for duplicates); they are not read when a Turtle file is broken."""
+    whose rows only count for duplicates, `on_loaded` sees what they put into the store);
+    they are not read when a Turtle file is broken."""
     findings: list[Finding] = []
     loaded: set[str] = set()
     empty = _msg("Tiedostossa ei ole yhtään kuvausta (vain kommentteja tai etuliitteitä).",
@@ -656,7 +658,7 @@ def load_sources(
         from ketju.infra import observations  # it builds on this module's findings
 
         more, tables_loaded = observations.load_observations(
-            store, root or Project.locate().root, tables, observation_context)
+            store, root or Project.locate().root, tables, observation_context, on_loaded)
         findings += more
         loaded |= tables_loaded
     if progress is not None:
@@ -801,6 +803,12 @@ def _check_all(project: Project, targets: Sequence[SourceFile],
     context: list[SourceFile] = []
     if tables_only:
         sources, context = _table_context(targets, sources)
+    else:
+        # Observation files are checked against the descriptions of their own region: a
+        # changed Turtle file brings its region's observations along (a changed unit or range
+        # shows in them), not the whole country's (4 million triples at national scale).
+        regions = {t.region for t in targets if t.role is Role.DATA}
+        sources = [s for s in sources if not s.tabular or s.region in regions]
     findings, loaded = load_sources(store, sources,
                                     accepted=accepted_files(project.store_link.resolve()),
                                     root=project.root, observation_context=context)
