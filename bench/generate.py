@@ -351,13 +351,12 @@ PREFIXES = """\
 @prefix isector: <https://w3id.org/ketju/vocab/interface-sector/> .
 @prefix nseg: <https://w3id.org/ketju/id/national/segment/> .
 @prefix nds: <https://w3id.org/ketju/id/national/data-source/> .
-@prefix rchannel: <https://w3id.org/ketju/vocab/reporting-channel/> .
 """
 
 REGION_KINDS = {
     "orgn": "organiser", "svc": "service", "pkg": "package", "chain": "chain",
     "prod": "producer", "goal": "goal", "ind": "indicator", "ds": "data-source",
-    "stm": "steering-measure", "itf": "interface", "forum": "forum",
+    "stm": "steering-measure", "itf": "interface",
 }
 
 
@@ -539,17 +538,15 @@ def sizes_for(target: int) -> Sizes:
     """Per-region counts for a target triple count (tuned against measured output)."""
     national = 40 * 5 + len(NATIONAL_DATA_SOURCES) * 5
     per_region = max(0.0, (target - national) / len(REGIONS))
-    fixed = 9 * 6.5 + 2 * 6 + 8 + 7  # + the region's dialogue forum
+    fixed = 9 * 6.5 + 2 * 6 + 8
     variable = max(0.0, per_region - fixed)
-    # A chain's and a package's goals carry their indicators' monitoring terms (issue 13).
     return Sizes(
-        chains=0.74 * variable / 355,
+        chains=0.74 * variable / 330,
         services=0.17 * variable / 12.5,
-        packages=0.085 * variable / 110,
+        packages=0.085 * variable / 100,
         producers=max(9, min(30, round(per_region / 2000))),
         data_sources=2 if per_region < 5000 else 4,
-        # Tiny trees: shorter chains leave room for the monitoring terms (issue 13).
-        max_steps=10 if per_region < 600 else 12 if per_region < 1000 else 20,
+        max_steps=12 if per_region < 1000 else 20,
     )
 
 
@@ -687,14 +684,10 @@ def render_national() -> dict[str, Doc]:
 class GoalWriter:
     """Goals and indicators of one region, written to its goals.ttl."""
 
-    def __init__(self, doc: Doc, rng: random.Random, data_sources: list[str],
-                 monitoring: list[tuple[str, list[str]]] | None = None) -> None:
+    def __init__(self, doc: Doc, rng: random.Random, data_sources: list[str]) -> None:
         self.doc = doc
         self.rng = rng
         self.data_sources = data_sources
-        #: How each indicator's monitoring is organised (issue 13: required when a goal of an
-        #: approved package or chain measures it): reporter, recipient, channel, forum.
-        self.monitoring = monitoring or []
         self.goals = 0
         self.indicators = 0
 
@@ -710,7 +703,6 @@ class GoalWriter:
             ("ketju:indicatorKind", [f"ikind:{k}" for k in kinds]),
             ("ketju:reportedBy", [f"reporter:{rng.choice(GOAL_REPORTERS)}"]),
             ("dct:accrualPeriodicity", [f"freq:{rng.choice(FREQUENCIES)}"]),
-            *self.monitoring,
         ])
         self.indicators += 1
         return f"ind:{slug}"
@@ -830,20 +822,7 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
             ("dct:accrualPeriodicity", [f"freq:{rng.choice(FREQUENCIES)}"]),
         ])
         steering.append(f"stm:ohjaus-{i}")
-    # The region's dialogue forum where monitoring data is discussed (issue 13).
-    reporter = f"prod:{plan.producers[0].slug}"
-    goals_doc.entity("forum:seuranta", "ketju:Forum", [
-        labels(f"Seurantafoorumi, {rname[0]}", f"Uppföljningsforum, {rname[1]}",
-               f"Monitoring forum, {rname[2]}"),
-        ("dct:description", [lit(f"Järjestäjä ja tuottajat käsittelevät seurantatietoa alueella "
-                                 f"{rname[0]}.", "fi")]),
-        ("dct:accrualPeriodicity", ["freq:ANNUAL_2"]),
-        ("ketju:participant", [organiser, reporter]),
-    ])
-    goals = GoalWriter(goals_doc, rng, sources, [
-        ("ketju:reportingProducer", [reporter]), ("ketju:reportsTo", [organiser]),
-        ("ketju:reportingChannel", ["rchannel:data-warehouse"]),
-        ("ketju:discussedIn", ["forum:seuranta"])])
+    goals = GoalWriter(goals_doc, rng, sources)
 
     # Packages.
     for pkg in plan.packages:
