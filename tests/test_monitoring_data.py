@@ -5,7 +5,10 @@ observation files."""
 
 from __future__ import annotations
 
+import csv
 import re
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
@@ -155,6 +158,74 @@ def test_the_hip_fracture_chain_in_five_regions_and_the_youth_package_in_three(
                 assert (indicator, K.illustrative, Literal(True)) in data, indicator
                 for target in data.objects(indicator, K.hasTarget):
                     assert (target, K.illustrative, Literal(True)) in data, target
+
+
+def observation_files() -> list[Path]:
+    return sorted((ROOT / "data").glob("*/observations/*.csv"))
+
+
+def test_every_observation_region_reports_three_national_indicators_for_twelve_quarters(
+        data: Graph) -> None:
+    files = observation_files()
+    by_region: dict[str, list[Path]] = defaultdict(list)
+    for path in files:
+        by_region[path.parent.parent.name].append(path)
+    assert set(by_region) >= {"varsinais-suomi", "pohjois-pohjanmaa", "pohjois-savo", "lappi",
+                              "keski-suomi"}
+    for region, paths in by_region.items():
+        assert (ROOT / "data" / region / "observations" / "ILLUSTRATIVE").is_file()
+        quarters: dict[str, set[str]] = defaultdict(set)
+        flows = waits = 0
+        for path in paths:
+            with path.open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    indicator = URIRef(f"{ID}{region}/indicator/{row['indicator']}")
+                    national = data.value(indicator, K.nationalIndicator)
+                    unit = data.value(indicator, UNIT)
+                    assert unit is not None and str(unit).endswith("/" + row["unit"]), row
+                    if national is not None and QUARTER.fullmatch(row["period"]):
+                        quarters[str(national)].add(row["period"])
+                    if row["from_level"] and row["to_level"]:
+                        flows += 1
+                    if row["chain"]:
+                        transition = URIRef(f"{ID}{region}/chain/{row['chain']}"
+                                            f"/transition/{row['transition']}")
+                        chain = URIRef(f"{ID}{region}/chain/{row['chain']}")
+                        assert (chain, K.hasTransition, transition) in data, row
+                        assert data.value(transition, K.maximumWait) is not None
+                        assert row["unit"] == "days"
+                        waits += 1
+        full = [n for n, q in quarters.items() if len(q) >= 12]
+        assert len(full) >= 3, (region, {n: len(q) for n, q in quarters.items()})
+        assert flows >= 12 and waits >= 12, region
+
+
+def test_the_build_holds_the_observations_as_illustrative_data_cube_data_sets(
+        built_project: Project) -> None:
+    from ketju.infra.store import CatalogueStore
+
+    store = CatalogueStore.open(built_project)
+    rows = store.select("""
+        PREFIX ketju: <https://w3id.org/ketju/ontology#>
+        PREFIX qb: <http://purl.org/linked-data/cube#>
+        SELECT ?dataset ?national (COUNT(DISTINCT ?period) AS ?quarters) WHERE {
+            ?observation a ketju:IndicatorObservation ; qb:dataSet ?dataset ;
+                ketju:indicator ?indicator ; ketju:refPeriod ?period .
+            ?indicator ketju:nationalIndicator ?national .
+            ?dataset ketju:illustrative true .
+        } GROUP BY ?dataset ?national""")
+    full: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if int(row["quarters"].value) >= 12:
+            full[region_of(row["dataset"].value)].add(row["national"].value)
+    assert {region for region, nationals in full.items() if len(nationals) >= 3} >= {
+        "varsinais-suomi", "pohjois-pohjanmaa", "pohjois-savo", "lappi", "keski-suomi"}
+    # Every hip-fracture region reports the same three national indicators, so they compare.
+    shared = set.intersection(*(full[r] for r in ("varsinais-suomi", "pohjois-pohjanmaa",
+                                                  "pohjois-savo", "lappi", "keski-suomi")))
+    assert shared == {NATIONAL + slug for slug in (
+        "lonkkamurtuma-kotona-120-vrk", "jatkohoidon-odotusaika",
+        "siirtymat-perustasolta-erityistasolle")}
 
 
 def test_shapes_reject_an_approved_chains_indicator_without_its_reporter(
