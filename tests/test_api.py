@@ -22,6 +22,9 @@ JHS = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/"
 HIP = f"{ID}national/segment/lonkkamurtumapotilaat"
 VS_CHAIN = f"{ID}varsinais-suomi/chain/lonkkamurtuma"
 YOUTH = f"{ID}keski-suomi/package/nuorten-palvelukokonaisuus"
+PS_CHAIN = f"{ID}pohjois-savo/chain/lonkkamurtuma"
+VS_HOME = f"{ID}varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk"
+VS_HOME_GOAL = f"{ID}varsinais-suomi/goal/lonkkamurtuma-kotiin-paluu"
 
 Items = list[dict[str, Any]]
 
@@ -91,6 +94,20 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
                                   lambda items: len({i["indicator"] for i in items}) >= 5),
     "names-all": ({}, lambda items: len({i["node"] for i in items}) > 300 and all(
         i["node"].startswith("http") and i["name"] for i in items)),
+    # Monitoring (issue 13): answers on the example data (observations come with data/).
+    "monitoring-series": ({"indicator": [VS_HOME]}, lambda items: all(
+        i["indicator"] == VS_HOME and "period" in i for i in items)),
+    "monitoring-indicator-graph": ({"indicator": [VS_HOME]}, lambda items: any(
+        i["predicate"].endswith("#dataSource") for i in items)),
+    "monitoring-national": ({"national": f"{ID}national/indicator/lonkkamurtuma-kotona-120-vrk"},
+                            lambda items: all("indicator" in i for i in items)),
+    "monitoring-chain-waits": ({"chain": VS_CHAIN}, lambda items: all(
+        i["transition"].startswith(VS_CHAIN + "/transition/") for i in items)),
+    "monitoring-shared-national": ({"chain": [VS_CHAIN, PS_CHAIN]}, lambda items: all(
+        i["chain"] in (VS_CHAIN, PS_CHAIN) for i in items)),
+    "monitoring-goal-indicators": ({"root": VS_HOME_GOAL}, lambda items: {
+        "goal": VS_HOME_GOAL, "indicator": VS_HOME} in items
+        and len({i["goal"] for i in items}) > 1),
     "names-of": ({"node": [f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"]},
                  lambda items: {i["node"] for i in items} == {
                      f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"}),
