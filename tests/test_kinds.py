@@ -45,7 +45,10 @@ OLD_API = {"packages": ("resource-packages", "package", "ServicePackage"),
 OLD_TRACKED = tuple(ONTOLOGY + n for n in ("ServicePackage", "ServiceChain", "Service",
                                             "Producer"))
 OLD_PAGES = {"ServiceChain": "chain.html", "Organiser": "organiser.html",
-             "ServicePackage": "package.html"}
+             "ServicePackage": "package.html",
+             # Issue 13 (monitoring) adds these pages.
+             "Goal": "goal.html", "Indicator": "indicator.html",
+             "NationalIndicator": "national_indicator.html"}
 #: The names the interface showed (messages.toml before the registry): one, many.
 OLD_LABELS = {
     "ServicePackage": {"fi": ("palvelukokonaisuus", "Palvelukokonaisuudet"),

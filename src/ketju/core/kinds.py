@@ -139,10 +139,18 @@ KINDS: Final[tuple[Kind, ...]] = (
     Kind(_k("Goal"), "goal",
          Labels("tavoite", "mål", "goal"),
          Labels("Tavoitteet", "Mål", "Goals"),
+         page=Page("goal.html", "ketju.web.monitoring:goal_view"),
          searched=True, lists=frozenset({HOME}), short="goals"),
+    # Before Indicator (its superclass): a national indicator gets its own page. Its IRIs
+    # are `/id/national/indicator/{slug}`, so the segment is the indicator's.
+    Kind(_k("NationalIndicator"), None,
+         Labels("kansallinen mittari", "nationell mätare", "national indicator"),
+         page=Page("national_indicator.html", "ketju.web.monitoring:national_indicator_view"),
+         shaped=False),
     Kind(_k("Indicator"), "indicator",
          Labels("mittari", "mätare", "indicator"),
          Labels("Mittarit", "Mätare", "Indicators"),
+         page=Page("indicator.html", "ketju.web.monitoring:indicator_view"),
          searched=True, lists=frozenset({HOME}), short="indicators"),
     Kind(_k("DataSource"), "data-source",
          Labels("tietolähde", "datakälla", "data source"),

@@ -19,6 +19,7 @@ from ketju.domain.compare import (
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG
 from ketju.web.http import problem, public_base_url
+from ketju.web.monitoring import compare_section
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
 from ketju.web.services import ServicesDep, SnapshotDep
 
@@ -120,5 +121,6 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
             return render_page(request, site, "compare.html", lang, status=404,
                                error=", ".join(unknown.iris), result=None,
                                suggestions=[])
+    measures = compare_section(snapshot, iris, lang) if result else {}
     return render_page(request, site, "compare.html", lang, result=result, chains=iris,
-                       suggestions=suggestions, error=None)
+                       suggestions=suggestions, error=None, **measures)

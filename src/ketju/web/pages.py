@@ -40,6 +40,7 @@ from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
+from ketju.web import monitoring
 from ketju.web.http import (
     PAGE_OFFERS,
     cache_headers,
@@ -309,6 +310,8 @@ def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None
     # The diagram's own <style> (hover and focus rules) is allowed by its hash.
     context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
     context["goals"] = goals
+    context.update(monitoring.goals_section(snapshot, goals))
+    context.update(monitoring.waits_section(snapshot, iri))
     return context
 
 
@@ -320,7 +323,9 @@ def organiser_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | 
 
 def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
     """A service package's page: its parts and goals."""
-    return {"package": load_package(snapshot, iri), "goals": goal_tree(snapshot, iri)}
+    goals = goal_tree(snapshot, iri)
+    return {"package": load_package(snapshot, iri), "goals": goals,
+            **monitoring.goals_section(snapshot, goals)}
 
 
 #: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ketju.core.languages import LANGUAGES
+from ketju.domain.monitoring import format_number
 from ketju.web.i18n import NAMES, translate
 
 
@@ -22,6 +23,7 @@ def environment() -> Environment:
     )
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = NAMES
+    env.filters["number"] = format_number  # `{{ value|number(lang) }}`: 73,5 in fi and sv
     return env
 
 

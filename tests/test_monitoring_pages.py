@@ -1,0 +1,323 @@
+"""The monitoring views on the pages (issue 13): the indicator page (chart with the target
+line, table, latest value and status, how it is monitored), the national indicator page (a
+line per region), the monitoring sections of the package, chain and goal pages, the waits at
+a chain's hand-overs and the compare page's shared national indicators; in fi, sv and en.
+Browser cases (axe in Chromium, no JavaScript, screenshots for the README) are marked slow."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from ketju.core.project import Project
+from tests.servers import InProcessServer, in_process_server
+from tests.test_monitoring import (
+    NATIONAL_HOME,
+    PS_CHAIN,
+    VS,
+    VS_CHAIN,
+    VS_HOME,
+    monitored_project,
+)
+
+__all__ = ["monitored_project"]  # the fixture, imported to be used here
+
+ROOT = Path(__file__).resolve().parents[1]
+YOUTH = "https://w3id.org/ketju/id/keski-suomi/package/nuorten-palvelukokonaisuus"
+
+
+def path_of(iri: str) -> str:
+    return "/" + iri.removeprefix("https://w3id.org/ketju/")
+
+
+@pytest.fixture(scope="module")
+def app(monitored_project: Project) -> Iterator[InProcessServer]:
+    with in_process_server(monitored_project) as server:
+        yield server
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class _Tree(HTMLParser):
+    """A page as an ElementTree (the standard library's parser; pages are well formed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = ET.Element("document")
+        self.open = [self.root]
+        self.last: ET.Element | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = ET.SubElement(self.open[-1], tag, {k: v or "" for k, v in attrs})
+        self.last = None
+        if tag not in VOID:
+            self.open.append(element)
+        else:
+            self.last = element
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.last = ET.SubElement(self.open[-1], tag, {k: v or "" for k, v in attrs})
+
+    def handle_endtag(self, tag: str) -> None:
+        if any(e.tag == tag for e in self.open[1:]):
+            while self.open[-1].tag != tag:
+                self.open.pop()
+            self.last = self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.last is not None:
+            self.last.tail = (self.last.tail or "") + data
+        else:
+            parent = self.open[-1]
+            if len(parent):
+                parent[-1].tail = (parent[-1].tail or "") + data
+            else:
+                parent.text = (parent.text or "") + data
+
+
+def parse(markup: str) -> ET.Element:
+    tree = _Tree()
+    tree.feed(markup)
+    return tree.root
+
+
+def page(app: InProcessServer, path: str, lang: str = "fi") -> ET.Element:
+    response = app.get(app.base + path, params={"lang": lang})
+    assert response.status_code == 200, response.text[:500]
+    return parse(response.text)
+
+
+def text(node: ET.Element) -> str:
+    return " ".join("".join(node.itertext()).split())
+
+
+def all_of(node: ET.Element, tag: str, **attrs: str) -> list[ET.Element]:
+    """Descendants `tag` whose attributes hold the values (`class_`: one of the classes)."""
+    found = []
+    for element in node.iter(tag):
+        if all((value in element.get("class", "").split()) if key == "class_"
+               else element.get(key.replace("_", "-")) == value
+               for key, value in attrs.items()):
+            found.append(element)
+    return found
+
+
+def section(doc: ET.Element, title_id: str) -> ET.Element:
+    found = all_of(doc, "section", aria_labelledby=title_id)
+    assert found, f"no section {title_id}"
+    return found[0]
+
+
+# -- the indicator page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "latest", "status", "trend"), [
+    ("fi", "73,5 %", "Oikealla suunnalla", "nousee (paranee)"),
+    ("sv", "73,5 %", "På rätt väg", "stiger (förbättras)"),
+    ("en", "73.5 %", "On track", "rising (improving)"),
+])
+def test_indicator_page_shows_latest_status_and_trend(app: InProcessServer, lang: str,
+                                                      latest: str, status: str,
+                                                      trend: str) -> None:
+    doc = page(app, path_of(VS_HOME), lang)
+    monitoring = text(section(doc, "monitoring-title"))
+    assert latest.replace(" ", "\u00a0") in "".join(section(doc, "monitoring-title").itertext())
+    assert "2024-Q4" in monitoring and status in monitoring and trend in monitoring
+    # The target 75 % by 2026, the warning threshold 70 %.
+    assert "75" in monitoring and "2026" in monitoring and "70" in monitoring
+
+
+def test_indicator_chart_has_target_line_and_a_table(app: InProcessServer) -> None:
+    doc = page(app, path_of(VS_HOME), "en")
+    svg = all_of(all_of(doc, "figure", class_="chart")[0], "svg")[0]
+    assert svg.get("role") == "img"
+    title_id, desc_id = svg.get("aria-labelledby", "").split()
+    assert "values by period" in text(all_of(svg, "title", id=title_id)[0])
+    description = text(all_of(svg, "desc", id=desc_id)[0])
+    assert "12 periods" in description and "Target 75 %" in description
+    # One line per series (all, female, male) and the dashed target line.
+    assert len(all_of(svg, "polyline")) == 3
+    assert all_of(svg, "line", stroke_dasharray="8 4")
+    table = all_of(doc, "table", class_="values")[0]
+    headers = [text(th) for th in all_of(all_of(table, "thead")[0], "th")]
+    assert headers == ["Period", "All", "female", "male"]
+    rows = all_of(all_of(table, "tbody")[0], "tr")
+    assert len(rows) == 12
+    last = [text(c) for c in rows[-1]]
+    assert last[0] == "2024-Q4" and last[1].startswith("73.5") and "prelim" in last[1]
+    assert last[2].startswith("75.5") and last[3].startswith("71.5")
+
+
+def test_indicator_page_shows_how_monitoring_is_organised(app: InProcessServer) -> None:
+    doc = page(app, path_of(VS_HOME), "en")
+    organisation = text(section(doc, "organisation-title"))
+    assert "Hip-fracture chain forum" in organisation
+    links = {a.get("href") for a in all_of(section(doc, "organisation-title"), "a")}
+    assert path_of(VS + "producer/ortopedia") in links
+    assert path_of(VS + "organiser/varsinais-suomi") in links
+
+
+def test_an_indicator_without_observations_says_so(app: InProcessServer) -> None:
+    doc = page(app, "/id/pohjois-savo/indicator/lonkkamurtuma-kuntoutukseen-7-vrk", "en")
+    monitoring = text(section(doc, "monitoring-title"))
+    assert "no observations" in monitoring and "No data" in monitoring
+    assert not all_of(doc, "figure", class_="chart")
+
+
+# -- the national indicator page ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: str) -> None:
+    doc = page(app, path_of(NATIONAL_HOME), lang)
+    svg = all_of(all_of(doc, "figure", class_="chart")[0], "svg")[0]
+    assert len(all_of(svg, "polyline")) == 2  # varsinais-suomi and pohjois-savo
+    table = all_of(doc, "table", class_="values")[0]
+    assert len(all_of(all_of(table, "tbody")[0], "tr")) == 12
+    regions = all_of(all_of(all_of(doc, "table", class_="monitoring")[0], "tbody")[0], "tr")
+    assert len(regions) == 2
+    assert path_of(VS_HOME) in {a.get("href") for row in regions for a in all_of(row, "a")}
+
+
+# -- package, chain, goal, compare -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "on_track", "reached", "off_track"), [
+    ("fi", "Oikealla suunnalla", "Tavoite saavutettu", "Jäljessä tavoitteesta"),
+    ("sv", "På rätt väg", "Målet uppnått", "Efter målet"),
+    ("en", "On track", "Target reached", "Off track"),
+])
+def test_chain_page_monitoring_section(app: InProcessServer, lang: str, on_track: str,
+                                       reached: str, off_track: str) -> None:
+    doc = page(app, path_of(VS_CHAIN), lang)
+    monitoring = section(doc, "monitoring-title")
+    rows = {all_of(row, "a")[0].get("href"): text(row)
+            for table in all_of(monitoring, "table", class_="monitoring")
+            if "waits" not in table.get("class", "") for row in all_of(table, "tr")[1:]}
+    assert on_track in rows[path_of(VS_HOME)]
+    assert reached in rows[path_of(VS + "indicator/lonkkamurtuma-leikattu-48-h")]
+    assert off_track in rows[path_of(VS + "indicator/lonkkamurtuma-siirtoviive")]
+
+
+def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
+    doc = page(app, path_of(VS_CHAIN), "en")
+    waits = all_of(all_of(all_of(doc, "table", class_="waits")[0], "tbody")[0], "tr")
+    assert len(waits) == 2
+    by_text = [text(row) for row in waits]
+    ward = next(t for t in by_text if "2.8" in t)
+    assert "P2D" in ward and "Exceeds the maximum" in ward
+    home = next(t for t in by_text if "(P1D)" in t)
+    # 20 hours measured against P1D, shown in the unit of the measurement: 24 h.
+    assert "20 h" in home and "24 h" in home and "Within the maximum" in home
+
+
+def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
+    doc = page(app, path_of(YOUTH), "sv")
+    monitoring = text(section(doc, "monitoring-title"))
+    # The youth package's indicators have no observations here: each says "no data".
+    assert "Inga uppgifter" in monitoring
+
+
+def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
+    doc = page(app, path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"), "en")
+    monitoring = section(doc, "monitoring-title")
+    first = all_of(all_of(monitoring, "tbody")[0], "tr")[0]
+    assert all_of(first, "a")[0].get("href") == path_of(VS_HOME)
+    assert "On track" in text(first) and "73.5" in text(first)
+
+
+def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> None:
+    response = app.get(app.base + "/compare", params={
+        "chains": f"{VS_CHAIN},{PS_CHAIN}", "lang": "en"})
+    assert response.status_code == 200
+    doc = parse(response.text)
+    measures = section(doc, "measures-title")
+    assert "At home 120 days after a hip fracture" in text(measures)
+    latest = next(text(row) for row in all_of(measures, "tr") if "Latest value" in text(row))
+    assert "73.5" in latest and "72" in latest
+    assert len(all_of(measures, "polyline")) == 2
+
+
+def test_pages_keep_the_site_policy(app: InProcessServer) -> None:
+    """The charts use presentation attributes, no inline style: the site's policy holds."""
+    response = app.get(app.base + path_of(VS_HOME))
+    policy = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy
+    assert "<style" not in response.text and " style=" not in response.text
+
+
+def test_hostile_labels_stay_escaped_in_charts() -> None:
+    from ketju.web.chart import ChartModel, ChartSeries, line_chart
+
+    svg = line_chart(ChartModel("x", "<script>", "a & b", ("2024",),
+                                (ChartSeries('"><script>alert(1)</script>', (1.0,)),)))
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+
+
+# -- in the browser (slow) ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(monitored_project: Project, server_logs: Path) -> Iterator[object]:
+    from tests.servers import ketju_server
+
+    with ketju_server(monitored_project.root, server_logs) as running:
+        yield running
+
+
+BROWSER_PAGES = {
+    "indicator": path_of(VS_HOME),
+    "national-indicator": path_of(NATIONAL_HOME),
+    "chain": path_of(VS_CHAIN),
+    "package": path_of(YOUTH),
+    "goal": path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"),
+    "compare": f"/compare?chains={VS_CHAIN},{PS_CHAIN}",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BROWSER_PAGES))
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_monitoring_pages_pass_axe(browser: object, served: object, name: str,
+                                   lang: str) -> None:
+    from tests.tools import npm_package
+
+    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    context = browser.new_context(locale="fi-FI", bypass_csp=True)  # type: ignore[attr-defined]
+    tab = context.new_page()
+    separator = "&" if "?" in BROWSER_PAGES[name] else "?"
+    tab.goto(served.base + BROWSER_PAGES[name] + f"{separator}lang={lang}")  # type: ignore[attr-defined]
+    tab.add_script_tag(content=axe)
+    results = tab.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                         nodes: v.nodes.slice(0, 3).map(n => n.html) })); }""")
+    context.close()
+    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+@pytest.mark.slow
+def test_charts_without_javascript_and_screenshots(browser: object, served: object) -> None:
+    """The chart is in the page as sent (no script draws it); the README's screenshots of
+    the indicator page and a chain page's monitoring section are taken here (docs/)."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        java_script_enabled=False, locale="fi-FI", viewport={"width": 1100, "height": 900})
+    tab = context.new_page()
+    tab.goto(served.base + path_of(VS_HOME) + "?lang=fi")  # type: ignore[attr-defined]
+    chart = tab.get_by_role("img", name=re.compile("arvot ajanjaksoittain"))
+    assert chart.count() == 1
+    docs = ROOT / "docs"
+    tab.locator("#monitoring-title").locator("xpath=..").screenshot(
+        path=str(docs / "monitoring-indicator.png"))
+    tab.goto(served.base + path_of(VS_CHAIN) + "?lang=fi")  # type: ignore[attr-defined]
+    tab.locator("#monitoring").screenshot(path=str(docs / "monitoring-chain.png"))
+    context.close()
+    assert (docs / "monitoring-indicator.png").stat().st_size > 10_000
