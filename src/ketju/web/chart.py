@@ -38,6 +38,8 @@ DASHES = ("", "6 3", "2 3", "8 3 2 3", "10 4", "4 2 1 2", "1 2", "12 2")
 #: Marker shapes per series, the third way apart.
 MARKERS = ("circle", "square", "triangle", "diamond", "cross", "triangle-down", "plus", "bar")
 MAX_PERIOD_LABELS = 12
+#: Width of a character of the labels (12px system-ui digits), to thin period labels.
+CHAR_W = 7
 #: Characters of a series name in the legend before it is cut (the table has it whole).
 LEGEND_CHARS = 48
 
@@ -212,12 +214,14 @@ def line_chart(model: ChartModel) -> str:
           f'{escape(model.axis_label)}</text>')
     w(f'<line x1="{_n(g.plot_left)}" y1="{_n(g.plot_bottom)}" x2="{_n(g.plot_right)}"'
       f' y2="{_n(g.plot_bottom)}" stroke="{INK}" stroke-width="1"/>')
-    # The period axis: every n-th label, the last always.
-    every = label_every(len(model.periods))
+    # The period axis: every n-th label (as many as fit side by side), the latest always.
+    longest = max((len(p) for p in model.periods), default=1)
+    fits = max(2, int((g.plot_right - g.plot_left) // (longest * CHAR_W + 12)))
+    every = label_every(len(model.periods), min(MAX_PERIOD_LABELS, fits))
     for i, (period, x) in enumerate(zip(model.periods, g.xs, strict=True)):
         w(f'<line x1="{_n(x)}" y1="{_n(g.plot_bottom)}" x2="{_n(x)}" y2="{_n(g.plot_bottom + 4)}"'
           f' stroke="{INK}" stroke-width="1"/>')
-        if i % every == 0 or (i == len(model.periods) - 1 and (i % every) * 2 >= every):
+        if (len(model.periods) - 1 - i) % every == 0:
             w(f'<text x="{_n(x)}" y="{_n(g.plot_bottom + 18)}" text-anchor="middle"'
               f' fill="{INK}">{escape(period)}</text>')
     if not any(v is not None for s in model.series for v in s.values):
@@ -229,7 +233,8 @@ def line_chart(model: ChartModel) -> str:
         y = g.y(model.target)
         w(f'<line x1="{_n(g.plot_left)}" y1="{_n(y)}" x2="{_n(g.plot_right)}" y2="{_n(y)}"'
           f' stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="8 4"/>')
-        w(f'<text x="{_n(g.plot_right)}" y="{_n(y - 5)}" text-anchor="end"'
+        # At the left, where a rising or falling line is least likely to be.
+        w(f'<text x="{_n(g.plot_left + 4)}" y="{_n(y - 5)}" text-anchor="start"'
           f' fill="{TARGET_COLOUR}" font-weight="bold">{escape(model.target_label)}</text>')
     # The series: a line through the observed periods (a gap where one is missing).
     for index, series in enumerate(model.series):
