@@ -25,6 +25,7 @@ YOUTH = f"{ID}keski-suomi/package/nuorten-palvelukokonaisuus"
 PS_CHAIN = f"{ID}pohjois-savo/chain/lonkkamurtuma"
 VS_HOME = f"{ID}varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk"
 VS_HOME_GOAL = f"{ID}varsinais-suomi/goal/lonkkamurtuma-kotiin-paluu"
+NATIONAL_HOME = f"{ID}national/indicator/lonkkamurtuma-kotona-120-vrk"
 
 Items = list[dict[str, Any]]
 
@@ -98,13 +99,15 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "monitoring-series": ({"indicator": [VS_HOME]}, lambda items: all(
         i["indicator"] == VS_HOME and "period" in i for i in items)),
     "monitoring-indicator-graph": ({"indicator": [VS_HOME]}, lambda items: any(
-        i["predicate"].endswith("#dataSource") for i in items)),
-    "monitoring-national": ({"national": f"{ID}national/indicator/lonkkamurtuma-kotona-120-vrk"},
-                            lambda items: all("indicator" in i for i in items)),
+        i["subject"].endswith("/target/lonkkamurtuma-kotona-120-vrk")
+        and i["predicate"].endswith("#value") for i in items)),
+    "monitoring-national": ({"national": NATIONAL_HOME}, lambda items: len(
+        {i["indicator"] for i in items}) == 5 and {"indicator": VS_HOME, "organiser": (
+            f"{ID}varsinais-suomi/organiser/varsinais-suomi")} in items),
     "monitoring-chain-waits": ({"chain": VS_CHAIN}, lambda items: all(
         i["transition"].startswith(VS_CHAIN + "/transition/") for i in items)),
-    "monitoring-shared-national": ({"chain": [VS_CHAIN, PS_CHAIN]}, lambda items: all(
-        i["chain"] in (VS_CHAIN, PS_CHAIN) for i in items)),
+    "monitoring-shared-national": ({"chain": [VS_CHAIN, PS_CHAIN]}, lambda items: {
+        i["chain"] for i in items if i["national"] == NATIONAL_HOME} == {VS_CHAIN, PS_CHAIN}),
     "monitoring-goal-indicators": ({"root": VS_HOME_GOAL}, lambda items: {
         "goal": VS_HOME_GOAL, "indicator": VS_HOME} in items
         and len({i["goal"] for i in items}) > 1),

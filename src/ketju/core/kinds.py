@@ -145,8 +145,7 @@ KINDS: Final[tuple[Kind, ...]] = (
     # are `/id/national/indicator/{slug}`, so the segment is the indicator's.
     Kind(_k("NationalIndicator"), None,
          Labels("kansallinen mittari", "nationell mätare", "national indicator"),
-         page=Page("national_indicator.html", "ketju.web.monitoring:national_indicator_view"),
-         shaped=False),
+         page=Page("national_indicator.html", "ketju.web.monitoring:national_indicator_view")),
     Kind(_k("Indicator"), "indicator",
          Labels("mittari", "mätare", "indicator"),
          Labels("Mittarit", "Mätare", "Indicators"),
