@@ -324,3 +324,18 @@ def test_charts_without_javascript_and_screenshots(browser: object, served: obje
     tab.locator("#monitoring").screenshot(path=str(docs / "monitoring-chain.png"))
     context.close()
     assert (docs / "monitoring-indicator.png").stat().st_size > 10_000
+
+
+def test_series_are_named_by_their_breakdown() -> None:
+    from ketju.domain.monitoring import Series
+    from ketju.domain.texts import Node, Texts
+    from ketju.web.monitoring import series_label
+
+    def node(name: str) -> Node:
+        return Node("https://example.org/" + name, Texts({"en": name}))
+
+    flow = Series("f", (node("basic"), node("specialised")), (), ("fromLevel", "toLevel"))
+    group = Series("g", (node("female"), node("75+")), (), ("sex", "ageGroup"))
+    assert series_label(flow, "en") == "basic → specialised"
+    assert series_label(group, "en") == "female, 75+"
+    assert series_label(Series("total", (), ()), "sv") == "Alla"

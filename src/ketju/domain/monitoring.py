@@ -240,6 +240,8 @@ class Series:
     #: The breakdown's parts, e.g. (female,) or (basic, specialised); () for the total.
     parts: tuple[Node, ...]
     observations: tuple[Observation, ...]
+    #: The dimension of each part (`sex`, `ageGroup`, `fromLevel`, `toLevel`, `transition`).
+    dimensions: tuple[str, ...] = ()
 
     @property
     def values(self) -> list[float]:
@@ -369,7 +371,8 @@ def _series(observations: Iterable[Observation], names: Mapping[str, Texts]
         return Series(
             key="total" if not key else "|".join(v for _, v in key),
             parts=tuple(Node(v, names.get(v, Texts())) for _, v in key),
-            observations=tuple(by_period[p] for p in sorted(by_period, key=period_key)))
+            observations=tuple(by_period[p] for p in sorted(by_period, key=period_key)),
+            dimensions=tuple(d for d, _ in key))
 
     return series(()), tuple(series(k) for k in sorted(groups) if k)
 

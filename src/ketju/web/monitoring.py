@@ -40,10 +40,15 @@ def with_unit(value: float | None, symbol: Texts, lang: str) -> str:
 
 
 def series_label(series: m.Series, lang: str) -> str:
-    """The name of a series: "all" for the total, else its breakdown's parts."""
+    """The name of a series: "all" for the total, else its breakdown's parts ("female,
+    75+"; a flow between levels "basic → specialised")."""
     if not series.parts:
         return _t("mon_total", lang)
-    return " → ".join(part.label(lang) for part in series.parts)
+    text = ""
+    for dimension, part in zip(series.dimensions, series.parts, strict=False):
+        joiner = " → " if dimension == "toLevel" and text else ", " if text else ""
+        text += joiner + part.label(lang)
+    return text
 
 
 def _chart(uid: str, title: str, periods: list[str], lines: list[tuple[str, m.Series]],
