@@ -3,9 +3,9 @@ status; a national indicator by region; a goal tree's summary; waits at hand-ove
 side by side.
 
 The indicators, their targets, national indicators and monitoring organisation are the real
-ones of data/. The observations are crafted (tests/fixtures/monitoring/observations.ttl, the
-RDF shape of the contract, made to hit each status and edge case with known values) and loaded
-into a built copy of the real tree beside data/."""
+ones of data/. The observations are crafted to hit each status with known values: contribution
+CSVs (tests/fixtures/monitoring/{region}.csv) validated and loaded by the real build, and one
+edge case (a wait in hours) loaded beside as Turtle."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ketju.domain.chains import chain_view
 from ketju.infra.snapshot import Snapshot, SnapshotSource
 from tests.conftest import FIXTURES, copy_tree
 
-CRAFTED = FIXTURES / "monitoring" / "observations.ttl"
+CRAFTED = FIXTURES / "monitoring"
 VS = ID + "varsinais-suomi/"
 VS_HOME = VS + "indicator/lonkkamurtuma-kotona-120-vrk"
 VS_SURGERY = VS + "indicator/lonkkamurtuma-leikattu-48-h"
@@ -32,8 +32,9 @@ PS_CHAIN = ID + "pohjois-savo/chain/lonkkamurtuma"
 NATIONAL_HOME = ID + "national/indicator/lonkkamurtuma-kotona-120-vrk"
 
 
-def load_crafted(project: Project, path: Path = CRAFTED) -> None:
-    """Add `path` to the project's built store as a graph of its own (no validation)."""
+def load_crafted(project: Project, path: Path = CRAFTED / "hours.ttl") -> None:
+    """Add `path` to the project's built store as a graph of its own (no validation): for
+    edge cases no contribution can hold yet."""
     store = ox.Store(str(project.store_link.resolve()))
     store.load(path=str(path), format=ox.RdfFormat.TURTLE,
                to_graph=ox.NamedNode("https://w3id.org/ketju/graph/test/monitoring"))
@@ -42,21 +43,17 @@ def load_crafted(project: Project, path: Path = CRAFTED) -> None:
 
 
 @pytest.fixture(scope="session")
-def monitored_project(built_project: Project, tmp_path_factory: pytest.TempPathFactory
-                      ) -> Project:
-    """The built example tree plus the crafted observations and targets."""
-    root = tmp_path_factory.mktemp("monitored")
-    project = copy_tree(root)
-    shutil.copytree(built_project.root / "var", root / "var", symlinks=True)
-    # The store link may point into the session's build: copy the store it points to.
-    link = project.store_link
-    target = link.resolve()
-    if not target.is_relative_to(root):
-        local = root / "var" / target.name
-        if not local.exists():
-            shutil.copytree(target, local)
-        link.unlink()
-        link.symlink_to(local)
+def monitored_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The real tree with the crafted observation files as contributions (validated and
+    loaded by the build, as a region's CSV would be) and the hours edge case beside."""
+    from ketju.infra.build import build
+
+    project = copy_tree(tmp_path_factory.mktemp("monitored"))
+    for region in ("varsinais-suomi", "pohjois-savo"):
+        folder = project.data_dir / region / "observations"
+        folder.mkdir(exist_ok=True)
+        shutil.copy(CRAFTED / f"{region}.csv", folder / "monitoring-test.csv")
+    build(project)
     load_crafted(project)
     return project
 
@@ -196,10 +193,13 @@ def test_waits_at_hand_overs_against_the_maximum(snapshot: Snapshot) -> None:
     ward = waits[VS_CHAIN + "/transition/vuodeosasto-jatkohoito"][0]
     assert ward.maximum_text == "P2D" and ward.maximum == 2.0
     assert ward.latest is not None and ward.latest.value == 3.4 and ward.within is False
-    home = waits[VS_CHAIN + "/transition/jatkohoito-kotihoito"][0]
+    days, hours = sorted(waits[VS_CHAIN + "/transition/jatkohoito-kotihoito"],
+                         key=lambda w: w.unit.iri if w.unit else "")
+    assert days.maximum == 1.0 and days.latest is not None and days.latest.value == 0.8
+    assert days.within is True and days.indicator.iri == VS_DELAY
     # P1D in the unit of the observations (hours): 24; the latest is 20 hours.
-    assert home.maximum == 24.0 and home.within is True and home.trend == "down"
-    assert home.unit is not None and home.unit.iri == VOCAB + "unit/hours"
+    assert hours.maximum == 24.0 and hours.within is True and hours.trend == "down"
+    assert hours.unit is not None and hours.unit.iri == VOCAB + "unit/hours"
     assert set(waits) == {VS_CHAIN + "/transition/vuodeosasto-jatkohoito",
                           VS_CHAIN + "/transition/jatkohoito-kotihoito"}
 
