@@ -181,6 +181,8 @@ def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: 
     assert len(all_of(svg, "polyline")) == 2  # varsinais-suomi and pohjois-savo
     table = all_of(doc, "table", class_="values")[0]
     assert len(all_of(all_of(table, "tbody")[0], "tr")) == 12
+    # Columns for the regions that report values only (the other three have none yet).
+    assert len(all_of(all_of(table, "thead")[0], "th")) == 3
     regions = all_of(all_of(all_of(doc, "table", class_="monitoring")[0], "tbody")[0], "tr")
     assert len(regions) == 5  # every region that follows it, with or without values
     assert path_of(VS_HOME) in {a.get("href") for row in regions for a in all_of(row, "a")}
@@ -247,6 +249,9 @@ def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> 
     latest = next(text(row) for row in all_of(table, "tr") if "Latest value" in text(row))
     assert "73.5" in latest and "72" in latest
     assert len(all_of(figure, "polyline")) == 2
+    # The legend tells the chains apart by region first (both chains have the same name).
+    legend = [text(t) for t in all_of(figure, "text") if ":" in text(t)]
+    assert [label.split(":")[0] for label in legend] == ["varsinais-suomi", "pohjois-savo"]
 
 
 def test_pages_keep_the_site_policy(app: InProcessServer) -> None:

@@ -112,10 +112,11 @@ def national_indicator_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str
              if r.monitoring.total.observations]
     chart = _chart("chart", _t("mon_chart_regions", lang, name=own.indicator.label(lang)),
                    national.periods, lines, symbol, None, lang)
+    reporting = [r for r in national.regions if r.monitoring.total.observations]
     return {"monitoring": own, "national": national, "chart": chart,
-            "region_labels": [r.region.label(lang) for r in national.regions],
-            "rows": table_of(national.periods,
-                             [r.monitoring.total for r in national.regions])}
+            "reporting": len(reporting),
+            "region_labels": [r.region.label(lang) for r in reporting],
+            "rows": table_of(national.periods, [r.monitoring.total for r in reporting])}
 
 
 def goals_section(snapshot: Snapshot, goals: list[Any]) -> dict[str, Any]:
@@ -140,7 +141,8 @@ def compare_section(snapshot: Snapshot, chains: list[str], lang: str) -> dict[st
     chart (a line per chain) and a table of their values side by side."""
     measures = m.shared_measures(snapshot, chains)
     names = names_of(snapshot, chains)
-    labels = [Node(c, names.get(c, Texts())).label(lang) + f" ({m.region_of(c)})"
+    # The region first: it tells the chains apart (their names are often the same).
+    labels = [f"{m.region_of(c)}: {Node(c, names.get(c, Texts())).label(lang)}"
               for c in chains]
     shown = []
     for index, measure in enumerate(measures):
