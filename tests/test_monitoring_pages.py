@@ -193,7 +193,7 @@ def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: 
 
 @pytest.mark.parametrize(("lang", "on_track", "reached", "off_track"), [
     ("fi", "Oikealla suunnalla", "Tavoite saavutettu", "Jäljessä tavoitteesta"),
-    ("sv", "På rätt väg", "Målet uppnått", "Efter målet"),
+    ("sv", "På rätt väg", "Målet uppnått", "Släpar efter målet"),
     ("en", "On track", "Target reached", "Off track"),
 ])
 def test_chain_page_monitoring_section(app: InProcessServer, lang: str, on_track: str,
