@@ -211,3 +211,12 @@ def test_two_chains_side_by_side(snapshot: Snapshot) -> None:
     assert vs is not None and vs.indicator.iri == VS_HOME
     assert ps is not None and ps.latest is not None and ps.latest.value == 72
     assert m.shared_measures(snapshot, [VS_CHAIN]) == []
+
+
+def test_every_maximum_wait_in_the_data_is_understood(snapshot: Snapshot) -> None:
+    """The maximum waits as data/ writes them (xsd:duration: P2D, P3M, ...) all parse."""
+    rows = snapshot.data.select(
+        "SELECT ?wait WHERE { ?t <https://w3id.org/ketju/ontology#maximumWait> ?wait }")
+    waits = {row["wait"].value for row in rows}
+    assert {"P1D", "P2D", "P3M"} <= waits
+    assert all(m.duration_days(w) is not None for w in waits), waits
