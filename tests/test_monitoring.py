@@ -2,14 +2,13 @@
 status; a national indicator by region; a goal tree's summary; waits at hand-overs; chains
 side by side.
 
-The indicators, their targets, national indicators and monitoring organisation are the real
-ones of data/. The observations are crafted to hit each status with known values: contribution
-CSVs (tests/fixtures/monitoring/{region}.csv) validated and loaded by the real build, and one
-edge case (a wait in hours) loaded beside as Turtle."""
+On the real tree: the illustrative observations of data/{region}/observations/*.csv, the
+targets, national indicators and monitoring organisation of data/. One edge case no
+contribution has (a wait measured in hours against a maximum in days) is loaded beside, from
+tests/fixtures/monitoring/hours.ttl."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,14 +26,17 @@ VS = ID + "varsinais-suomi/"
 VS_HOME = VS + "indicator/lonkkamurtuma-kotona-120-vrk"
 VS_SURGERY = VS + "indicator/lonkkamurtuma-leikattu-48-h"
 VS_DELAY = VS + "indicator/lonkkamurtuma-siirtoviive"
+VS_FLOW = VS + "indicator/lonkkamurtuma-paluut-erikoissairaanhoitoon"
 VS_CHAIN = VS + "chain/lonkkamurtuma"
 PS_CHAIN = ID + "pohjois-savo/chain/lonkkamurtuma"
+KS_CHAIN = ID + "keski-suomi/chain/lonkkamurtuma"
+LAPPI_HOME = ID + "lappi/indicator/lonkkamurtuma-pohjois-pohjanmaa-lonkkamurtuma-kotona-120-vrk"
 NATIONAL_HOME = ID + "national/indicator/lonkkamurtuma-kotona-120-vrk"
 
 
 def load_crafted(project: Project, path: Path = CRAFTED / "hours.ttl") -> None:
     """Add `path` to the project's built store as a graph of its own (no validation): for
-    edge cases no contribution can hold yet."""
+    edge cases no contribution holds."""
     store = ox.Store(str(project.store_link.resolve()))
     store.load(path=str(path), format=ox.RdfFormat.TURTLE,
                to_graph=ox.NamedNode("https://w3id.org/ketju/graph/test/monitoring"))
@@ -44,15 +46,10 @@ def load_crafted(project: Project, path: Path = CRAFTED / "hours.ttl") -> None:
 
 @pytest.fixture(scope="session")
 def monitored_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The real tree with the crafted observation files as contributions (validated and
-    loaded by the build, as a region's CSV would be) and the hours edge case beside."""
+    """The real tree, built, with the hours edge case beside."""
     from ketju.infra.build import build
 
     project = copy_tree(tmp_path_factory.mktemp("monitored"))
-    for region in ("varsinais-suomi", "pohjois-savo"):
-        folder = project.data_dir / region / "observations"
-        folder.mkdir(exist_ok=True)
-        shutil.copy(CRAFTED / f"{region}.csv", folder / "monitoring-test.csv")
     build(project)
     load_crafted(project)
     return project
@@ -97,32 +94,37 @@ def test_periods_sort_by_time_not_text() -> None:
 
 def test_indicator_series_latest_trend_and_status(snapshot: Snapshot) -> None:
     home = m.indicator_monitoring(snapshot, VS_HOME)
+    # data/varsinais-suomi/observations/lonkkamurtuma.csv: 2022-Q1 ... 2024-Q4, the last
+    # preliminary; 75.3 then 75.2 against the target 75 (warning 70) by 2025.
     assert len(home.total.observations) == 12
     assert home.total.observations[0].period == "2022-Q1"
+    assert home.total.observations[0].value == 70.4
     assert home.latest is not None and home.latest.period == "2024-Q4"
-    assert home.latest.value == 73.5 and home.latest.preliminary
-    assert home.previous is not None and home.previous.value == 72
-    assert home.trend == "up" and home.judgement == "better"
-    # 73.5 is below the target 75 but above the warning threshold 70.
+    assert home.latest.value == 75.2 and home.latest.preliminary
+    assert home.previous is not None and home.previous.value == 75.3
+    assert home.trend == "down" and home.judgement == "worse"
     assert home.target is not None and home.target.value == 75 and home.target.warning == 70
     assert home.target.period == "2025"
-    assert home.status == "on-track"
-    # Inherited from the national indicator: the direction; its own: the unit.
+    assert home.status == "reached"
+    # The direction is the national indicator's (the regional one has none of its own).
     assert home.polarity is not None and home.polarity.iri == m.HIGHER
     assert home.national is not None and home.national.iri == NATIONAL_HOME
     assert home.unit is not None and home.unit.iri == VOCAB + "unit/percent"
     assert home.unit_symbol.pick("fi")[0] == "%"
+    assert home.breakdowns == ()
 
 
-def test_breakdowns_are_series_of_their_own(snapshot: Snapshot) -> None:
-    home = m.indicator_monitoring(snapshot, VS_HOME)
-    by_key = {s.key: s for s in home.breakdowns}
-    female = by_key["http://purl.org/linked-data/sdmx/2009/code#sex-F"]
-    assert [o.period for o in female.observations] == ["2024-Q3", "2024-Q4"]
-    assert female.values == [74.0, 75.5]
-    assert female.parts[0].label("fi") == "naiset"
-    assert len(home.breakdowns) == 2  # the total stays out of the breakdowns
-    assert home.periods[-1] == "2024-Q4"
+def test_a_flow_between_levels_is_a_breakdown(snapshot: Snapshot) -> None:
+    flow = m.indicator_monitoring(snapshot, VS_FLOW)
+    assert len(flow.total.observations) == 12 and len(flow.breakdowns) == 1
+    moved = flow.breakdowns[0]
+    assert moved.dimensions == ("fromLevel", "toLevel")
+    assert [p.iri for p in moved.parts] == [VOCAB + "service-level/basic",
+                                            VOCAB + "service-level/specialised"]
+    assert len(moved.observations) == 12
+    # 9 then 9 customers against the target 6 (lower is better), warning 9: on track.
+    assert flow.latest is not None and flow.latest.value == 9
+    assert (flow.trend, flow.status) == ("flat", "on-track")
 
 
 def test_monitoring_organisation(snapshot: Snapshot) -> None:
@@ -138,11 +140,14 @@ def test_monitoring_organisation(snapshot: Snapshot) -> None:
 
 
 @pytest.mark.parametrize(("indicator", "status", "trend"), [
-    (VS_SURGERY, "reached", "up"),       # 91 >= 90
-    (VS_DELAY, "off-track", "up"),       # 3.4 days: over the target 2 and the threshold 3
+    (VS_HOME, "reached", "down"),       # 75.2 >= 75
+    (VS_SURGERY, "on-track", "down"),   # 89.4 < 90 but above the warning threshold 85
+    (VS_DELAY, "reached", "down"),      # 2.0 days, the target 2 (lower is better)
+    (LAPPI_HOME, "off-track", "down"),  # 68.4 < the warning threshold 70
+    (ID + "pohjois-savo/indicator/lonkkamurtuma-kuntoutukseen-7-vrk", "no-data", None),
 ])
 def test_status_of_known_indicators(snapshot: Snapshot, indicator: str, status: str,
-                                    trend: str) -> None:
+                                    trend: str | None) -> None:
     found = m.indicator_monitoring(snapshot, indicator)
     assert (found.status, found.trend) == (status, trend)
 
@@ -151,6 +156,7 @@ def test_an_indicator_without_observations_has_no_data(snapshot: Snapshot) -> No
     other = ID + "pohjois-savo/indicator/lonkkamurtuma-kuntoutukseen-7-vrk"
     found = m.indicator_monitoring(snapshot, other)
     assert found.latest is None and found.status == "no-data" and found.trend is None
+    assert found.target is not None and found.target.value == 95  # a target, but no data
 
 
 # -- national, goals, hand-overs, comparison ------------------------------------------------------
@@ -158,27 +164,25 @@ def test_an_indicator_without_observations_has_no_data(snapshot: Snapshot) -> No
 
 def test_national_indicator_by_region(snapshot: Snapshot) -> None:
     national = m.national_monitoring(snapshot, NATIONAL_HOME)
-    regions = {r.region.iri: r.monitoring for r in national.regions}
-    # Five regions follow it; two report values here.
-    assert len(regions) == 5 and VS + "organiser/varsinais-suomi" in regions
-    assert {iri for iri, found in regions.items() if found.latest} == {
-        VS + "organiser/varsinais-suomi", ID + "pohjois-savo/organiser/pohjois-savo"}
-    ps = regions[ID + "pohjois-savo/organiser/pohjois-savo"]
-    assert ps.latest is not None and ps.latest.value == 72
-    assert ps.trend == "down" and ps.judgement == "worse"
+    latest = {m.region_of(r.monitoring.indicator.iri): r.monitoring.latest.value
+              for r in national.regions if r.monitoring.latest}
+    # Every hip-fracture region reports it, for the same twelve quarters.
+    assert latest == {"keski-suomi": 71.8, "lappi": 68.4, "pohjois-pohjanmaa": 77.5,
+                      "pohjois-savo": 70.4, "varsinais-suomi": 75.2}
     assert len(national.periods) == 12
+    regions = {r.region.iri for r in national.regions}
+    assert VS + "organiser/varsinais-suomi" in regions
 
 
 def test_goal_tree_summary_of_a_chain(snapshot: Snapshot) -> None:
     _, goals = chain_view(snapshot, VS_CHAIN)
     summary = m.goals_monitoring(snapshot, goals)
     statuses = {i.indicator.iri: i.status for g in summary for i in g.indicators}
-    assert statuses[VS_HOME] == "on-track"
-    assert statuses[VS_SURGERY] == "reached"
-    assert statuses[VS_DELAY] == "off-track"
+    assert statuses == {VS_HOME: "reached", VS_SURGERY: "on-track", VS_DELAY: "reached",
+                        VS_FLOW: "on-track"}
     assert summary[0].main and summary[0].indicators[0].indicator.iri == VS_HOME
-    counts = m.status_counts(summary)
-    assert counts["reached"] == 1 and counts["on-track"] == 1 and counts["off-track"] == 1
+    assert m.status_counts(summary) == {"reached": 2, "on-track": 2, "off-track": 0,
+                                        "no-data": 0}
 
 
 def test_goal_summary_of_one_goal(snapshot: Snapshot) -> None:
@@ -186,22 +190,25 @@ def test_goal_summary_of_one_goal(snapshot: Snapshot) -> None:
     summary = m.goal_monitoring(snapshot, goal)
     assert summary[0].goal.iri == goal
     assert [i.indicator.iri for i in summary[0].indicators] == [VS_HOME]
+    assert len(summary) > 1  # the goals that contribute to it follow
 
 
 def test_waits_at_hand_overs_against_the_maximum(snapshot: Snapshot) -> None:
-    waits = m.handover_waits(snapshot, VS_CHAIN)
-    ward = waits[VS_CHAIN + "/transition/vuodeosasto-jatkohoito"][0]
-    assert ward.maximum_text == "P2D" and ward.maximum == 2.0
-    assert ward.latest is not None and ward.latest.value == 3.4 and ward.within is False
-    days, hours = sorted(waits[VS_CHAIN + "/transition/jatkohoito-kotihoito"],
-                         key=lambda w: w.unit.iri if w.unit else "")
-    assert days.maximum == 1.0 and days.latest is not None and days.latest.value == 0.8
-    assert days.within is True and days.indicator.iri == VS_DELAY
+    ward = m.handover_waits(snapshot, VS_CHAIN)[VS_CHAIN + "/transition/vuodeosasto-jatkohoito"]
+    days = next(w for w in ward if w.indicator.iri == VS_DELAY)
+    assert days.maximum_text == "P2D" and days.maximum == 2.0 and len(days.observations) == 12
+    assert days.latest is not None and days.latest.value == 2.0 and days.within is True
+    # Keski-Suomi's latest wait, 2.3 days, is over its P2D.
+    ks = m.handover_waits(snapshot, KS_CHAIN)
+    over = ks[KS_CHAIN + "/transition/vuodeosasto-kuntoutusosasto"][0]
+    assert over.latest is not None and over.latest.value == 2.3 and over.within is False
+
+
+def test_a_wait_in_hours_is_compared_in_hours(snapshot: Snapshot) -> None:
+    waits = m.handover_waits(snapshot, VS_CHAIN)[VS_CHAIN + "/transition/jatkohoito-kotihoito"]
+    hours = next(w for w in waits if w.unit is not None and w.unit.iri == VOCAB + "unit/hours")
     # P1D in the unit of the observations (hours): 24; the latest is 20 hours.
     assert hours.maximum == 24.0 and hours.within is True and hours.trend == "down"
-    assert hours.unit is not None and hours.unit.iri == VOCAB + "unit/hours"
-    assert set(waits) == {VS_CHAIN + "/transition/vuodeosasto-jatkohoito",
-                          VS_CHAIN + "/transition/jatkohoito-kotihoito"}
 
 
 def test_two_chains_side_by_side(snapshot: Snapshot) -> None:
@@ -209,7 +216,7 @@ def test_two_chains_side_by_side(snapshot: Snapshot) -> None:
     assert NATIONAL_HOME in shared
     vs, ps = shared[NATIONAL_HOME].by_chain
     assert vs is not None and vs.indicator.iri == VS_HOME
-    assert ps is not None and ps.latest is not None and ps.latest.value == 72
+    assert ps is not None and ps.latest is not None and ps.latest.value == 70.4
     assert m.shared_measures(snapshot, [VS_CHAIN]) == []
 
 

@@ -17,18 +17,23 @@ import pytest
 from ketju.core.project import Project
 from tests.servers import InProcessServer, in_process_server
 from tests.test_monitoring import (
+    KS_CHAIN,
+    LAPPI_HOME,
     NATIONAL_HOME,
     PS_CHAIN,
     VS,
     VS_CHAIN,
+    VS_FLOW,
     VS_HOME,
+    VS_SURGERY,
     monitored_project,
 )
 
 __all__ = ["monitored_project"]  # the fixture, imported to be used here
 
 ROOT = Path(__file__).resolve().parents[1]
-YOUTH = "https://w3id.org/ketju/id/keski-suomi/package/nuorten-palvelukokonaisuus"
+VS_YOUTH = VS + "package/nuorten-palvelukokonaisuus"
+LAPPI_CHAIN = "https://w3id.org/ketju/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"
 
 
 def path_of(iri: str) -> str:
@@ -119,9 +124,9 @@ def section(doc: ET.Element, title_id: str) -> ET.Element:
 
 
 @pytest.mark.parametrize(("lang", "latest", "status", "trend"), [
-    ("fi", "73,5 %", "Oikealla suunnalla", "nousee (paranee)"),
-    ("sv", "73,5 %", "På rätt väg", "stiger (förbättras)"),
-    ("en", "73.5 %", "On track", "rising (improving)"),
+    ("fi", "75,2 %", "Tavoite saavutettu", "laskee (heikkenee)"),
+    ("sv", "75,2 %", "Målet uppnått", "sjunker (försämras)"),
+    ("en", "75.2 %", "Target reached", "falling (worsening)"),
 ])
 def test_indicator_page_shows_latest_status_and_trend(app: InProcessServer, lang: str,
                                                       latest: str, status: str,
@@ -130,8 +135,9 @@ def test_indicator_page_shows_latest_status_and_trend(app: InProcessServer, lang
     monitoring = text(section(doc, "monitoring-title"))
     assert latest.replace(" ", "\u00a0") in "".join(section(doc, "monitoring-title").itertext())
     assert "2024-Q4" in monitoring and status in monitoring and trend in monitoring
-    # The target 75 % by 2025, the warning threshold 70 %.
+    # The target 75 % by 2025, the warning threshold 70 %; the previous value 75.3.
     assert "75" in monitoring and "2025" in monitoring and "70" in monitoring
+    assert "75" + (".3" if lang == "en" else ",3") in monitoring
 
 
 def test_indicator_chart_has_target_line_and_a_table(app: InProcessServer) -> None:
@@ -142,23 +148,33 @@ def test_indicator_chart_has_target_line_and_a_table(app: InProcessServer) -> No
     assert "values by period" in text(all_of(svg, "title", id=title_id)[0])
     description = text(all_of(svg, "desc", id=desc_id)[0])
     assert "12 periods" in description and "Target 75 %" in description
-    # One line per series (all, female, male) and the dashed target line.
-    assert len(all_of(svg, "polyline")) == 3
+    assert "Latest value 75.2 % (2024-Q4)" in description
+    assert len(all_of(svg, "polyline")) == 1
     assert all_of(svg, "line", stroke_dasharray="8 4")
     table = all_of(doc, "table", class_="values")[0]
     headers = [text(th) for th in all_of(all_of(table, "thead")[0], "th")]
-    assert headers == ["Period", "All", "female", "male"]
+    assert headers == ["Period", "All"]
     rows = all_of(all_of(table, "tbody")[0], "tr")
     assert len(rows) == 12
-    last = [text(c) for c in rows[-1]]
-    assert last[0] == "2024-Q4" and last[1].startswith("73.5") and "prelim" in last[1]
-    assert last[2].startswith("75.5") and last[3].startswith("71.5")
+    first, last = [text(c) for c in rows[0]], [text(c) for c in rows[-1]]
+    assert first == ["2022-Q1", "70.4 %"]
+    assert last[0] == "2024-Q4" and last[1].startswith("75.2") and "prelim" in last[1]
+
+
+def test_a_flow_is_drawn_beside_its_total(app: InProcessServer) -> None:
+    doc = page(app, path_of(VS_FLOW), "en")
+    svg = all_of(all_of(doc, "figure", class_="chart")[0], "svg")[0]
+    assert len(all_of(svg, "polyline")) == 2
+    table = all_of(doc, "table", class_="values")[0]
+    headers = [text(th) for th in all_of(all_of(table, "thead")[0], "th")]
+    assert len(headers) == 3 and headers[1] == "All" and " → " in headers[2]
 
 
 def test_indicator_page_shows_how_monitoring_is_organised(app: InProcessServer) -> None:
     doc = page(app, path_of(VS_HOME), "en")
     organisation = text(section(doc, "organisation-title"))
     assert "Monitoring forum of the organiser and the producers" in organisation
+    assert "Quarterly" in organisation or "quarterly" in organisation
     links = {a.get("href") for a in all_of(section(doc, "organisation-title"), "a")}
     assert path_of(VS + "producer/ortopedia") in links
     assert path_of(VS + "organiser/varsinais-suomi") in links
@@ -178,54 +194,61 @@ def test_an_indicator_without_observations_says_so(app: InProcessServer) -> None
 def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: str) -> None:
     doc = page(app, path_of(NATIONAL_HOME), lang)
     svg = all_of(all_of(doc, "figure", class_="chart")[0], "svg")[0]
-    assert len(all_of(svg, "polyline")) == 2  # varsinais-suomi and pohjois-savo
+    assert len(all_of(svg, "polyline")) == 5  # the five hip-fracture regions
     table = all_of(doc, "table", class_="values")[0]
     assert len(all_of(all_of(table, "tbody")[0], "tr")) == 12
-    # Columns for the regions that report values only (the other three have none yet).
-    assert len(all_of(all_of(table, "thead")[0], "th")) == 3
+    assert len(all_of(all_of(table, "thead")[0], "th")) == 6  # the period and five regions
     regions = all_of(all_of(all_of(doc, "table", class_="monitoring")[0], "tbody")[0], "tr")
-    assert len(regions) == 5  # every region that follows it, with or without values
+    assert len(regions) == 5
     assert path_of(VS_HOME) in {a.get("href") for row in regions for a in all_of(row, "a")}
+    lappi = next(text(row) for row in regions
+                 if path_of(LAPPI_HOME) in {a.get("href") for a in all_of(row, "a")})
+    assert ("68,4" if lang != "en" else "68.4") in lappi
 
 
 # -- package, chain, goal, compare -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("lang", "on_track", "reached", "off_track"), [
-    ("fi", "Oikealla suunnalla", "Tavoite saavutettu", "Jäljessä tavoitteesta"),
-    ("sv", "På rätt väg", "Målet uppnått", "Släpar efter målet"),
-    ("en", "On track", "Target reached", "Off track"),
+@pytest.mark.parametrize(("lang", "reached", "on_track", "off_track"), [
+    ("fi", "Tavoite saavutettu", "Oikealla suunnalla", "Jäljessä tavoitteesta"),
+    ("sv", "Målet uppnått", "På rätt väg", "Släpar efter målet"),
+    ("en", "Target reached", "On track", "Off track"),
 ])
-def test_chain_page_monitoring_section(app: InProcessServer, lang: str, on_track: str,
-                                       reached: str, off_track: str) -> None:
-    doc = page(app, path_of(VS_CHAIN), lang)
-    monitoring = section(doc, "monitoring-title")
-    rows = {all_of(row, "a")[0].get("href"): text(row)
-            for table in all_of(monitoring, "table", class_="monitoring")
-            if "waits" not in table.get("class", "") for row in all_of(table, "tr")[1:]}
-    assert on_track in rows[path_of(VS_HOME)]
-    assert reached in rows[path_of(VS + "indicator/lonkkamurtuma-leikattu-48-h")]
-    assert off_track in rows[path_of(VS + "indicator/lonkkamurtuma-siirtoviive")]
+def test_chain_page_monitoring_section(app: InProcessServer, lang: str, reached: str,
+                                       on_track: str, off_track: str) -> None:
+    def rows_of(chain: str) -> dict[str | None, str]:
+        monitoring = section(page(app, path_of(chain), lang), "monitoring-title")
+        return {all_of(row, "a")[0].get("href"): text(row)
+                for table in all_of(monitoring, "table", class_="monitoring")
+                if "waits" not in table.get("class", "") for row in all_of(table, "tr")[1:]}
+
+    vs = rows_of(VS_CHAIN)
+    assert reached in vs[path_of(VS_HOME)]
+    assert on_track in vs[path_of(VS_SURGERY)]
+    assert off_track in rows_of(LAPPI_CHAIN)[path_of(LAPPI_HOME)]
 
 
 def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
     doc = page(app, path_of(VS_CHAIN), "en")
-    waits = all_of(all_of(all_of(doc, "table", class_="waits")[0], "tbody")[0], "tr")
-    assert len(waits) == 3  # two hand-overs, one of them measured in days and in hours
-    by_text = [text(row) for row in waits]
-    ward = next(t for t in by_text if "3.4" in t)
-    assert "(P2D)" in ward and "Exceeds the maximum" in ward and "rising (worsening)" in ward
-    home = [t for t in by_text if "(P1D)" in t]
-    assert any("0.8 d" in t and "1 d" in t and "Within the maximum" in t for t in home)
-    # 20 hours measured against P1D, shown in the unit of the measurement: 24 h.
-    assert any("20 h" in t and "24 h" in t and "Within the maximum" in t for t in home)
+    waits = [text(row) for row in
+             all_of(all_of(all_of(doc, "table", class_="waits")[0], "tbody")[0], "tr")]
+    ward = next(t for t in waits if "(P2D)" in t)
+    assert "2 d" in ward and "Within the maximum" in ward
+    # The crafted wait in hours: 20 hours against P1D, shown in hours (24 h).
+    home = next(t for t in waits if "(P1D)" in t)
+    assert "20 h" in home and "24 h" in home and "Within the maximum" in home
+    over = page(app, path_of(KS_CHAIN), "en")
+    rows = all_of(all_of(all_of(over, "table", class_="waits")[0], "tbody")[0], "tr")
+    assert any("2.3 d" in text(r) and "Exceeds the maximum" in text(r) for r in rows)
 
 
 def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
-    doc = page(app, path_of(YOUTH), "sv")
-    monitoring = text(section(doc, "monitoring-title"))
-    # The youth package's indicators have no observations here: each says "no data".
-    assert "Inga uppgifter" in monitoring
+    doc = page(app, path_of(VS_YOUTH), "sv")
+    monitoring = section(doc, "monitoring-title")
+    rows = {all_of(row, "a")[0].get("href"): text(row)
+            for row in all_of(monitoring, "tr")[1:] if all_of(row, "a")}
+    guarantee = rows[path_of(VS + "indicator/nuoret-hoitotakuun-ajassa")]
+    assert "86,4" in guarantee and "På rätt väg" in guarantee
 
 
 def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
@@ -233,7 +256,7 @@ def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
     monitoring = section(doc, "monitoring-title")
     first = all_of(all_of(monitoring, "tbody")[0], "tr")[0]
     assert all_of(first, "a")[0].get("href") == path_of(VS_HOME)
-    assert "On track" in text(first) and "73.5" in text(first)
+    assert "Target reached" in text(first) and "75.2" in text(first)
 
 
 def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> None:
@@ -247,7 +270,7 @@ def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> 
                    and text(e) == "Share living in their own home 120 days after the hip fracture")
     table, figure = parts[heading + 1], parts[heading + 2]
     latest = next(text(row) for row in all_of(table, "tr") if "Latest value" in text(row))
-    assert "73.5" in latest and "72" in latest
+    assert "75.2" in latest and "70.4" in latest
     assert len(all_of(figure, "polyline")) == 2
     # The legend tells the chains apart by region first (both chains have the same name).
     legend = [text(t) for t in all_of(figure, "text") if ":" in text(t)]
@@ -285,7 +308,7 @@ BROWSER_PAGES = {
     "indicator": path_of(VS_HOME),
     "national-indicator": path_of(NATIONAL_HOME),
     "chain": path_of(VS_CHAIN),
-    "package": path_of(YOUTH),
+    "package": path_of(VS_YOUTH),
     "goal": path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"),
     "compare": f"/compare?chains={VS_CHAIN},{PS_CHAIN}",
 }
@@ -313,10 +336,22 @@ def test_monitoring_pages_pass_axe(browser: object, served: object, name: str,
     assert serious == [], serious
 
 
+@pytest.fixture(scope="module")
+def served_real(built_project: Project, server_logs: Path) -> Iterator[object]:
+    """The real tree only (no crafted edge case), for the README's screenshots."""
+    from tests.servers import ketju_server
+
+    with ketju_server(built_project.root, server_logs) as running:
+        yield running
+
+
 @pytest.mark.slow
-def test_charts_without_javascript_and_screenshots(browser: object, served: object) -> None:
+def test_charts_without_javascript_and_screenshots(browser: object, served_real: object
+                                                   ) -> None:
     """The chart is in the page as sent (no script draws it); the README's screenshots of
-    the indicator page and a chain page's monitoring section are taken here (docs/)."""
+    the indicator page, a chain page's monitoring section and a national indicator's chart
+    are taken here (docs/)."""
+    served = served_real
     context = browser.new_context(  # type: ignore[attr-defined]
         java_script_enabled=False, locale="fi-FI", viewport={"width": 1100, "height": 900})
     tab = context.new_page()
@@ -328,6 +363,8 @@ def test_charts_without_javascript_and_screenshots(browser: object, served: obje
         path=str(docs / "monitoring-indicator.png"))
     tab.goto(served.base + path_of(VS_CHAIN) + "?lang=fi")  # type: ignore[attr-defined]
     tab.locator("#monitoring").screenshot(path=str(docs / "monitoring-chain.png"))
+    tab.goto(served.base + path_of(NATIONAL_HOME) + "?lang=en")  # type: ignore[attr-defined]
+    tab.locator("figure.chart").screenshot(path=str(docs / "monitoring-national.png"))
     context.close()
     assert (docs / "monitoring-indicator.png").stat().st_size > 10_000
 
