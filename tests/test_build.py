@@ -15,6 +15,7 @@ import pytest
 
 from ketju.core.namespaces import BUILD_GRAPH, INFERRED_GRAPH
 from ketju.core.project import Project
+from ketju.infra import observations
 from ketju.infra.build import BuildRefused, build
 from ketju.infra.store import CatalogueStore
 from tests.conftest import FIXTURES
@@ -32,7 +33,10 @@ def graphs_of(store: CatalogueStore) -> set[str]:
 
 def test_one_named_graph_per_source_file(built: Project) -> None:
     store = CatalogueStore.open(built)
-    expected = {s.graph for s in built.all_files()} | {BUILD_GRAPH, INFERRED_GRAPH}
+    # An observations folder's data set is described in the folder's own graph.
+    datasets = {observations.dataset_graph(s.region) for s in built.data_files()
+                if s.tabular and s.region is not None}
+    expected = {s.graph for s in built.all_files()} | datasets | {BUILD_GRAPH, INFERRED_GRAPH}
     assert graphs_of(store) == expected
     for source in built.data_files():
         assert store.store.contains_named_graph(ox.NamedNode(source.graph))

@@ -19,6 +19,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from ketju.core.project import Project
+from ketju.infra import observations
 from ketju.infra.feeds import catalog, dumps
 from tests.servers import InProcessServer, Server, ketju_server, oxigraph_server
 
@@ -54,11 +55,14 @@ def server(app_server: InProcessServer) -> InProcessServer:
 
 
 def regions_with_data(project: Project) -> dict[str, set[str]]:
-    """Region → the graphs of its data files."""
+    """Region → the graphs of its data files (and of its observation data set, the graph of
+    the observations folder, where it has observation files)."""
     regions: dict[str, set[str]] = {}
     for source in project.data_files():
         if source.region is not None:
             regions.setdefault(source.region, set()).add(source.graph)
+            if source.tabular:
+                regions[source.region].add(observations.dataset_graph(source.region))
     return regions
 
 

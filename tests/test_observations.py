@@ -30,11 +30,14 @@ IND = f"{ns.ID}{REGION}/indicator/"
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The real tree with the units and ranges engineer B's data will give these indicators
-    (tests/fixtures/observations/units.ttl) and an empty observations folder."""
+    """The real tree with the ranges these tests rely on (tests/fixtures/observations/units.ttl)
+    and the region's observations folder emptied, so each test's files are the only ones."""
     project = copy_tree(tmp_path_factory.mktemp("observations"))
     shutil.copy(HERE / "units.ttl", project.data_dir / REGION / "units-for-tests.ttl")
-    (project.root / FOLDER).mkdir(exist_ok=True)
+    folder = project.root / FOLDER
+    folder.mkdir(exist_ok=True)
+    for path in folder.iterdir():
+        path.unlink()
     return project
 
 
