@@ -33,7 +33,7 @@ from ketju.infra.snapshot import Snapshot, SnapshotSource
 from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, QueryRequest, RemoteBackend
 from ketju.infra.sparql.description import renderer
 from ketju.infra.store import RemoteCatalogue
-from ketju.web import api, feeds_catalog, feeds_cpsv, feeds_ldes, pages, search
+from ketju.web import api, feeds_catalog, feeds_cpsv, feeds_ldes, observations, pages, search
 from ketju.web.api import named_query_routes
 from ketju.web.compare import router as compare_router
 from ketju.web.http import RDF_OFFERS, install_problem_handlers, negotiate_request, problem
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, project: Project | None = None,
     app.include_router(operations)
     named_query_routes(app, source.queries)
     for router in (feeds_cpsv.router, feeds_ldes.router, feeds_catalog.router, api.router,
+                   observations.router,
                    compare_router, search.router, pages.router):
         app.include_router(router)
     install_docs(app)

@@ -19,6 +19,11 @@ under `stats["dumps"]`) into RDF, with every URL under the server's public base:
   format, compression, size and SHA-256 checksum);
 - one dataset per region with data (`/catalog#region-{region}`), a `void:subset` of the whole
   (`dct:isPartOf` it), with its own counts and dumps;
+- each region's indicator observations (`…/{region}/dataset/observations`, the RDF Data Cube
+  data set its CSV contributions become) as a `qb:DataSet` and `dcat:Dataset`, part of the
+  region's dataset, with one CSV `dcat:Distribution`: the region's observations as one
+  contribution file (`/api/observations/{region}.csv`), `dct:conformsTo` the CSV on the Web
+  metadata document that describes its columns (`/api/observations/csv-metadata.json`);
 - the SPARQL endpoint as a `dcat:DataService` (`/catalog#sparql`) with `dcat:endpointURL`, its
   service description as `dcat:endpointDescription`, `dct:conformsTo` the SPARQL 1.1 Protocol
   and `dcat:servesDataset` every dataset.
@@ -48,7 +53,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
-from ketju.core.namespaces import DCAT, DCT, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
+from ketju.core.namespaces import DCAT, DCT, FOAF, PROV, QB, RDF, RDFS, SKOS, VOID, XSD
 from ketju.core.project import Project
 from ketju.infra.feeds import dumps
 
@@ -75,6 +80,11 @@ FORMATS = {
     "turtle": ("text/turtle", EU + "file-type/RDF_TURTLE", "http://www.w3.org/ns/formats/Turtle"),
 }
 GZIP = IANA + "application/gzip"
+CSV_MEDIA = IANA + "text/csv"
+CSV_FILE_TYPE = EU + "file-type/CSV"
+#: Where the server publishes a region's observations and the CSVW document of their columns.
+OBSERVATIONS_CSV = "/api/observations/{region}.csv"
+CSVW_METADATA = "/api/observations/csv-metadata.json"
 #: Vocabularies the data uses (void:vocabulary), as their namespace IRIs.
 VOCABULARIES = tuple(iri for name, iri in ns.PREFIXES.items()
                      if name not in ("rdf", "rdfs", "xsd", "owl", "void", "dcat", "foaf"))
@@ -129,6 +139,23 @@ REGION_DESCRIPTION: Texts = {
 NATIONAL_NAMES: Texts = {
     "fi": "Kansalliset määrittelyt", "sv": "Nationella definitioner",
     "en": "National definitions",
+}
+OBSERVATIONS_TITLE: Texts = {
+    "fi": "{name}: mittarihavainnot", "sv": "{name}: mätarobservationer",
+    "en": "{name}: indicator observations",
+}
+OBSERVATIONS_DESCRIPTION: Texts = {
+    "fi": "{name}: mittareiden kootut arvot ajanjaksoittain (RDF Data Cube -havainnot "
+          "kansion data/{region}/observations/ CSV-tiedostoista; {count} havaintoa).",
+    "sv": "{name}: indikatorernas aggregerade värden per period (RDF Data Cube-observationer "
+          "från CSV-filerna i mappen data/{region}/observations/; {count} observationer).",
+    "en": "{name}: the indicators' aggregate values by period (RDF Data Cube observations "
+          "from the CSV files of data/{region}/observations/; {count} observations).",
+}
+OBSERVATIONS_CSV_TITLE: Texts = {
+    "fi": "Havainnot CSV-tiedostona (sarakkeet kuten tiedoston lähetyksessä)",
+    "sv": "Observationerna som CSV-fil (kolumnerna som i ett bidrag)",
+    "en": "The observations as a CSV file (the columns of a contribution)",
 }
 PUBLISHER_NAME: Texts = {"fi": "ketju-projekti", "sv": "ketju-projektet", "en": "ketju project"}
 SERVICE_TITLE: Texts = {
@@ -191,6 +218,11 @@ SELECT ?organiser ?label ?area WHERE {{
   OPTIONAL {{ ?organiser <{SKOS}prefLabel> ?label }}
   OPTIONAL {{ ?organiser <{DCT}spatial> ?area FILTER(isIRI(?area)) }}
 }}"""
+_OBSERVATION_SETS = f"""
+SELECT ?dataset (COUNT(?observation) AS ?n) WHERE {{
+  ?dataset a <{QB}DataSet> FILTER(STRSTARTS(STR(?dataset), "{ns.ID}"))
+  OPTIONAL {{ ?observation <{QB}dataSet> ?dataset }}
+}} GROUP BY ?dataset"""
 _BUILD_TIME = f"""
 SELECT ?time WHERE {{ GRAPH <{ns.BUILD_GRAPH}> {{
   <{ns.BASE}build> <{PROV}endedAtTime> ?time }} }} LIMIT 1"""
@@ -282,6 +314,11 @@ def collect_stats(select: Select, graph_triples: Mapping[str, int], total: int,
         changed = git_modified(root, [f"data/{region}"]) if root is not None else None
         facts["modified"] = _iso(changed) if changed else built_at
         facts["modified_from"] = "git" if changed else "build"
+    for row in select(_OBSERVATION_SETS):
+        dataset = row["dataset"].value
+        region = dataset.removeprefix(ns.ID).split("/", 1)[0]
+        if region in regions:
+            regions[region].setdefault("observation_sets", {})[dataset] = int(row["n"].value)
     changed = git_modified(root, ["ontology", "shapes", "data"]) if root is not None else None
     entities = select(_ALL_ENTITIES)
     return {
@@ -472,6 +509,7 @@ def catalog_triples(stats: Mapping[str, Any], base_url: str,
     _whole_dataset(g, names, stats, build_info, built_at, files)
     for region, facts in regions.items():
         _region_dataset(g, names, region, facts, built_at, files)
+        _observation_sets(g, names, region, facts)
     _data_service(g, names)
     _value_types(g, names.base)
     return g.grouped()
@@ -558,6 +596,46 @@ def _region_dataset(g: _Graph, names: _Names, region: str, facts: Mapping[str, A
                    {name: f for name, f in files.items() if f.get("region") == region})
 
 
+def _observation_sets(g: _Graph, names: _Names, region: str,
+                      facts: Mapping[str, Any]) -> None:
+    """The region's observation data sets (RDF Data Cube), each with its CSV distribution."""
+    sets: Mapping[str, int] = facts.get("observation_sets") or {}
+    titles: Mapping[str, str] = facts.get("names") or {"fi": region}
+    for index, (dataset, count) in enumerate(sorted(sets.items())):
+        g.type(dataset, QB + "DataSet", DCAT + "Dataset")
+        g.add(dataset, QB + "structure", ns.ONTOLOGY + "indicatorObservations")
+        name = {lang: titles.get(lang) or next(iter(titles.values())) for lang in LANGUAGES}
+        g.texts(dataset, DCT + "title", {
+            lang: text.format(name=name[lang]) for lang, text in OBSERVATIONS_TITLE.items()})
+        g.texts(dataset, DCT + "description", {
+            lang: text.format(name=name[lang], region=region, count=count)
+            for lang, text in OBSERVATIONS_DESCRIPTION.items()})
+        _common(g, dataset, names.publisher)
+        for theme in THEMES:
+            g.add(dataset, DCAT + "theme", theme)
+        if facts.get("spatial"):
+            g.add(dataset, DCT + "spatial", str(facts["spatial"]))
+        g.add(dataset, DCT + "isPartOf", names.regions[region])
+        g.add(names.regions[region], DCT + "hasPart", dataset)
+        g.add(names.catalog, DCAT + "dataset", dataset)
+        url = names.base + OBSERVATIONS_CSV.format(region=region)
+        distribution = f"{names.doc}#observations-{region}-csv" + (
+            f"-{index + 1}" if index else "")
+        metadata = names.base + CSVW_METADATA
+        g.add(dataset, DCAT + "distribution", distribution)
+        g.type(distribution, DCAT + "Distribution")
+        g.texts(distribution, DCT + "title", OBSERVATIONS_CSV_TITLE)
+        g.add(distribution, DCAT + "accessURL", url)
+        g.add(distribution, DCAT + "downloadURL", url)
+        g.add(distribution, DCAT + "mediaType", CSV_MEDIA)
+        g.add(distribution, DCT + "format", CSV_FILE_TYPE)
+        g.add(distribution, DCT + "conformsTo", metadata)
+        g.add(distribution, DCT + "license", LICENSE)
+        g.type(CSV_MEDIA, DCT + "MediaType")
+        g.type(CSV_FILE_TYPE, DCT + "MediaTypeOrExtent")
+        g.type(metadata, DCT + "Standard")
+
+
 def _data_service(g: _Graph, names: _Names) -> None:
     """The SPARQL endpoint as a DCAT data service."""
     service, base = names.service, names.base
@@ -592,5 +670,6 @@ def _value_types(g: _Graph, base: str) -> None:
 
 
 #: Prefixes for serialising the description.
-PREFIXES = {"dcat": DCAT, "dct": DCT, "foaf": FOAF, "void": VOID, "spdx": SPDX, "xsd": XSD,
+PREFIXES = {"dcat": DCAT, "dct": DCT, "qb": QB, "foaf": FOAF, "void": VOID, "spdx": SPDX,
+            "xsd": XSD,
             "rdf": RDF, "rdfs": RDFS, "skos": SKOS, "ketju": ns.ONTOLOGY}

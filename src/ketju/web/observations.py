@@ -1,0 +1,357 @@
+"""`/api/observations`: indicator observations (mittarihavainnot) as JSON, JSON-LD and CSV.
+
+- `GET /api/observations`: the observations of the named query `observations`
+  (`queries/observations.rq`), filtered by indicator, national indicator, region and period
+  range (`from`, `to`: `2024`, `2024-Q3`, `2024-05`), paged with `limit`/`offset` and `Link`
+  headers like the other lists. The format is `?format=` (json, jsonld, csv), else `Accept`
+  (`application/json`, `application/ld+json`, `text/csv`), else JSON.
+  - JSON: one flat object per observation, codes as in the contribution files.
+  - JSON-LD: RDF Data Cube observations under an inline `@context` whose terms expand to
+    the IRIs of ketju, qb (RDF Data Cube) and SDMX; `items` is the `@graph`.
+  - CSV: the columns of a contribution file (`indicator,period,value,unit,status,sex,
+    age_group,from_level,to_level,chain,transition`) and `region`, text made safe for
+    spreadsheets like every CSV answer.
+- `GET /api/observations/{region}.csv`: a region's whole data set as one contribution file
+  (the distribution the catalogue describes, `/catalog`).
+- `GET /api/observations/csv-metadata.json`: the CSV on the Web metadata document of the
+  columns (`ontology/observations.csv-metadata.json`); every CSV answer points to it with a
+  `Link: <…>; rel="describedby"` header (CSVW, "Locating metadata").
+
+Answers are kept in the snapshot's cache (per filter) and carry an ETag of the build, so
+paging and repeated calls do not run the query again.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ketju.core.namespaces import (
+    ID,
+    ONTOLOGY,
+    QB,
+    SDMX_ATTRIBUTE,
+    SDMX_CODE,
+    SDMX_DIMENSION,
+    XSD,
+    region_iri,
+)
+from ketju.core.queries import MAX_IRI_CHARS, ParameterError
+from ketju.infra.feeds.catalog import CSVW_METADATA
+from ketju.infra.snapshot import Snapshot
+from ketju.infra.sparql.results import spreadsheet_cell
+from ketju.web.api import DEFAULT_LIMIT, MAX_LIMIT, PROBLEMS, SLUG, link_header
+from ketju.web.http import (
+    Offer,
+    cache_headers,
+    negotiate_request,
+    problem,
+    public_base_url,
+    unchanged,
+)
+from ketju.web.openapi_docs import JSONLDResponse
+from ketju.web.services import ServicesDep, SnapshotDep
+
+#: The columns of a contribution file (data/{region}/observations/*.csv), in order.
+COLUMNS = ("indicator", "period", "value", "unit", "status", "sex", "age_group", "from_level",
+           "to_level", "chain", "transition")
+#: A period: a year, a quarter or a month.
+PERIOD = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+TOTAL = ONTOLOGY + "total"
+STATUS = {SDMX_CODE + "obsStatus-A": "final", SDMX_CODE + "obsStatus-P": "preliminary"}
+#: The query's parameters that the `Link` headers repeat.
+KEPT = ("indicator", "nationalIndicator", "region", "from", "to", "limit", "format")
+
+OFFERS: tuple[Offer, ...] = (
+    Offer("json", frozenset({"json"}), frozenset({"application/json"})),
+    Offer("jsonld", frozenset({"jsonld", "json-ld"}), frozenset({"application/ld+json"})),
+    Offer("csv", frozenset({"csv"}), frozenset({"text/csv"})))
+
+#: The JSON-LD context of the answers: every term expands to the IRI of the standard.
+CONTEXT: dict[str, Any] = {
+    "ketju": ONTOLOGY, "qb": QB, "sdmx-attribute": SDMX_ATTRIBUTE,
+    "sdmx-dimension": SDMX_DIMENSION, "sdmx-code": SDMX_CODE, "xsd": XSD,
+    "items": "@graph",
+    "IndicatorObservation": "ketju:IndicatorObservation",
+    "dataSet": {"@id": "qb:dataSet", "@type": "@id"},
+    "indicator": {"@id": "ketju:indicator", "@type": "@id"},
+    "nationalIndicator": {"@id": "ketju:nationalIndicator", "@type": "@id"},
+    "refArea": {"@id": "ketju:refArea", "@type": "@id"},
+    "refPeriod": {"@id": "ketju:refPeriod"},
+    "observedValue": {"@id": "ketju:observedValue", "@type": "xsd:decimal"},
+    "unitMeasure": {"@id": "sdmx-attribute:unitMeasure", "@type": "@id"},
+    "obsStatus": {"@id": "sdmx-attribute:obsStatus", "@type": "@id"},
+    "sex": {"@id": "sdmx-dimension:sex", "@type": "@id"},
+    "ageGroup": {"@id": "ketju:ageGroup", "@type": "@id"},
+    "fromLevel": {"@id": "ketju:fromLevel", "@type": "@id"},
+    "toLevel": {"@id": "ketju:toLevel", "@type": "@id"},
+    "transition": {"@id": "ketju:transition", "@type": "@id"},
+}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observation as the store holds it (IRIs, the period's lexical form and datatype,
+    the value's lexical form); breakdowns not made are ketju:total."""
+
+    iri: str
+    dataset: str | None
+    indicator: str
+    national: str | None
+    area: str
+    period: str
+    period_type: str
+    value: str
+    unit: str | None
+    status: str | None
+    sex: str
+    age_group: str
+    from_level: str
+    to_level: str
+    transition: str
+
+    @property
+    def region(self) -> str:
+        """The region's folder name: the first segment of the indicator's IRI."""
+        return self.indicator.removeprefix(ID).split("/", 1)[0]
+
+    def plain(self) -> dict[str, Any]:
+        """The JSON answer's object: IRIs of resources, codes of code lists, the number."""
+        number = float(self.value)
+        return {
+            "observation": self.iri, "dataset": self.dataset, "region": self.region,
+            "indicator": self.indicator, "nationalIndicator": self.national,
+            "period": self.period,
+            "value": int(number) if number.is_integer() and "." not in self.value else number,
+            "unit": _code(self.unit), "status": STATUS.get(self.status or ""),
+            "sex": _code(self.sex, "sex-") or None, "ageGroup": _code(self.age_group) or None,
+            "fromLevel": _code(self.from_level) or None,
+            "toLevel": _code(self.to_level) or None,
+            "transition": None if self.transition == TOTAL else self.transition,
+        }
+
+    def node(self) -> dict[str, Any]:
+        """The JSON-LD node (under CONTEXT)."""
+        node: dict[str, Any] = {
+            "@id": self.iri, "@type": "IndicatorObservation", "indicator": self.indicator,
+            "refArea": self.area, "refPeriod": {"@value": self.period, "@type": self.period_type},
+            "observedValue": self.value, "sex": self.sex, "ageGroup": self.age_group,
+            "fromLevel": self.from_level, "toLevel": self.to_level,
+            "transition": self.transition}
+        for key, value in (("dataSet", self.dataset), ("nationalIndicator", self.national),
+                           ("unitMeasure", self.unit), ("obsStatus", self.status)):
+            if value:
+                node[key] = value
+        return node
+
+    def row(self) -> dict[str, str]:
+        """The row of a contribution file (and `region`)."""
+        chain = transition = ""
+        if self.transition != TOTAL:
+            # …/{region}/chain/{chain}/transition/{transition}
+            parts = self.transition.removeprefix(ID).split("/")
+            if len(parts) == 5 and parts[1] == "chain" and parts[3] == "transition":
+                chain, transition = parts[2], parts[4]
+        return {
+            "indicator": self.indicator.rsplit("/", 1)[-1], "period": self.period,
+            "value": self.value, "unit": _code(self.unit),
+            "status": STATUS.get(self.status or "", ""), "sex": _code(self.sex, "sex-"),
+            "age_group": _code(self.age_group), "from_level": _code(self.from_level),
+            "to_level": _code(self.to_level), "chain": chain, "transition": transition,
+            "region": self.region}
+
+
+def _code(iri: str | None, prefix: str = "") -> str:
+    """The code of a code-list IRI (its last segment, without `prefix`); "" for the total."""
+    if not iri or iri == TOTAL:
+        return ""
+    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1].removeprefix(prefix)
+
+
+def observations(snapshot: Snapshot, raw: Mapping[str, str]) -> list[Observation]:
+    """The observations of the named query `observations` for the filters in `raw` (text
+    values, checked by the query's declared types), kept in the snapshot's cache."""
+    query = snapshot.queries["observations"]
+    bindings = query.bindings(dict(raw))
+    key = ("observations", repr(sorted((k, str(v)) for k, v in bindings.items())))
+    if (kept := snapshot.cache.get(key)) is not None:
+        return kept  # type: ignore[no-any-return]
+    found = []
+    for r in snapshot.data.select(query.body, bindings):
+        def iri(name: str, row: Mapping[str, Any] = r) -> str | None:
+            return row[name].value if name in row else None
+        period = r["period"]
+        found.append(Observation(
+            iri=r["observation"].value, dataset=iri("dataset"), indicator=r["indicator"].value,
+            national=iri("national"), area=r["region"].value, period=period.value,
+            period_type=period.datatype.value, value=r["value"].value, unit=iri("unit"),
+            status=iri("status"), sex=iri("sex") or TOTAL, age_group=iri("ageGroup") or TOTAL,
+            from_level=iri("fromLevel") or TOTAL, to_level=iri("toLevel") or TOTAL,
+            transition=iri("transition") or TOTAL))
+    snapshot.cache.put(key, found, size=400 * len(found))
+    return found
+
+
+def to_csv(rows: Iterable[Observation], columns: tuple[str, ...] = COLUMNS) -> str:
+    """Observations as CSV with `columns`; text a spreadsheet would run as a formula gets a
+    leading quote (a value in a contribution file cannot start so: it is checked)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    for observation in rows:
+        writer.writerow({k: spreadsheet_cell(v) for k, v in observation.row().items()})
+    return buffer.getvalue()
+
+
+class ObservationItem(BaseModel):
+    """An indicator observation (JSON answer)."""
+
+    observation: str = Field(description="The observation's IRI.")
+    dataset: str | None = Field(description="Its data set (qb:DataSet) IRI.")
+    region: str = Field(description="The region's short name (folder name).")
+    indicator: str = Field(description="The region's indicator IRI.")
+    nationalIndicator: str | None = Field(description="The national indicator it follows.")
+    period: str = Field(description="Year, quarter or month: 2024, 2024-Q3, 2024-05.")
+    value: float
+    unit: str = Field(description="Code of the unit (ontology/vocab/unit.ttl).")
+    status: str | None = Field(description="final or preliminary.")
+    sex: str | None = Field(description="M or F; null for the total.")
+    ageGroup: str | None = Field(description="Code of the age group; null for the total.")
+    fromLevel: str | None = Field(description="Service level moved from; null for the total.")
+    toLevel: str | None = Field(description="Service level moved to; null for the total.")
+    transition: str | None = Field(description="The hand-over's IRI; null for the total.")
+
+
+class ObservationPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    total: int = Field(description="Observations in the whole answer, not only this page.")
+    limit: int
+    offset: int
+    items: list[ObservationItem]
+
+
+_JSONLD_PAGE = {"type": "object", "required": ["@context", "items"], "properties": {
+    "@context": {"type": "object"}, "total": {"type": "integer"},
+    "limit": {"type": "integer"}, "offset": {"type": "integer"},
+    "items": {"type": "array", "items": {"type": "object", "required": ["@id", "@type"]}}}}
+_CSV = {"schema": {"type": "string"}}
+_NOT_MODIFIED = {"description": "Not modified since the ETag given."}
+
+router = APIRouter(prefix="/api", tags=["Monitoring"])
+
+
+def _described_by(request: Request) -> str:
+    return f'<{public_base_url(request)}{CSVW_METADATA}>; rel="describedby"; ' \
+        'type="application/csvm+json"'
+
+
+def _etag(snapshot: Snapshot, *parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join((snapshot.version, *parts)).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+@router.get(
+    "/observations", response_model=ObservationPage, operation_id="list_observations",
+    summary="Indicator observations, filtered by indicator, national indicator, region and "
+            "period; JSON, JSON-LD or CSV",
+    responses={**PROBLEMS, 304: _NOT_MODIFIED, 200: {"content": {
+        "application/ld+json": {"schema": _JSONLD_PAGE}, "text/csv": _CSV}}})
+def list_observations(
+    request: Request, snapshot: SnapshotDep,
+    indicator: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                         description="IRI of a region's indicator.")] = None,
+    nationalIndicator: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
+                                 description="IRI of a national indicator.")] = None,
+    region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
+                      description="A region's short name, e.g. pohjois-pohjanmaa.")] = None,
+    period_from: Annotated[str | None, Query(alias="from", pattern=PERIOD,
+                           description="First period: 2024, 2024-Q3 or 2024-05.")] = None,
+    period_to: Annotated[str | None, Query(alias="to", pattern=PERIOD,
+                         description="Last period: 2024, 2024-Q3 or 2024-05.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    fmt: Annotated[str | None, Query(
+        alias="format", description="json (default), jsonld or csv; overrides Accept.")] = None,
+) -> Response:
+    offer = negotiate_request(request, OFFERS, default=OFFERS[0])
+    if offer is None:
+        return problem(400, "format must be json, jsonld or csv.")
+    raw = {name: value for name, value in (
+        ("indicator", indicator), ("nationalIndicator", nationalIndicator),
+        ("region", region_iri(region) if region else None), ("from", period_from),
+        ("to", period_to)) if value}
+    headers = cache_headers(_etag(snapshot, offer.name, str(sorted(raw.items())), str(limit),
+                                  str(offset)), cache_control="public, max-age=60")
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
+    try:
+        found = observations(snapshot, raw)
+    except ParameterError as error:
+        return problem(400, str(error))
+    page = found[offset:offset + limit]
+    headers["Link"] = link_header(request, len(found), limit, offset, KEPT)
+    headers["X-Total-Count"] = str(len(found))
+    if offer.name == "csv":
+        headers["Link"] += ", " + _described_by(request)
+        return Response(to_csv(page, (*COLUMNS, "region")),
+                        media_type="text/csv; charset=utf-8", headers=headers)
+    if offer.name == "jsonld":
+        return JSONLDResponse({"@context": CONTEXT, "total": len(found), "limit": limit,
+                               "offset": offset, "items": [o.node() for o in page]},
+                              headers=headers)
+    return JSONResponse({"total": len(found), "limit": limit, "offset": offset,
+                         "items": [o.plain() for o in page]}, headers=headers)
+
+
+#: The name of the CSVW metadata document in ontology/.
+METADATA_FILE = "observations.csv-metadata.json"
+
+
+@router.get(
+    "/observations/csv-metadata.json", response_class=Response,
+    operation_id="observations_csv_metadata",
+    summary="The CSV on the Web metadata document of the observation files' columns",
+    responses={404: PROBLEMS[404], 304: _NOT_MODIFIED, 200: {
+        "description": "W3C Metadata Vocabulary for Tabular Data (JSON).",
+        "content": {"application/csvm+json": {"schema": {"type": "object"}}}}})
+def csv_metadata(request: Request, state: ServicesDep, snapshot: SnapshotDep) -> Response:
+    path = state.project.ontology_dir / METADATA_FILE
+    try:
+        body = path.read_bytes()
+    except OSError:
+        return problem(404, "This catalogue has no CSV on the Web metadata document.")
+    headers = cache_headers(_etag(snapshot, "csvw", hashlib.sha256(body).hexdigest()),
+                            vary=None)
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
+    return Response(body, media_type="application/csvm+json", headers=headers)
+
+
+@router.get(
+    "/observations/{region}.csv", response_class=Response, operation_id="region_observations",
+    summary="A region's observations as one contribution file (CSV)",
+    responses={**PROBLEMS, 304: _NOT_MODIFIED, 200: {
+        "description": "The region's data set in the columns of a contribution file.",
+        "content": {"text/csv": _CSV}}})
+def region_observations(
+        request: Request, snapshot: SnapshotDep,
+        region: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Response:
+    headers = cache_headers(_etag(snapshot, "region-csv", region), vary=None,
+                            cache_control="public, max-age=300")
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
+    found = observations(snapshot, {"region": region_iri(region)})
+    if not found:
+        return problem(404, f"Region {region} has no observations in the catalogue.")
+    headers["Content-Disposition"] = f'attachment; filename="{region}-observations.csv"'
+    headers["Link"] = _described_by(request)
+    return Response(to_csv(found), media_type="text/csv; charset=utf-8", headers=headers)
