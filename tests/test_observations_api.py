@@ -11,17 +11,19 @@ both regions' indicators following one national indicator."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from ketju.core.project import Project
-from ketju.infra.feeds import catalog
+from ketju.infra.feeds import catalog, dumps
 from tests.conftest import FIXTURES, copy_tree
 from tests.servers import InProcessServer, in_process_server
 
@@ -230,3 +232,13 @@ def test_catalogue_describes_each_regions_observation_data_set(
         assert str(graph.value(distribution, URIRef("http://purl.org/dc/terms/conformsTo"))
                    ).endswith("/api/observations/csv-metadata.json")
     assert (URIRef(f"{ID}lappi/dataset/observations"), None, None) not in graph
+
+
+def test_dumps_hold_the_observations(observed: Project) -> None:
+    folder = dumps.dumps_folder(observed.store_link.resolve())
+    loaded = ox.Store()
+    loaded.load(gzip.decompress((folder / "varsinais-suomi.nq.gz").read_bytes()),
+                format=ox.RdfFormat.N_QUADS)
+    found = loaded.query(f"""SELECT ?o WHERE {{ GRAPH ?g {{
+        ?o a <{KETJU}IndicatorObservation> ; <{KETJU}indicator> <{VS_HOME}> }} }}""")
+    assert len(list(found)) == 2  # type: ignore[arg-type]

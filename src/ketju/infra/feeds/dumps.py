@@ -3,7 +3,8 @@
 `build_step` runs last in the build and writes into `{store}/dumps/`:
 
 - `ketju.nq.gz`: the whole store as N-Quads, every named graph (one per source file, plus the
-  build's own graphs) with its name;
+  build's own graphs) with its name; a region's observation files (CSV) are graphs of the
+  region like its Turtle files, so its observations are in its dumps;
 - `ketju.ttl.gz`: the union of all graphs as Turtle (Turtle has no graphs: this is what the
   SPARQL endpoint's default graph holds), written graph after graph under one set of prefixes
   (a statement made in two graphs is written twice and read once);
@@ -224,7 +225,9 @@ def _load_group(store: ox.Store, group: _Group) -> ox.Store:
     memory = ox.Store()
     for graph, source in group.graphs:
         node = ox.NamedNode(graph)
-        if source is None:
+        if source is None or source.path.suffix != ".ttl":
+            # The build's graphs, and those of files that are not Turtle (observation CSV
+            # files, whose RDF the build made from them): as the store holds them.
             _copy_from_store(store, memory, node)
             continue
         try:
