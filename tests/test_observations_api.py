@@ -15,6 +15,7 @@ import gzip
 import io
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -39,27 +40,33 @@ CONTRACT = ["indicator", "period", "value", "unit", "status", "sex", "age_group"
             "to_level", "chain", "transition"]
 
 
-@pytest.fixture(scope="module")
-def observed(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The real tree plus the test observations, built. Until the observation pipeline and
-    the national indicators land, the IRI scheme and shapes do not know observation, data set
-    and national indicator IRIs: their findings on the test files are set aside."""
+def observed_project(folder: Path, *extra: tuple[Path, str]) -> Project:
+    """A copy of the real tree plus the test observations (and `extra` files: source, region),
+    built. Until the observation pipeline and the national indicators land, the IRI scheme
+    and shapes do not know observation, data set and national indicator IRIs: their findings
+    on the test files (`*-test.ttl`) are set aside."""
     from ketju.infra import build as building
 
-    project = copy_tree(tmp_path_factory.mktemp("observed"))
-    for region in ("national", "pohjois-pohjanmaa", "varsinais-suomi"):
-        shutil.copy(FIXTURES / "served" / f"{region}.ttl",
-                    project.data_dir / region / "observations-test.ttl")
+    project = copy_tree(folder)
+    files = [(FIXTURES / "served" / f"{region}.ttl", region)
+             for region in ("national", "pohjois-pohjanmaa", "varsinais-suomi")]
+    for source, region in (*files, *extra):
+        shutil.copy(source, project.data_dir / region / f"{source.stem}-test.ttl")
     check = building.check_store
 
     def lenient(*args: Any, **kwargs: Any) -> Any:
-        return [f for f in check(*args, **kwargs)
-                if not f.file.endswith("/observations-test.ttl")]
+        return [f for f in check(*args, **kwargs) if not f.file.endswith("-test.ttl")]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(building, "check_store", lenient)
         building.build(project)
     return project
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The real tree plus the test observations, built."""
+    return observed_project(tmp_path_factory.mktemp("observed"))
 
 
 @pytest.fixture(scope="module")

@@ -352,5 +352,71 @@ def export(
         err.print(f"Wrote {output} ({len(body)} bytes).", markup=False)
 
 
+observations_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                                help="Indicator observations (mittarihavainnot).")
+app.add_typer(observations_app, name="observations")
+
+
+class ImportSource(StrEnum):
+    sotkanet_csv = "sotkanet-csv"
+
+
+@observations_app.command("import")
+def import_observations(
+    file: Annotated[Path, typer.Argument(help="The export to import.")],
+    source: Annotated[ImportSource, typer.Option(
+        "--from", help="What the file is: sotkanet-csv (THL Sotkanet's CSV export).")],
+    region: Annotated[str, typer.Option(help="The region whose indicators the rows are.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o",
+        help="Contribution file to write, e.g. data/REGION/observations/sotkanet.csv "
+             "(default: standard output).")] = None,
+    lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+) -> None:
+    """Turn a Sotkanet CSV export into an observation contribution file; rows it cannot map
+    are listed with their line numbers (exit status 1), the rest is still written."""
+    import re
+
+    from ketju.infra.sotkanet import SotkanetFileError, convert, mapping
+
+    language = (lang or _default_language()).value
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", region):
+        err.print(f"Unknown region '{region}'.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    snapshot = _snapshot()
+    known = mapping(snapshot, region)
+    if known.region_id is None:
+        err.print(f"Unknown region '{region}'.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        imported = convert(file.read_text(encoding="utf-8-sig"), known, region)
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"Cannot read {file}: {error}", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    except SotkanetFileError as error:
+        err.print(f"{file}: {error.messages[language]}", style="red", markup=False)
+        raise typer.Exit(EXIT_DATA) from None
+    body = imported.csv()
+    if output is None:
+        sys.stdout.write(body)
+    else:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(body, encoding="utf-8")
+        except OSError as error:
+            err.print(f"Cannot write {output}: {error}", style="red", markup=False)
+            raise typer.Exit(EXIT_USAGE) from None
+    for unmapped in imported.unmapped:
+        err.print(f"{file}:{unmapped.text(language)}", style="yellow", markup=False,
+                  highlight=False, soft_wrap=True)
+    summary = {"fi": f"{len(imported.rows)} havaintoa, {len(imported.unmapped)} riviä ei "
+                     "voitu sijoittaa.",
+               "en": f"{len(imported.rows)} observation(s), {len(imported.unmapped)} row(s) "
+                     "not mapped."}[language]
+    err.print(summary + (f" ({output})" if output else ""), markup=False, highlight=False)
+    if imported.unmapped:
+        raise typer.Exit(EXIT_DATA)
+
+
 def main() -> None:
     app()
