@@ -351,6 +351,8 @@ PREFIXES = """\
 @prefix isector: <https://w3id.org/ketju/vocab/interface-sector/> .
 @prefix nseg: <https://w3id.org/ketju/id/national/segment/> .
 @prefix nds: <https://w3id.org/ketju/id/national/data-source/> .
+@prefix sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#> .
+@prefix unit: <https://w3id.org/ketju/vocab/unit/> .
 """
 
 REGION_KINDS = {
@@ -469,6 +471,8 @@ class RegionPlan:
     data_sources: int = 2
     steering: int = 1
     interfaces: int = 1
+    #: The indicators' slugs, as render_region wrote them.
+    indicators: list[str] = field(default_factory=list)
 
 
 def make_templates(rng: random.Random) -> list[list[tuple[str, str]]]:
@@ -690,6 +694,8 @@ class GoalWriter:
         self.data_sources = data_sources
         self.goals = 0
         self.indicators = 0
+        #: The slugs of the indicators written, in order (the observations are theirs).
+        self.slugs: list[str] = []
 
     def indicator(self, slug: str, name: tuple[str, str, str]) -> str:
         rng = self.rng
@@ -703,8 +709,10 @@ class GoalWriter:
             ("ketju:indicatorKind", [f"ikind:{k}" for k in kinds]),
             ("ketju:reportedBy", [f"reporter:{rng.choice(GOAL_REPORTERS)}"]),
             ("dct:accrualPeriodicity", [f"freq:{rng.choice(FREQUENCIES)}"]),
+            ("sdmx-attribute:unitMeasure", [f"unit:{OBSERVATION_UNIT}"]),
         ])
         self.indicators += 1
+        self.slugs.append(slug)
         return f"ind:{slug}"
 
     def goal(self, slug: str, name: tuple[str, str, str], level: str,
@@ -950,7 +958,63 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
     docs[f"data/{region}/goals.ttl"] = goals_doc
     stats["goals"] = goals.goals
     stats["indicators"] = goals.indicators
+    plan.indicators = list(goals.slugs)
     return docs, stats
+
+
+# --------------------------------------------------------------------------------------------
+# Observations (mittarihavainnot): CSV contributions in the columns of the shared contract
+# --------------------------------------------------------------------------------------------
+
+OBSERVATION_COLUMNS = ("indicator", "period", "value", "unit", "status", "sex", "age_group",
+                       "from_level", "to_level", "chain", "transition")
+OBSERVATION_UNIT = "percent"
+#: Ten years quarterly.
+QUARTERS = tuple(f"{year}-Q{q}" for year in range(2015, 2025) for q in range(1, 5))
+#: Observation rows per triple of the catalogue: 0.3 gives 300 000 rows on top of 1M triples.
+OBSERVATIONS_PER_TRIPLE = 0.3
+#: Rows per file: the validation benchmark changes one file of this many rows.
+ROWS_PER_FILE = 10_000
+
+
+def observation_rows(region: str, indicators: list[str], rows: int,
+                     seed: int) -> list[str]:
+    """About `rows` CSV lines for the region: the first indicators, each ten years quarterly,
+    every third also by sex; values a random walk in per cent, the last quarter preliminary."""
+    rng = random.Random(f"{seed}:{region}:observations")
+    per_indicator = len(QUARTERS) * (1 + 2 / 3)
+    chosen = indicators[: max(1, min(len(indicators), round(rows / per_indicator)))]
+    lines = []
+    for index, slug in enumerate(chosen):
+        breakdowns = ("", "M", "F") if index % 3 == 0 else ("",)
+        level = {sex: rng.uniform(30, 80) for sex in breakdowns}
+        for period in QUARTERS:
+            status = "preliminary" if period == QUARTERS[-1] else ""
+            for sex in breakdowns:
+                level[sex] = min(100.0, max(0.0, level[sex] + rng.uniform(-2.5, 2.5)))
+                lines.append(f"{slug},{period},{level[sex]:.1f},{OBSERVATION_UNIT},{status},"
+                             f"{sex},,,,,")
+    return lines
+
+
+def write_observations(out: Path, plans: list[RegionPlan], target_triples: int,
+                       seed: int) -> tuple[int, int]:
+    """Each region's observations as `data/{region}/observations/indicators-{n}.csv` of at
+    most ROWS_PER_FILE rows; returns (rows, files)."""
+    per_region = OBSERVATIONS_PER_TRIPLE * target_triples / len(plans)
+    rows = files = 0
+    for plan in plans:
+        lines = observation_rows(plan.region, plan.indicators, round(per_region), seed)
+        folder = out / "data" / plan.region / "observations"
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, start in enumerate(range(0, len(lines), ROWS_PER_FILE), start=1):
+            chunk = lines[start:start + ROWS_PER_FILE]
+            (folder / f"indicators-{number}.csv").write_text(
+                ",".join(OBSERVATION_COLUMNS) + "\n" + "\n".join(chunk) + "\n",
+                encoding="utf-8", newline="\n")
+            files += 1
+        rows += len(lines)
+    return rows, files
 
 
 # --------------------------------------------------------------------------------------------
@@ -989,11 +1053,14 @@ def count_triples(paths: list[Path]) -> int:
 
 
 def generate(out: Path, target_triples: int, seed: int = DEFAULT_SEED, *,
-             measure: bool = True) -> dict[str, int]:
-    """Write a synthetic catalogue of about `target_triples` triples into the tree `out`.
+             measure: bool = True, observations: bool = True) -> dict[str, int]:
+    """Write a synthetic catalogue of about `target_triples` triples into the tree `out`, and
+    (`observations`) indicator observations as CSV contributions on top of it, about 0.3 rows
+    per triple (OBSERVATIONS_PER_TRIPLE).
 
-    Returns counts: files, triples (parsed back with pyoxigraph when `measure`, otherwise as
-    written), chains, steps, transitions, services, packages, producers, goals, indicators...
+    Returns counts: files, triples (of the Turtle files: parsed back with pyoxigraph when
+    `measure`, otherwise as written), chains, steps, transitions, services, packages,
+    producers, goals, indicators..., observations (rows) and observation_files.
     """
     out = Path(out)
     sizes = sizes_for(target_triples)
@@ -1029,6 +1096,8 @@ def generate(out: Path, target_triples: int, seed: int = DEFAULT_SEED, *,
             counts[key] += value
     counts["files"] = len(written)
     counts["triples"] = count_triples(written) if measure else counts["written_triples"]
+    counts["observations"], counts["observation_files"] = write_observations(
+        out, plans, target_triples, seed) if observations else (0, 0)
     return counts
 
 
@@ -1180,9 +1249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-measure", action="store_true",
                         help="report written triples instead of parsing the files back")
+    parser.add_argument("--no-observations", action="store_true",
+                        help="leave out the indicator observations (CSV)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = generate(args.out, args.size, args.seed, measure=not args.no_measure)
+    counts = generate(args.out, args.size, args.seed, measure=not args.no_measure,
+                      observations=not args.no_observations)
     elapsed = time.perf_counter() - started
     for key, value in counts.items():
         print(f"{key:>18}: {value}")

@@ -39,13 +39,13 @@ def _files(tree: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("bench") / "tree"
-    gen.generate(out, SIZE)
+    gen.generate(out, SIZE, observations=False)
     yield out
 
 
 def test_generation_is_deterministic(tree: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    counts = gen.generate(again, SIZE)
+    counts = gen.generate(again, SIZE, observations=False)
     assert _files(again) == _files(tree)
     assert 0.85 * SIZE <= counts["triples"] <= 1.15 * SIZE
     assert counts["files"] == len(_files(again))
@@ -92,10 +92,46 @@ def test_validates_and_builds(tree: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_seeded_errors_are_found_in_the_right_files(tmp_path: Path) -> None:
     out = tmp_path / "broken"
-    gen.generate(out, SIZE, measure=False)
+    gen.generate(out, SIZE, measure=False, observations=False)
     injected = gen.seed_errors(out)
     assert len(injected) == 9
     assert len({e["error"] for e in injected}) == 9
     report = validate(Project(out), None)
     assert report.errors
     assert {f.file for f in report.errors} == {e["file"] for e in injected}
+
+
+def test_observations_are_contributions_of_the_regions_indicators(tmp_path: Path) -> None:
+    """Issue 13: every organiser contributes indicator observations as CSV files in the
+    contract's columns, ten years quarterly, for indicators its goals.ttl declares in the
+    unit the file gives; about 0.3 rows per triple, at most 10 000 rows a file; deterministic."""
+    first, again = tmp_path / "a", tmp_path / "b"
+    counts = gen.generate(first, SIZE, measure=False)
+    gen.generate(again, SIZE, measure=False)
+    files = sorted((first / "data").glob("*/observations/*.csv"))
+    assert {f.parent.parent.name for f in files} == set(gen.REGIONS)
+    assert [f.read_bytes() for f in files] == [
+        (again / f.relative_to(first)).read_bytes() for f in files]
+    assert counts["observation_files"] == len(files)
+    assert 0.25 * SIZE <= counts["observations"] <= 0.45 * SIZE
+    for path in files:
+        lines = path.read_text("utf-8").splitlines()
+        assert lines[0] == ",".join(gen.OBSERVATION_COLUMNS)
+        assert 1 <= len(lines) - 1 <= gen.ROWS_PER_FILE
+        goals = (path.parent.parent / "goals.ttl").read_text("utf-8")
+        rows = [line.split(",") for line in lines[1:]]
+        for slug in {row[0] for row in rows}:
+            block = goals.split(f"ind:{slug} a ketju:Indicator", 1)[1].split(" .\n", 1)[0]
+            assert "sdmx-attribute:unitMeasure unit:percent" in block
+        periods = {row[1] for row in rows}
+        assert periods == set(gen.QUARTERS) and len(periods) == 40
+        assert {row[3] for row in rows} == {"percent"}
+        assert {row[5] for row in rows} == {"", "M", "F"}
+        assert all(0 <= float(row[2]) <= 100 for row in rows)
+        assert {row[4] for row in rows if row[1] == "2024-Q4"} == {"preliminary"}
+
+
+def test_at_national_scale_each_organiser_reports_about_two_hundred_indicators() -> None:
+    lines = gen.observation_rows("lappi", [f"i{n}" for n in range(600)], 13_000, 1)
+    assert 12_500 <= len(lines) <= 13_500
+    assert len({line.split(",")[0] for line in lines}) == 195
