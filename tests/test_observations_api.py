@@ -249,3 +249,25 @@ def test_dumps_hold_the_observations(observed: Project) -> None:
     found = loaded.query(f"""SELECT ?o WHERE {{ GRAPH ?g {{
         ?o a <{KETJU}IndicatorObservation> ; <{KETJU}indicator> <{VS_HOME}> }} }}""")
     assert len(list(found)) == 2  # type: ignore[arg-type]
+
+
+def test_csv_answers_point_to_their_csvw_metadata(server: InProcessServer,
+                                                  observed: Project) -> None:
+    metadata = server.base + "/api/observations/csv-metadata.json"
+    for url in (server.base + "/api/observations?format=csv",
+                server.base + "/api/observations/varsinais-suomi.csv"):
+        assert f'<{metadata}>; rel="describedby"' in server.get(url).headers["Link"]
+    document = observed.ontology_dir / "observations.csv-metadata.json"
+    existed = document.exists()
+    if not existed:
+        document.write_text('{"@context": "http://www.w3.org/ns/csvw"}', encoding="utf-8")
+    try:
+        answer = server.get(metadata)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/csvm+json")
+        assert "http://www.w3.org/ns/csvw" in str(answer.json()["@context"])
+    finally:
+        if not existed:
+            document.unlink()
+    if not existed:
+        assert server.get(metadata).status_code == 404
