@@ -3,10 +3,9 @@ a Sotkanet CSV export becomes a contribution file of the region's indicators, ma
 the national indicator's Sotkanet id; rows it cannot place are listed by line, the exit status
 says so, and the rest is still written.
 
-No national indicator of data/ has a verified Sotkanet id, so the test project gives the test
-national indicator (tests/fixtures/served/national.ttl) the invented id 990001
-(tests/fixtures/sotkanet/sotkanet-ids.ttl); North Ostrobothnia's and Southwest Finland's
-"at home 120 days after a hip fracture" follow it."""
+No national indicator of data/ has a verified Sotkanet id, so the test project gives the
+national indicator "at home 120 days after a hip fracture" the invented id 990001
+(tests/fixtures/sotkanet/sotkanet-ids.ttl); the hip-fracture chains' indicators follow it."""
 
 from __future__ import annotations
 
@@ -53,7 +52,10 @@ def test_the_mapping_follows_the_national_indicator(project: Project) -> None:
     known = mapping(snapshot, "pohjois-pohjanmaa")
     assert known.region_id == "973"
     assert known.indicators == {"990001": [(HOME, "percent")]}
-    assert mapping(snapshot, "lappi").indicators == {}
+    # Lapland's copy of the chain names its indicators after their origin.
+    assert mapping(snapshot, "lappi").indicators == {"990001": [
+        ("lonkkamurtuma-pohjois-pohjanmaa-lonkkamurtuma-kotona-120-vrk", "percent")]}
+    assert mapping(snapshot, "etela-karjala").indicators == {}
 
 
 def test_rows_become_observations_and_the_rest_is_listed_by_line(project: Project) -> None:
