@@ -353,12 +353,13 @@ PREFIXES = """\
 @prefix nds: <https://w3id.org/ketju/id/national/data-source/> .
 @prefix sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#> .
 @prefix unit: <https://w3id.org/ketju/vocab/unit/> .
+@prefix rchannel: <https://w3id.org/ketju/vocab/reporting-channel/> .
 """
 
 REGION_KINDS = {
     "orgn": "organiser", "svc": "service", "pkg": "package", "chain": "chain",
     "prod": "producer", "goal": "goal", "ind": "indicator", "ds": "data-source",
-    "stm": "steering-measure", "itf": "interface",
+    "stm": "steering-measure", "itf": "interface", "forum": "forum",
 }
 
 
@@ -542,15 +543,18 @@ def sizes_for(target: int) -> Sizes:
     """Per-region counts for a target triple count (tuned against measured output)."""
     national = 40 * 5 + len(NATIONAL_DATA_SOURCES) * 5
     per_region = max(0.0, (target - national) / len(REGIONS))
-    fixed = 9 * 6.5 + 2 * 6 + 8
-    variable = max(0.0, per_region - fixed)
+    # Producers, data sources, organiser and the monitoring forum.
+    fixed = 9 * 6.5 + 2 * 6 + 8 + 10
+    # Less per chain and package since each indicator says who reports it, to whom, how
+    # and where it is discussed (issue 13).
+    variable = 0.94 * max(0.0, per_region - fixed)
     return Sizes(
         chains=0.74 * variable / 330,
         services=0.17 * variable / 12.5,
         packages=0.085 * variable / 100,
         producers=max(9, min(30, round(per_region / 2000))),
         data_sources=2 if per_region < 5000 else 4,
-        max_steps=12 if per_region < 1000 else 20,
+        max_steps=10 if per_region < 1000 else 20,
     )
 
 
@@ -688,10 +692,17 @@ def render_national() -> dict[str, Doc]:
 class GoalWriter:
     """Goals and indicators of one region, written to its goals.ttl."""
 
-    def __init__(self, doc: Doc, rng: random.Random, data_sources: list[str]) -> None:
+    def __init__(self, doc: Doc, rng: random.Random, data_sources: list[str],
+                 reporting: tuple[str, str, str] = ("", "", ""), small: bool = False) -> None:
         self.doc = doc
+        #: One indicator per goal in a tiny catalogue (each indicator is 13 triples or more).
+        self.small = small
         self.rng = rng
         self.data_sources = data_sources
+        #: Who reports each indicator, to whom and where it is discussed (issue 13: required
+        #: for the indicators of approved packages and chains); no draw of `rng`, so the rest
+        #: of the catalogue is what it was.
+        self.producer, self.organiser, self.forum = reporting
         self.goals = 0
         self.indicators = 0
         #: The slugs of the indicators written, in order (the observations are theirs).
@@ -710,6 +721,11 @@ class GoalWriter:
             ("ketju:reportedBy", [f"reporter:{rng.choice(GOAL_REPORTERS)}"]),
             ("dct:accrualPeriodicity", [f"freq:{rng.choice(FREQUENCIES)}"]),
             ("sdmx-attribute:unitMeasure", [f"unit:{OBSERVATION_UNIT}"]),
+            ("ketju:reportingProducer", [self.producer] if self.producer else []),
+            ("ketju:reportsTo", [self.organiser] if self.organiser else []),
+            ("ketju:reportingChannel",
+             [f"rchannel:{REPORTING_CHANNELS[self.indicators % len(REPORTING_CHANNELS)]}"]),
+            ("ketju:discussedIn", [self.forum] if self.forum else []),
         ])
         self.indicators += 1
         self.slugs.append(slug)
@@ -723,7 +739,7 @@ class GoalWriter:
                                rng.choice(GOAL_PERSPECTIVES)})
         indicators = [self.indicator(f"{slug}-{i}", (f"{name[0]}, {fi}", f"{name[1]}, {sv}",
                                                      f"{name[2]}, {en}"))
-                      for i in range(1, rng.randint(1, 2) + 1)]
+                      for i in range(1, (1 if self.small else rng.randint(1, 2)) + 1)]
         self.doc.entity(f"goal:{slug}", "ketju:Goal", [
             labels(f"{name[0]}: {fi}", f"{name[1]}: {sv}", f"{name[2]}: {en}"),
             ("ketju:goalLevel", [f"glevel:{level}"]),
@@ -745,6 +761,7 @@ class GoalWriter:
 
 
 GOAL_PERSPECTIVES = ("customer", "organiser", "producer", "national")
+REPORTING_CHANNELS = ("national-register", "data-warehouse", "dashboard", "report")
 GOAL_REPORTERS = ("customer", "professional", "producer", "organiser", "national")
 
 
@@ -830,7 +847,20 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
             ("dct:accrualPeriodicity", [f"freq:{rng.choice(FREQUENCIES)}"]),
         ])
         steering.append(f"stm:ohjaus-{i}")
-    goals = GoalWriter(goals_doc, rng, sources)
+    own = next(p.slug for p in plan.producers if p.ptype == "own-production")
+    goals_doc.entity("forum:seurantafoorumi", "ketju:Forum", [
+        labels(f"Seurantafoorumi, {rname[0]}", f"Uppföljningsforum, {rname[1]}",
+               f"Monitoring forum, {rname[2]}"),
+        ("dct:description", [lit("Järjestäjä ja tuottajat käyvät seurantatiedon läpi.", "fi"),
+                             lit("Anordnaren och producenterna går igenom uppföljningsdata.",
+                                 "sv"),
+                             lit("The organiser and the producers review the monitoring data.",
+                                 "en")]),
+        ("dct:accrualPeriodicity", ["freq:ANNUAL_2"]),
+        ("ketju:participant", [organiser, f"prod:{own}"]),
+    ])
+    goals = GoalWriter(goals_doc, rng, sources,
+                       (f"prod:{own}", organiser, "forum:seurantafoorumi"), small)
 
     # Packages.
     for pkg in plan.packages:

@@ -39,13 +39,13 @@ def _files(tree: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("bench") / "tree"
-    gen.generate(out, SIZE, observations=False)
+    gen.generate(out, SIZE)
     yield out
 
 
 def test_generation_is_deterministic(tree: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    counts = gen.generate(again, SIZE, observations=False)
+    counts = gen.generate(again, SIZE)
     assert _files(again) == _files(tree)
     assert 0.85 * SIZE <= counts["triples"] <= 1.15 * SIZE
     assert counts["files"] == len(_files(again))
@@ -92,7 +92,7 @@ def test_validates_and_builds(tree: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_seeded_errors_are_found_in_the_right_files(tmp_path: Path) -> None:
     out = tmp_path / "broken"
-    gen.generate(out, SIZE, measure=False, observations=False)
+    gen.generate(out, SIZE, measure=False)
     injected = gen.seed_errors(out)
     assert len(injected) == 9
     assert len({e["error"] for e in injected}) == 9
