@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from ketju.cli import app
 from ketju.core.project import Project
 from ketju.infra.snapshot import SnapshotSource
-from ketju.infra.sotkanet import COLUMNS, SotkanetFileError, convert, mapping
+from ketju.infra.sotkanet import SotkanetFileError, contribution_columns, convert, mapping
+from ketju.infra.validate import validate
 from tests.conftest import FIXTURES
 from tests.test_observations_api import observed_project
 
@@ -74,8 +75,10 @@ def test_rows_become_observations_and_the_rest_is_listed_by_line(project: Projec
     assert "line 9" in reasons[10]
     assert "four-digit year" in reasons[11]
     assert all(set(u.reason) == {"fi", "sv", "en"} for u in imported.unmapped)
-    assert next(csv.DictReader(io.StringIO(imported.csv()))) == dict(
-        zip(COLUMNS, [HOME, "2021", "63.5", "percent", "", "", "", "", "", "", ""], strict=True))
+    columns = contribution_columns(project.root)
+    assert columns[:4] == ("indicator", "period", "value", "unit") and len(columns) == 11
+    assert next(csv.DictReader(io.StringIO(imported.csv(columns)))) == dict(
+        zip(columns, [HOME, "2021", "63.5", "percent", "", "", "", "", "", "", ""], strict=True))
 
 
 def test_header_names_and_comma_separated_exports(project: Project) -> None:
@@ -89,9 +92,8 @@ def test_header_names_and_comma_separated_exports(project: Project) -> None:
                 "pohjois-pohjanmaa")
 
 
-def test_command_writes_the_rest_and_fails_with_the_lines(project: Project, home: None,
-                                                          tmp_path: Path) -> None:
-    target = tmp_path / "observations" / "sotkanet.csv"
+def test_command_writes_the_rest_and_fails_with_the_lines(project: Project, home: None) -> None:
+    target = project.data_dir / "pohjois-pohjanmaa" / "observations" / "sotkanet.csv"
     result = CliRunner().invoke(app, [
         "observations", "import", str(EXPORT), "--from", "sotkanet-csv",
         "--region", "pohjois-pohjanmaa", "-o", str(target), "--lang", "en"])
@@ -101,6 +103,12 @@ def test_command_writes_the_rest_and_fails_with_the_lines(project: Project, home
     for line in (6, 7, 8, 10, 11):
         assert f"export.csv:{line}: " in result.output
     assert "5 observation(s), 5 row(s) not mapped." in result.output
+    # What it wrote is a contribution the catalogue accepts.
+    report = validate(project, [target])
+    try:
+        assert report.ok and report.files_checked == 1, [f.text() for f in report.findings]
+    finally:
+        target.unlink()
 
 
 def test_command_exits_zero_when_every_row_is_mapped(project: Project, home: None,

@@ -377,7 +377,7 @@ def import_observations(
     are listed with their line numbers (exit status 1), the rest is still written."""
     import re
 
-    from ketju.infra.sotkanet import SotkanetFileError, convert, mapping
+    from ketju.infra.sotkanet import SotkanetFileError, contribution_columns, convert, mapping
 
     language = (lang or _default_language()).value
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", region):
@@ -396,7 +396,7 @@ def import_observations(
     except SotkanetFileError as error:
         err.print(f"{file}: {error.messages[language]}", style="red", markup=False)
         raise typer.Exit(EXIT_DATA) from None
-    body = imported.csv()
+    body = imported.csv(contribution_columns(Project.locate().root))
     if output is None:
         sys.stdout.write(body)
     else:

@@ -2,12 +2,12 @@
 
 `ketju observations import FILE --from sotkanet-csv --region REGION` reads a Sotkanet CSV
 export and writes the rows it can place as a contribution file in the columns of
-`data/{region}/observations/*.csv` (indicator, period, value, unit, status, sex, age_group,
-from_level, to_level, chain, transition). A row is placed when its Sotkanet indicator id is
-the `ketju:sotkanetIndicatorId` of a national indicator that one of the region's indicators
-follows (`ketju:nationalIndicator`); it then becomes one row per such indicator, in that
-indicator's unit. Every other row is listed with its line number and the reason
-(`Imported.unmapped`), and the rest is still written.
+`data/{region}/observations/*.csv` (the header the CSVW metadata document declares:
+indicator, period, value, unit, status, sex, age_group, from_level, to_level, chain,
+transition). A row is placed when its Sotkanet indicator id is the `ketju:sotkanetIndicatorId`
+of a national indicator that one of the region's indicators follows (`ketju:nationalIndicator`);
+it then becomes one row per such indicator, in that indicator's unit. Every other row is listed
+with its line number and the reason (`Imported.unmapped`), and the rest is still written.
 
 What the importer expects (docs/SOTKANET-IMPORT.md says more): a header row; separator `;`
 (Sotkanet's CSV) or `,`; the columns are found by name, case and punctuation aside:
@@ -32,14 +32,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ketju.infra.observations import load_schema
 from ketju.infra.snapshot import Snapshot
 
-#: The columns of a contribution file, in order.
-COLUMNS = ("indicator", "period", "value", "unit", "status", "sex", "age_group", "from_level",
-           "to_level", "chain", "transition")
 #: Names a column may have in an export (normalised: lower case, letters and digits only).
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "indicator": ("indicator", "indicatorid", "indikaattori", "indikator"),
@@ -80,13 +79,20 @@ class Imported:
     rows: list[dict[str, str]] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
 
-    def csv(self) -> str:
-        """The contribution file."""
+    def csv(self, columns: Sequence[str]) -> str:
+        """The contribution file, with `columns` (the header the project's CSVW metadata
+        document declares: `contribution_columns`); cells not made are empty."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
+                                restval="", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(self.rows)
         return buffer.getvalue()
+
+
+def contribution_columns(root: Path) -> tuple[str, ...]:
+    """The header of a contribution file, from the project's CSVW metadata document."""
+    return tuple(load_schema(root).header)
 
 
 @dataclass(frozen=True)
@@ -171,10 +177,8 @@ def convert(text: str, known: IndicatorMap, region: str) -> Imported:
                     "en": f"Same indicator, year and sex as line {seen[key]}."}))
                 continue
             seen[key] = line
-            imported.rows.append({
-                "indicator": slug, "period": year, "value": value, "unit": unit,
-                "status": "", "sex": sex, "age_group": "", "from_level": "", "to_level": "",
-                "chain": "", "transition": ""})
+            imported.rows.append({"indicator": slug, "period": year, "value": value,
+                                  "unit": unit, "sex": sex})
     return imported
 
 

@@ -26,8 +26,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -35,7 +34,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketju.core.namespaces import (
-    ID,
     ONTOLOGY,
     QB,
     SDMX_ATTRIBUTE,
@@ -45,6 +43,14 @@ from ketju.core.namespaces import (
     region_iri,
 )
 from ketju.core.queries import MAX_IRI_CHARS, ParameterError
+from ketju.domain.observations import (
+    STATUS,
+    TOTAL,
+    Observation,
+    code,
+    contribution_columns,
+    observations,
+)
 from ketju.infra.feeds.catalog import CSVW_METADATA
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.results import spreadsheet_cell
@@ -60,13 +66,8 @@ from ketju.web.http import (
 from ketju.web.openapi_docs import JSONLDResponse
 from ketju.web.services import ServicesDep, SnapshotDep
 
-#: The columns of a contribution file (data/{region}/observations/*.csv), in order.
-COLUMNS = ("indicator", "period", "value", "unit", "status", "sex", "age_group", "from_level",
-           "to_level", "chain", "transition")
 #: A period: a year, a quarter or a month.
 PERIOD = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
-TOTAL = ONTOLOGY + "total"
-STATUS = {SDMX_CODE + "obsStatus-A": "final", SDMX_CODE + "obsStatus-P": "preliminary"}
 #: The query's parameters that the `Link` headers repeat.
 KEPT = ("indicator", "nationalIndicator", "region", "from", "to", "limit", "format")
 
@@ -97,110 +98,38 @@ CONTEXT: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Observation:
-    """One observation as the store holds it (IRIs, the period's lexical form and datatype,
-    the value's lexical form); breakdowns not made are ketju:total."""
-
-    iri: str
-    dataset: str | None
-    indicator: str
-    national: str | None
-    area: str
-    period: str
-    period_type: str
-    value: str
-    unit: str | None
-    status: str | None
-    sex: str
-    age_group: str
-    from_level: str
-    to_level: str
-    transition: str
-
-    @property
-    def region(self) -> str:
-        """The region's folder name: the first segment of the indicator's IRI."""
-        return self.indicator.removeprefix(ID).split("/", 1)[0]
-
-    def plain(self) -> dict[str, Any]:
-        """The JSON answer's object: IRIs of resources, codes of code lists, the number."""
-        number = float(self.value)
-        return {
-            "observation": self.iri, "dataset": self.dataset, "region": self.region,
-            "indicator": self.indicator, "nationalIndicator": self.national,
-            "period": self.period,
-            "value": int(number) if number.is_integer() and "." not in self.value else number,
-            "unit": _code(self.unit), "status": STATUS.get(self.status or ""),
-            "sex": _code(self.sex, "sex-") or None, "ageGroup": _code(self.age_group) or None,
-            "fromLevel": _code(self.from_level) or None,
-            "toLevel": _code(self.to_level) or None,
-            "transition": None if self.transition == TOTAL else self.transition,
-        }
-
-    def node(self) -> dict[str, Any]:
-        """The JSON-LD node (under CONTEXT)."""
-        node: dict[str, Any] = {
-            "@id": self.iri, "@type": "IndicatorObservation", "indicator": self.indicator,
-            "refArea": self.area, "refPeriod": {"@value": self.period, "@type": self.period_type},
-            "observedValue": self.value, "sex": self.sex, "ageGroup": self.age_group,
-            "fromLevel": self.from_level, "toLevel": self.to_level,
-            "transition": self.transition}
-        for key, value in (("dataSet", self.dataset), ("nationalIndicator", self.national),
-                           ("unitMeasure", self.unit), ("obsStatus", self.status)):
-            if value:
-                node[key] = value
-        return node
-
-    def row(self) -> dict[str, str]:
-        """The row of a contribution file (and `region`)."""
-        chain = transition = ""
-        if self.transition != TOTAL:
-            # …/{region}/chain/{chain}/transition/{transition}
-            parts = self.transition.removeprefix(ID).split("/")
-            if len(parts) == 5 and parts[1] == "chain" and parts[3] == "transition":
-                chain, transition = parts[2], parts[4]
-        return {
-            "indicator": self.indicator.rsplit("/", 1)[-1], "period": self.period,
-            "value": self.value, "unit": _code(self.unit),
-            "status": STATUS.get(self.status or "", ""), "sex": _code(self.sex, "sex-"),
-            "age_group": _code(self.age_group), "from_level": _code(self.from_level),
-            "to_level": _code(self.to_level), "chain": chain, "transition": transition,
-            "region": self.region}
+def plain(o: Observation) -> dict[str, Any]:
+    """The JSON answer's object: IRIs of resources, codes of code lists, the number."""
+    number = float(o.value)
+    return {
+        "observation": o.iri, "dataset": o.dataset, "region": o.region,
+        "indicator": o.indicator, "nationalIndicator": o.national,
+        "period": o.period,
+        "value": int(number) if number.is_integer() and "." not in o.value else number,
+        "unit": code(o.unit), "status": STATUS.get(o.status or ""),
+        "sex": code(o.sex, "sex-") or None, "ageGroup": code(o.age_group) or None,
+        "fromLevel": code(o.from_level) or None,
+        "toLevel": code(o.to_level) or None,
+        "transition": None if o.transition == TOTAL else o.transition,
+    }
 
 
-def _code(iri: str | None, prefix: str = "") -> str:
-    """The code of a code-list IRI (its last segment, without `prefix`); "" for the total."""
-    if not iri or iri == TOTAL:
-        return ""
-    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1].removeprefix(prefix)
+def node(o: Observation) -> dict[str, Any]:
+    """The JSON-LD node (under CONTEXT)."""
+    node: dict[str, Any] = {
+        "@id": o.iri, "@type": "IndicatorObservation", "indicator": o.indicator,
+        "refArea": o.area, "refPeriod": {"@value": o.period, "@type": o.period_type},
+        "observedValue": o.value, "sex": o.sex, "ageGroup": o.age_group,
+        "fromLevel": o.from_level, "toLevel": o.to_level,
+        "transition": o.transition}
+    for key, value in (("dataSet", o.dataset), ("nationalIndicator", o.national),
+                       ("unitMeasure", o.unit), ("obsStatus", o.status)):
+        if value:
+            node[key] = value
+    return node
 
 
-def observations(snapshot: Snapshot, raw: Mapping[str, str]) -> list[Observation]:
-    """The observations of the named query `observations` for the filters in `raw` (text
-    values, checked by the query's declared types), kept in the snapshot's cache."""
-    query = snapshot.queries["observations"]
-    bindings = query.bindings(dict(raw))
-    key = ("observations", repr(sorted((k, str(v)) for k, v in bindings.items())))
-    if (kept := snapshot.cache.get(key)) is not None:
-        return kept  # type: ignore[no-any-return]
-    found = []
-    for r in snapshot.data.select(query.body, bindings):
-        def iri(name: str, row: Mapping[str, Any] = r) -> str | None:
-            return row[name].value if name in row else None
-        period = r["period"]
-        found.append(Observation(
-            iri=r["observation"].value, dataset=iri("dataset"), indicator=r["indicator"].value,
-            national=iri("national"), area=r["region"].value, period=period.value,
-            period_type=period.datatype.value, value=r["value"].value, unit=iri("unit"),
-            status=iri("status"), sex=iri("sex") or TOTAL, age_group=iri("ageGroup") or TOTAL,
-            from_level=iri("fromLevel") or TOTAL, to_level=iri("toLevel") or TOTAL,
-            transition=iri("transition") or TOTAL))
-    snapshot.cache.put(key, found, size=400 * len(found))
-    return found
-
-
-def to_csv(rows: Iterable[Observation], columns: tuple[str, ...] = COLUMNS) -> str:
+def to_csv(rows: Iterable[Observation], columns: Sequence[str]) -> str:
     """Observations as CSV with `columns`; text a spreadsheet would run as a formula gets a
     leading quote (a value in a contribution file cannot start so: it is checked)."""
     buffer = io.StringIO()
@@ -266,7 +195,7 @@ def _etag(snapshot: Snapshot, *parts: str) -> str:
     responses={**PROBLEMS, 304: _NOT_MODIFIED, 200: {"content": {
         "application/ld+json": {"schema": _JSONLD_PAGE}, "text/csv": _CSV}}})
 def list_observations(
-    request: Request, snapshot: SnapshotDep,
+    request: Request, state: ServicesDep, snapshot: SnapshotDep,
     indicator: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                          description="IRI of a region's indicator.")] = None,
     nationalIndicator: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
@@ -302,14 +231,15 @@ def list_observations(
     headers["X-Total-Count"] = str(len(found))
     if offer.name == "csv":
         headers["Link"] += ", " + _described_by(request)
-        return Response(to_csv(page, (*COLUMNS, "region")),
+        columns = (*contribution_columns(state.project.root), "region")
+        return Response(to_csv(page, columns),
                         media_type="text/csv; charset=utf-8", headers=headers)
     if offer.name == "jsonld":
         return JSONLDResponse({"@context": CONTEXT, "total": len(found), "limit": limit,
-                               "offset": offset, "items": [o.node() for o in page]},
+                               "offset": offset, "items": [node(o) for o in page]},
                               headers=headers)
     return JSONResponse({"total": len(found), "limit": limit, "offset": offset,
-                         "items": [o.plain() for o in page]}, headers=headers)
+                         "items": [plain(o) for o in page]}, headers=headers)
 
 
 #: The name of the CSVW metadata document in ontology/.
@@ -343,7 +273,7 @@ def csv_metadata(request: Request, state: ServicesDep, snapshot: SnapshotDep) ->
         "description": "The region's data set in the columns of a contribution file.",
         "content": {"text/csv": _CSV}}})
 def region_observations(
-        request: Request, snapshot: SnapshotDep,
+        request: Request, state: ServicesDep, snapshot: SnapshotDep,
         region: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Response:
     headers = cache_headers(_etag(snapshot, "region-csv", region), vary=None,
                             cache_control="public, max-age=300")
@@ -354,4 +284,5 @@ def region_observations(
         return problem(404, f"Region {region} has no observations in the catalogue.")
     headers["Content-Disposition"] = f'attachment; filename="{region}-observations.csv"'
     headers["Link"] = _described_by(request)
-    return Response(to_csv(found), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(to_csv(found, contribution_columns(state.project.root)),
+                    media_type="text/csv; charset=utf-8", headers=headers)
