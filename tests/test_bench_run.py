@@ -22,10 +22,16 @@ def test_bench_quick_run_writes_every_section(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = output.read_text(encoding="utf-8")
-    for heading in ("## Headline", "## Build", "## Validation", "## SPARQL", "## API and pages"):
+    for heading in ("## Headline", "## Build", "## Validation", "## Observations", "## SPARQL",
+                    "## API and pages"):
         assert heading in report
     assert "oxigraph load" in report and "oxigraph serve" in report
     assert "| compare |" in report and "| search |" in report
+    # Issue 13: observations at national scale and the pages that chart them.
+    assert "| validate one changed observation file" in report
+    assert "| build's added time for " in report and "observations |" in report
+    assert "| indicator pages (with chart) |" in report
+    assert "| package pages (with monitoring) made afresh, one client |" in report
 
 
 def test_profile_summary_ranks_ketju_functions_among_busy_samples() -> None:
