@@ -115,9 +115,10 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "names-of": ({"node": [f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"]},
                  lambda items: {i["node"] for i in items} == {
                      f"{ID}national/producer/kela", f"{VOCAB}service-level/basic"}),
-    # A region without data has no observations; the answers on observations are asserted in
-    # test_observations_api (observation files added to a copy of the project).
-    "observations": ({"region": f"{VOCAB}region/ita-uusimaa"}, lambda items: items == []),
+    "observations": ({"indicator": f"{ID}varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk",
+                      "from": "2024"},
+                     lambda items: [i["period"] for i in items] == [
+                         "2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]),
     "observations-sotkanet": ({"region": "pohjois-pohjanmaa"},
                               lambda items: items == [{"regionId": "973"}]),
     "ontology-properties": ({}, lambda items: any(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +21,11 @@ from typer.testing import CliRunner
 
 from ketju.cli import app
 from ketju.core.project import Project
+from ketju.infra.build import build
 from ketju.infra.snapshot import SnapshotSource
 from ketju.infra.sotkanet import SotkanetFileError, contribution_columns, convert, mapping
 from ketju.infra.validate import validate
-from tests.conftest import FIXTURES
-from tests.test_observations_api import observed_project
+from tests.conftest import FIXTURES, copy_tree
 
 EXPORT = FIXTURES / "sotkanet" / "export.csv"
 HOME = "lonkkamurtuma-kotona-120-vrk"
@@ -32,8 +33,11 @@ HOME = "lonkkamurtuma-kotona-120-vrk"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return observed_project(tmp_path_factory.mktemp("sotkanet"),
-                            (FIXTURES / "sotkanet" / "sotkanet-ids.ttl", "national"))
+    """A copy of the real tree with the invented Sotkanet id, built."""
+    project = copy_tree(tmp_path_factory.mktemp("sotkanet"))
+    shutil.copy(FIXTURES / "sotkanet" / "sotkanet-ids.ttl", project.data_dir / "national")
+    build(project)
+    return project
 
 
 @pytest.fixture(scope="module")

@@ -206,7 +206,11 @@ def graph_counts(store: ox.Store) -> dict[str, int]:
 
 def _copy_from_store(store: ox.Store, memory: ox.Store,
                      graph: ox.NamedNode | ox.DefaultGraph) -> None:
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    """Copy a graph of the store into `memory`, its statements sorted: a store writes them in
+    the order they were added, and the build's store and the same data on disk list them in
+    different orders (the same content must give the same bytes)."""
+    data = b"\n".join(sorted(store.dump(format=ox.RdfFormat.N_TRIPLES,
+                                         from_graph=graph).splitlines()))
     if data:
         memory.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
