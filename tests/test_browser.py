@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 
 from ketju.core.project import Project
 from tests.servers import Server, ketju_server
-from tests.tools import npm_package
+from tests.tools import serious_axe_violations
 
 pytestmark = pytest.mark.slow
 PAGES = {
@@ -89,18 +89,7 @@ def test_pages_work_without_javascript(browser: Browser, server: Server) -> None
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_no_serious_accessibility_issue(browser: Browser, server: Server, name: str) -> None:
-    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
-    # axe is added as an inline script, which the site's Content-Security-Policy refuses.
-    context = browser.new_context(locale="fi-FI", bypass_csp=True)
-    page = context.new_page()
-    page.goto(server.base + PAGES[name])
-    page.add_script_tag(content=axe)
-    results = page.evaluate("""async () => {
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                                         nodes: v.nodes.slice(0, 3).map(n => n.html) })); }""")
-    context.close()
-    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    serious = serious_axe_violations(browser, server.base + PAGES[name])
     assert serious == [], serious
 
 

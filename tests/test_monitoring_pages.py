@@ -319,20 +319,11 @@ BROWSER_PAGES = {
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
 def test_monitoring_pages_pass_axe(browser: object, served: object, name: str,
                                    lang: str) -> None:
-    from tests.tools import npm_package
+    from tests.tools import serious_axe_violations
 
-    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
-    context = browser.new_context(locale="fi-FI", bypass_csp=True)  # type: ignore[attr-defined]
-    tab = context.new_page()
     separator = "&" if "?" in BROWSER_PAGES[name] else "?"
-    tab.goto(served.base + BROWSER_PAGES[name] + f"{separator}lang={lang}")  # type: ignore[attr-defined]
-    tab.add_script_tag(content=axe)
-    results = tab.evaluate("""async () => {
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                                         nodes: v.nodes.slice(0, 3).map(n => n.html) })); }""")
-    context.close()
-    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    url = served.base + BROWSER_PAGES[name] + f"{separator}lang={lang}"  # type: ignore[attr-defined]
+    serious = serious_axe_violations(browser, url)
     assert serious == [], serious
 
 

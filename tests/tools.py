@@ -34,3 +34,22 @@ def npm_tool(package: str, binary: str) -> Path:
     if not path.exists():
         _install(package)
     return path
+
+
+def serious_axe_violations(browser: object, url: str) -> list[dict[str, object]]:
+    """The serious and critical axe-core violations of the page at `url`, in headless Chromium
+    (a Playwright browser)."""
+    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    # axe is added as an inline script, which the site's Content-Security-Policy refuses.
+    context = browser.new_context(locale="fi-FI", bypass_csp=True)  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.add_script_tag(content=axe)
+        results: list[dict[str, object]] = page.evaluate("""async () => {
+            const r = await axe.run(document, { resultTypes: ['violations'] });
+            return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                             nodes: v.nodes.slice(0, 3).map(n => n.html) })); }""")
+    finally:
+        context.close()
+    return [v for v in results if v["impact"] in ("serious", "critical")]
