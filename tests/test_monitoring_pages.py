@@ -271,9 +271,12 @@ def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> 
     table, figure = parts[heading + 1], parts[heading + 2]
     latest = next(text(row) for row in all_of(table, "tr") if "Latest value" in text(row))
     assert "75.2" in latest and "70.4" in latest
-    assert len(all_of(figure, "polyline")) == 2
+    # Drawn wide and narrow (phones); each drawing has one line per chain.
+    wide, narrow = (next(d for d in all_of(figure, "div") if d.get("class") == f"chart-{w}")
+                    for w in ("wide", "narrow"))
+    assert len(all_of(wide, "polyline")) == len(all_of(narrow, "polyline")) == 2
     # The legend tells the chains apart by region first (both chains have the same name).
-    legend = [text(t) for t in all_of(figure, "text") if ":" in text(t)]
+    legend = [text(t) for t in all_of(wide, "text") if ":" in text(t)]
     assert [label.split(":")[0] for label in legend] == ["varsinais-suomi", "pohjois-savo"]
 
 

@@ -18,12 +18,16 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from html import escape
 
 #: The drawing's size (user units; the SVG scales to its container's width).
 WIDTH, HEIGHT = 640, 300
+#: The width of the drawing for phones, so its 12-unit text stays about 12 px on a
+#: 360-400 px screen instead of shrinking to 7 (`responsive_chart` gives both).
+NARROW_WIDTH = 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 16, 44
 LEGEND_ROW = 20
 FONT = "system-ui, sans-serif"
@@ -167,7 +171,7 @@ class Geometry:
         return self.plot_bottom - share * (self.plot_bottom - self.plot_top)
 
 
-def geometry(model: ChartModel) -> Geometry:
+def geometry(model: ChartModel, width: int = WIDTH) -> Geometry:
     """The chart's geometry: a pure function of the model.
 
     >>> line = ChartSeries("s", (1.0, 2.0, None))
@@ -183,25 +187,39 @@ def geometry(model: ChartModel) -> Geometry:
     ticks = nice_ticks(min(values), max(values)) if values else [0.0, 1.0]
     plot_bottom = HEIGHT - BOTTOM
     count = max(1, len(model.periods))
-    band = (WIDTH - RIGHT - LEFT) / count
+    band = (width - RIGHT - LEFT) / count
     xs = tuple(LEFT + band * (i + 0.5) for i in range(len(model.periods)))
     legend = LEGEND_ROW * len(model.series) + (LEGEND_ROW if model.target is not None else 0)
-    return Geometry(LEFT, WIDTH - RIGHT, TOP, plot_bottom, tuple(ticks), xs,
+    return Geometry(LEFT, width - RIGHT, TOP, plot_bottom, tuple(ticks), xs,
                     HEIGHT + legend + 8)
 
 
-def line_chart(model: ChartModel) -> str:
-    """The chart as one `<svg>` element (see the module docstring)."""
-    g = geometry(model)
+def responsive_chart(model: ChartModel) -> str:
+    """The chart drawn twice, wide and narrow, for the stylesheet to show one by the screen's
+    width (the narrow one on phones, the wide one in print); the hidden one is out of the
+    accessibility tree too, so a screen reader meets one chart.
+
+    >>> html = responsive_chart(ChartModel("c", "t", "d", ("2024",), ()))
+    >>> html.count('role="img"'), 'id="c-title"' in html, 'id="c-narrow-title"' in html
+    (2, True, True)
+    """
+    narrow = dataclasses.replace(model, uid=model.uid + "-narrow")
+    return (f'<div class="chart-wide">{line_chart(model)}</div>'
+            f'<div class="chart-narrow">{line_chart(narrow, NARROW_WIDTH)}</div>')
+
+
+def line_chart(model: ChartModel, width: int = WIDTH) -> str:
+    """The chart as one `<svg>` element (see the module docstring), `width` units wide."""
+    g = geometry(model, width)
     uid = escape(model.uid)
     out: list[str] = []
     w = out.append
     w(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart"'
-      f' viewBox="0 0 {WIDTH} {_n(g.height)}" width="{WIDTH}" height="{_n(g.height)}"'
+      f' viewBox="0 0 {width} {_n(g.height)}" width="{width}" height="{_n(g.height)}"'
       f' aria-labelledby="{uid}-title {uid}-desc" font-family="{FONT}" font-size="12">')
     w(f'<title id="{uid}-title">{escape(model.title)}</title>')
     w(f'<desc id="{uid}-desc">{escape(model.description)}</desc>')
-    w(f'<rect x="0" y="0" width="{WIDTH}" height="{_n(g.height)}" fill="#ffffff"/>')
+    w(f'<rect x="0" y="0" width="{width}" height="{_n(g.height)}" fill="#ffffff"/>')
     # The value axis: grid lines and tick labels.
     for tick in g.ticks:
         y = g.y(tick)
@@ -262,8 +280,8 @@ def line_chart(model: ChartModel) -> str:
         w(f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + 36}" y2="{y}" stroke="{colour}"'
           f' stroke-width="2"{dash_attr}/>')
         w(_marker(marker, LEFT + 18, y, colour))
-        label = series.label if len(series.label) <= LEGEND_CHARS else \
-            series.label[:LEGEND_CHARS - 1] + "…"
+        most = (width - LEFT - 44) // CHAR_W if width < WIDTH else LEGEND_CHARS
+        label = series.label if len(series.label) <= most else series.label[:most - 1] + "…"
         w(f'<text x="{LEFT + 44}" y="{y + 4}" fill="{INK}">{escape(label)}</text>')
         y += LEGEND_ROW
     if model.target is not None:
@@ -274,4 +292,5 @@ def line_chart(model: ChartModel) -> str:
     return "".join(out)
 
 
-__all__ = ["ChartModel", "ChartSeries", "geometry", "line_chart", "nice_ticks", "style_of"]
+__all__ = ["ChartModel", "ChartSeries", "geometry", "line_chart", "nice_ticks",
+           "responsive_chart", "style_of"]

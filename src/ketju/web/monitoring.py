@@ -14,7 +14,7 @@ from ketju.domain import monitoring as m
 from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
-from ketju.web.chart import ChartModel, ChartSeries, line_chart
+from ketju.web.chart import ChartModel, ChartSeries, responsive_chart
 from ketju.web.i18n import translate
 
 #: Most lines in one chart (the table beside it has every series).
@@ -71,7 +71,7 @@ def _chart(uid: str, title: str, periods: list[str], lines: list[tuple[str, m.Se
                                 value=with_unit(target_value, symbol, lang)) + "."
     if len(lines) > len(shown):
         description += " " + _t("mon_chart_more", lang, n=len(lines) - len(shown))
-    return line_chart(ChartModel(
+    return responsive_chart(ChartModel(
         uid=uid, title=title, description=description, periods=tuple(periods),
         series=chart_series, unit=symbol.pick(lang)[0], target=target_value,
         target_label=_t("mon_chart_target", lang, value=with_unit(target_value, symbol, lang))
