@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import errno
 import io
 import json
 import re
@@ -32,17 +31,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core import namespaces as ns
-from ketju.core.project import Refusal, RefusedPath, SourceFile, printable
+from ketju.core.project import SourceFile
 from ketju.infra.validate import (
     MAX_FILE_BYTES,
     Finding,
     Severity,
     _Capped,
     _msg,
-    _read_regular,
     _utf8_error,
     known_regions,
-    refused_finding,
+    read_regular,
 )
 
 #: The CSVW metadata document, relative to the project root.
@@ -340,15 +338,9 @@ def _error(source: SourceFile, line: int | None, code: str, fi: str, en: str,
 
 def read_text(source: SourceFile) -> tuple[str | None, list[Finding]]:
     """The file's text, or why it is not read: link, size, encoding, emptiness."""
-    try:
-        data = _read_regular(source)
-    except OSError as error:
-        if error.errno == errno.ELOOP:  # swapped for a link since the folder was listed
-            return None, [refused_finding(RefusedPath(printable(source.relative),
-                                                      Refusal.SYMLINK))]
-        return None, [_error(source, None, "unreadable",
-                             f"Tiedostoa ei voi lukea: {error.strerror}.",
-                             f"The file cannot be read: {error.strerror}.")]
+    data, unread = read_regular(source)
+    if data is None:
+        return None, unread
     if len(data) > MAX_FILE_BYTES:
         return None, [_error(source, 1, "too-large",
                              f"Tiedosto on liian suuri (yli {MAX_FILE_BYTES} tavua). Jaa "

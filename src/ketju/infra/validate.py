@@ -265,13 +265,11 @@ def write_accepted_files(store_folder: Path, digests: dict[str, str]) -> None:
         json.dumps({"limits": repr(LIMITS), "files": digests}), encoding="utf-8")
 
 
-def read_checked(source: SourceFile, accepted: Mapping[str, str] | None = None,
-                 ) -> tuple[bytes | None, list[Finding]]:
-    """The file's bytes, or the findings that stop it from being parsed at all. A file whose
-    bytes the served build accepted (`accepted`: name -> SHA-256) is not scanned again: that
-    is most of the catalogue when one changed file is validated."""
+def read_regular(source: SourceFile) -> tuple[bytes | None, list[Finding]]:
+    """The bytes of a regular file, or why they cannot be read (a link put in its place since
+    the folder was listed, an I/O error)."""
     try:
-        data = _read_regular(source)
+        return _read_regular(source), []
     except OSError as error:
         if error.errno == errno.ELOOP:  # swapped for a link since the folder was listed
             return None, [refused_finding(RefusedPath(printable(source.relative),
@@ -281,6 +279,16 @@ def read_checked(source: SourceFile, accepted: Mapping[str, str] | None = None,
                     _msg(f"Tiedostoa ei voi lukea: {error.strerror}.",
                          f"The file cannot be read: {error.strerror}."))
         ]
+
+
+def read_checked(source: SourceFile, accepted: Mapping[str, str] | None = None,
+                 ) -> tuple[bytes | None, list[Finding]]:
+    """The file's bytes, or the findings that stop it from being parsed at all. A file whose
+    bytes the served build accepted (`accepted`: name -> SHA-256) is not scanned again: that
+    is most of the catalogue when one changed file is validated."""
+    data, unread = read_regular(source)
+    if data is None:
+        return None, unread
     if len(data) > MAX_FILE_BYTES:
         return None, [
             Finding(source.relative, 1, Severity.ERROR, "too-large",
