@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the quick run builds and serves the 10k catalogue several times
 def test_bench_quick_run_writes_every_section(tmp_path: Path) -> None:
     output = tmp_path / "RESULTS.md"
     done = subprocess.run(
