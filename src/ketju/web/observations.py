@@ -5,7 +5,8 @@
   range (`from`, `to`: `2024`, `2024-Q3`, `2024-05`), paged with `limit`/`offset` and `Link`
   headers like the other lists. At least one of indicator, nationalIndicator and region is
   required (400 otherwise): one request must not read every observation of the country (92,000
-  took 5 s); a whole data set is `/api/observations/{region}.csv` or the dumps. The format is `?format=` (json, jsonld, csv), else `Accept`
+  took 5 s); a whole data set is `/api/observations/{region}.csv` or the dumps.
+  The format is `?format=` (json, jsonld, csv), else `Accept`
   (`application/json`, `application/ld+json`, `text/csv`), else JSON.
   - JSON: one flat object per observation, codes as in the contribution files.
   - JSON-LD: RDF Data Cube observations under an inline `@context` whose terms expand to
