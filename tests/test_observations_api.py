@@ -175,6 +175,10 @@ def test_an_answer_needs_an_indicator_or_a_region(server: InProcessServer) -> No
     assert "/api/observations/{region}.csv" in detail
     assert server.get(server.base + "/api/observations",
                       params={"region": "lappi", "from": "2024"}).status_code == 200
+    # The same query by name (queries/observations.rq, `#+ one_of:`) is bounded the same way.
+    named = server.get(server.base + "/api/queries/observations", params={"from": "2024"})
+    assert named.status_code == 400
+    assert "indicator, nationalIndicator, region" in named.json()["detail"]
 
 
 def test_jsonld_expands_to_the_standards_iris(server: InProcessServer) -> None:
