@@ -32,7 +32,6 @@ from ketju.core import namespaces as ns
 from ketju.core.project import Listing, Project, SourceFile
 from ketju.infra import search
 from ketju.infra.feeds import catalog, cpsv, dumps, ldes
-from ketju.infra.observations import is_observation_file
 from ketju.infra.store import MANIFEST
 from ketju.infra.validate import (
     Finding,
@@ -118,37 +117,19 @@ def current_manifest(project: Project) -> dict[str, object] | None:
 
 
 def _inferred_quads(store: ox.Store) -> list[ox.Quad]:
-    """Entailments that hot queries need without property paths: superclass types.
-
-    Observations (ketju:IndicatorObservation: up to 300,000 rows a region, from CSV files)
-    get theirs straight from their subjects, looked up once; the query skips them (over them
-    it took 4-8 s for 300,000 observations)."""
+    """Entailments that hot queries need without property paths: superclass types."""
     graph = ox.NamedNode(ns.INFERRED_GRAPH)
-    rdf_type = ox.NamedNode(ns.RDF_TYPE)
-    kind = ox.NamedNode(ns.ONTOLOGY + "IndicatorObservation")
-    query = f"""
-        SELECT DISTINCT ?s ?super WHERE {{
+    query = """
+        SELECT DISTINCT ?s ?super WHERE {
             ?s a ?type . ?type <http://www.w3.org/2000/01/rdf-schema#subClassOf>+ ?super .
-            FILTER(isIRI(?super) && STRSTARTS(STR(?type), "https://w3id.org/ketju/ontology#")
-                   && ?type != <{kind.value}>)
-            FILTER NOT EXISTS {{ ?s a ?super }}
-        }}"""
-    found = {(row["s"], row["super"])
-             for row in store.query(query, use_default_graph_as_union=True)}
-    supers = [row["super"] for row in store.query(
-        f"SELECT DISTINCT ?super WHERE {{ <{kind.value}> <http://www.w3.org/2000/01/"
-        "rdf-schema#subClassOf>+ ?super . FILTER(isIRI(?super)) }",
-        use_default_graph_as_union=True)]
-    for quad in store.quads_for_pattern(None, rdf_type, kind, None):
-        source = getattr(quad.graph_name, "value", "").removeprefix(ns.GRAPH)
-        for super_ in supers:
-            # A row of a CSV file says only its own type; a Turtle file may say more.
-            if (not is_observation_file(source)
-                    and next(iter(store.quads_for_pattern(quad.subject, rdf_type, super_)),
-                             None) is not None):
-                continue
-            found.add((quad.subject, super_))
-    return [ox.Quad(s, rdf_type, super_, graph) for s, super_ in found]
+            FILTER(isIRI(?super) && STRSTARTS(STR(?type), "https://w3id.org/ketju/ontology#"))
+            FILTER NOT EXISTS { ?s a ?super }
+        }"""
+    rdf_type = ox.NamedNode(ns.RDF_TYPE)
+    return [
+        ox.Quad(row["s"], rdf_type, row["super"], graph)
+        for row in store.query(query, use_default_graph_as_union=True)
+    ]
 
 
 def _build_quads(manifest: dict[str, object], sources: list[SourceFile]) -> list[ox.Quad]:
