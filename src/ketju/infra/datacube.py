@@ -91,8 +91,10 @@ def authored_observations(store: ox.Store) -> bool:
     """Whether any graph but the observation files' describes an observation (a Turtle file):
     then the constraints the row checks guarantee are run too."""
     others: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    # Not the build's inferred types either (qb:Observation of every observation).
     others += [g for g in store.named_graphs()
-               if not is_observation_file(g.value.removeprefix(ns.GRAPH))]
+               if not is_observation_file(g.value.removeprefix(ns.GRAPH))
+               and g.value not in (ns.INFERRED_GRAPH, ns.BUILD_GRAPH)]
     return bool(store.query(_AUTHORED, default_graph=others))
 
 
