@@ -90,8 +90,8 @@ def csv_rows(server: InProcessServer, **params: Any) -> set[Row]:
 
 
 def test_every_contributed_row_is_served(server: InProcessServer) -> None:
-    assert csv_rows(server) == contributed()
-    found = items(server)
+    assert set().union(*(csv_rows(server, region=r) for r in OBSERVED)) == contributed()
+    found = [i for r in OBSERVED for i in items(server, region=r)]
     assert len(found) == len(contributed()) == 456
     flow = next(i for i in found if i["fromLevel"] and i["region"] == "pohjois-pohjanmaa"
                 and i["period"] == "2024-Q4" and "lonkkamurtuma" in i["indicator"])
@@ -155,13 +155,30 @@ def test_filters_combine_and_page(server: InProcessServer) -> None:
 
 @pytest.mark.parametrize("params", [
     {"from": "2024-Q5"}, {"to": "24"}, {"region": "Not A Region"}, {"indicator": "no iri"},
-    {"format": "xml"}, {"limit": 0},
+    {"region": "lappi", "format": "xml"}, {"region": "lappi", "limit": 0},
+    {}, {"from": "2024"},
 ])
 def test_wrong_parameters_are_refused_with_the_reason(server: InProcessServer,
                                                       params: dict[str, Any]) -> None:
     answer = server.get(server.base + "/api/observations", params=params)
     assert answer.status_code == 400
     assert answer.json()["detail"]
+
+
+def test_an_answer_needs_an_indicator_or_a_region(server: InProcessServer) -> None:
+    """At national scale an unfiltered answer read every observation (92,000: 5 s), so it is
+    refused, in Finnish and English, with where the whole data sets are."""
+    answer = server.get(server.base + "/api/observations", params={"from": "2024"})
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert "Anna ainakin yksi suodatin" in detail and "Give at least one filter" in detail
+    assert "/api/observations/{region}.csv" in detail
+    assert server.get(server.base + "/api/observations",
+                      params={"region": "lappi", "from": "2024"}).status_code == 200
+    # The same query by name (queries/observations.rq, `#+ one_of:`) is bounded the same way.
+    named = server.get(server.base + "/api/queries/observations", params={"from": "2024"})
+    assert named.status_code == 400
+    assert "indicator, nationalIndicator, region" in named.json()["detail"]
 
 
 def test_jsonld_expands_to_the_standards_iris(server: InProcessServer) -> None:
@@ -208,7 +225,7 @@ def test_region_download_is_a_contribution_file(server: InProcessServer) -> None
 
 def test_csv_answers_point_to_their_csvw_metadata(server: InProcessServer) -> None:
     metadata = server.base + "/api/observations/csv-metadata.json"
-    for url in (server.base + "/api/observations?format=csv",
+    for url in (server.base + "/api/observations?format=csv&region=lappi",
                 server.base + "/api/observations/varsinais-suomi.csv"):
         assert f'<{metadata}>; rel="describedby"' in server.get(url).headers["Link"]
     answer = server.get(metadata)

@@ -74,6 +74,9 @@ class NamedQuery:
     description: str = ""
     params: tuple[Param, ...] = field(default_factory=tuple)
     tags: tuple[str, ...] = ()
+    #: Parameters of which at least one must be given (`#+ one_of: [a, b]`): a query that
+    #: would otherwise read a whole national-scale data set (observations) per request.
+    one_of: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -100,6 +103,8 @@ class NamedQuery:
                                          f"{param.description}")
                 continue
             bound[param.name] = to_term(param, value)
+        if self.one_of and not any(name in bound for name in self.one_of):
+            raise ParameterError(f"Give at least one of {', '.join(self.one_of)}.")
         return bound
 
     def page(self, limit: int, offset: int = 0) -> str:
@@ -126,6 +131,9 @@ def parse_query_file(path: Path) -> NamedQuery:
         raise QueryFileError(f"{path.name}: the #+ header needs at least name and summary")
     if meta["name"] != path.stem:
         raise QueryFileError(f"{path.name}: name '{meta['name']}' differs from the file name")
+    one_of = tuple(str(n) for n in meta.get("one_of") or ())
+    if unknown := set(one_of) - set(meta.get("params") or {}):
+        raise QueryFileError(f"{path.name}: one_of names undeclared {', '.join(sorted(unknown))}")
     params = []
     for name, spec in (meta.get("params") or {}).items():
         spec = spec or {}
@@ -156,7 +164,7 @@ def parse_query_file(path: Path) -> NamedQuery:
     return NamedQuery(
         name=meta["name"], summary=str(meta["summary"]), text=text, path=path,
         description=str(meta.get("description", "")), params=tuple(params),
-        tags=tuple(meta.get("tags", ())),
+        tags=tuple(meta.get("tags", ())), one_of=one_of,
     )
 
 

@@ -3,7 +3,10 @@
 - `GET /api/observations`: the observations of the named query `observations`
   (`queries/observations.rq`), filtered by indicator, national indicator, region and period
   range (`from`, `to`: `2024`, `2024-Q3`, `2024-05`), paged with `limit`/`offset` and `Link`
-  headers like the other lists. The format is `?format=` (json, jsonld, csv), else `Accept`
+  headers like the other lists. At least one of indicator, nationalIndicator and region is
+  required (400 otherwise): one request must not read every observation of the country (92,000
+  took 5 s); a whole data set is `/api/observations/{region}.csv` or the dumps.
+  The format is `?format=` (json, jsonld, csv), else `Accept`
   (`application/json`, `application/ld+json`, `text/csv`), else JSON.
   - JSON: one flat object per observation, codes as in the contribution files.
   - JSON-LD: RDF Data Cube observations under an inline `@context` whose terms expand to
@@ -68,6 +71,12 @@ from ketju.web.services import ServicesDep, SnapshotDep
 
 #: A period: a year, a quarter or a month.
 PERIOD = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+#: Why an answer without indicator, national indicator or region is refused (fi / en).
+NEEDS_FILTER = (
+    "Anna ainakin yksi suodatin: indicator, nationalIndicator tai region. Alueen kaikki "
+    "havainnot: /api/observations/{alue}.csv; kaikki havainnot: datadumpit (/catalog). / "
+    "Give at least one filter: indicator, nationalIndicator or region. A region's whole data "
+    "set is /api/observations/{region}.csv; every observation is in the dumps (/catalog).")
 #: The query's parameters that the `Link` headers repeat.
 KEPT = ("indicator", "nationalIndicator", "region", "from", "to", "limit", "format")
 
@@ -192,6 +201,10 @@ def _etag(snapshot: Snapshot, *parts: str) -> str:
     "/observations", response_model=ObservationPage, operation_id="list_observations",
     summary="Indicator observations, filtered by indicator, national indicator, region and "
             "period; JSON, JSON-LD or CSV",
+    description="At least one of `indicator`, `nationalIndicator` and `region` is required "
+                "(400 otherwise), so that no request reads every observation of the country. "
+                "A region's whole data set is `/api/observations/{region}.csv`; every "
+                "observation is in the dumps (`/catalog`).",
     responses={**PROBLEMS, 304: _NOT_MODIFIED, 200: {"content": {
         "application/ld+json": {"schema": _JSONLD_PAGE}, "text/csv": _CSV}}})
 def list_observations(
@@ -214,6 +227,8 @@ def list_observations(
     offer = negotiate_request(request, OFFERS, default=OFFERS[0])
     if offer is None:
         return problem(400, "format must be json, jsonld or csv.")
+    if not (indicator or nationalIndicator or region):
+        return problem(400, NEEDS_FILTER)
     raw = {name: value for name, value in (
         ("indicator", indicator), ("nationalIndicator", nationalIndicator),
         ("region", region_iri(region) if region else None), ("from", period_from),
