@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from ketju.cli import app
 from ketju.core.project import Project
 from ketju.infra.build import build
+from ketju.infra.observations import contribution_columns
 from ketju.infra.snapshot import SnapshotSource
-from ketju.infra.sotkanet import SotkanetFileError, contribution_columns, convert, mapping
+from ketju.infra.sotkanet import SotkanetFileError, convert, mapping
 from ketju.infra.validate import validate
 from tests.conftest import FIXTURES, copy_tree
 

@@ -377,7 +377,8 @@ def import_observations(
     are listed with their line numbers (exit status 1), the rest is still written."""
     import re
 
-    from ketju.infra.sotkanet import SotkanetFileError, contribution_columns, convert, mapping
+    from ketju.infra.observations import contribution_columns
+    from ketju.infra.sotkanet import SotkanetFileError, convert, mapping
 
     language = (lang or _default_language()).value
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", region):

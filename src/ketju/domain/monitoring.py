@@ -43,13 +43,13 @@ from ketju.core.namespaces import (
 )
 from ketju.domain.entities import names_of
 from ketju.domain.goals import Goal
+from ketju.domain.observations import TOTAL
 from ketju.domain.texts import Node, Subgraph, Texts
 from ketju.infra.snapshot import Snapshot
 
 K = ONTOLOGY
 SKOS = PREFIXES["skos"]
 NAMES = (SKOS + "prefLabel", PREFIXES["rdfs"] + "label")
-TOTAL = K + "total"
 HIGHER = VOCAB + "polarity/higher-is-better"
 LOWER = VOCAB + "polarity/lower-is-better"
 PRELIMINARY = SDMX_CODE + "obsStatus-P"

@@ -3,30 +3,22 @@
 `observations(snapshot, filters)` runs the named query `observations` (queries/observations.rq:
 indicator, national indicator, region, period range) and keeps the answer in the snapshot's
 cache; each `Observation` can give its row of a contribution file (`row`), in the columns the
-CSV on the Web metadata document declares (`contribution_columns`).
+CSV on the Web metadata document declares (`ketju.infra.observations.contribution_columns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ketju.core.namespaces import ID, ONTOLOGY, SDMX_CODE
-from ketju.infra.observations import load_schema
 from ketju.infra.snapshot import Snapshot
 
 #: The value of a breakdown that is not made (RDF Data Cube IC-11).
 TOTAL = ONTOLOGY + "total"
 #: Observation status codes and their names in a contribution file.
 STATUS = {SDMX_CODE + "obsStatus-A": "final", SDMX_CODE + "obsStatus-P": "preliminary"}
-
-
-def contribution_columns(root: Path) -> tuple[str, ...]:
-    """The header of a contribution file, as the project's CSVW metadata document declares
-    it (indicator, period, value, unit, status, sex, age_group, ...)."""
-    return tuple(load_schema(root).header)
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,12 @@ def load_schema(root: Path) -> Schema:
     return _schema_of(str(path), path.stat().st_mtime)
 
 
+def contribution_columns(root: Path) -> tuple[str, ...]:
+    """The header of a contribution file, as the project's CSVW metadata document declares
+    it (indicator, period, value, unit, status, sex, age_group, ...)."""
+    return tuple(load_schema(root).header)
+
+
 # ---------------------------------------------------------------------------------------------
 # What the catalogue says about indicators and codes
 # ---------------------------------------------------------------------------------------------

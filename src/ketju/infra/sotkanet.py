@@ -34,9 +34,7 @@ import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ketju.infra.observations import load_schema
 from ketju.infra.snapshot import Snapshot
 
 #: Names a column may have in an export (normalised: lower case, letters and digits only).
@@ -88,11 +86,6 @@ class Imported:
         writer.writeheader()
         writer.writerows(self.rows)
         return buffer.getvalue()
-
-
-def contribution_columns(root: Path) -> tuple[str, ...]:
-    """The header of a contribution file, from the project's CSVW metadata document."""
-    return tuple(load_schema(root).header)
 
 
 @dataclass(frozen=True)

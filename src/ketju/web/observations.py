@@ -51,10 +51,10 @@ from ketju.domain.observations import (
     TOTAL,
     Observation,
     code,
-    contribution_columns,
     observations,
 )
 from ketju.infra.feeds.catalog import CSVW_METADATA
+from ketju.infra.observations import contribution_columns
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.results import spreadsheet_cell
 from ketju.web.api import DEFAULT_LIMIT, MAX_LIMIT, PROBLEMS, SLUG, link_header
