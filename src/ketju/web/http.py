@@ -35,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from ketju import __version__
 from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, parse_accept
 
 #: A host name, an IPv4 address or a bracketed IPv6 address, with an optional port: what a
@@ -194,6 +196,13 @@ def not_modified(request: Request, etag: str, modified: datetime | None = None) 
         except (TypeError, ValueError):
             return False
     return False
+
+
+def build_etag(build_version: str, *parts: str) -> str:
+    """A weak entity tag for an answer that follows from the build, ketju's own version (a new
+    release may render the same build differently) and `parts` (what the answer depends on)."""
+    digest = hashlib.sha256("|".join((build_version, __version__, *parts)).encode()).hexdigest()
+    return f'W/"{digest[:24]}"'
 
 
 def cache_headers(etag: str, modified: datetime | None = None, vary: str | None = "Accept",

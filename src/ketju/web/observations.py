@@ -55,11 +55,11 @@ from ketju.domain.observations import (
 )
 from ketju.infra.feeds.catalog import CSVW_METADATA
 from ketju.infra.observations import contribution_columns
-from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.results import spreadsheet_cell
 from ketju.web.api import DEFAULT_LIMIT, MAX_LIMIT, PROBLEMS, SLUG, link_header
 from ketju.web.http import (
     Offer,
+    build_etag,
     cache_headers,
     negotiate_request,
     problem,
@@ -192,11 +192,6 @@ def _described_by(request: Request) -> str:
         'type="application/csvm+json"'
 
 
-def _etag(snapshot: Snapshot, *parts: str) -> str:
-    digest = hashlib.sha256("\x1f".join((snapshot.version, *parts)).encode()).hexdigest()
-    return f'"{digest[:32]}"'
-
-
 @router.get(
     "/observations", response_model=ObservationPage, operation_id="list_observations",
     summary="Indicator observations, filtered by indicator, national indicator, region and "
@@ -233,8 +228,9 @@ def list_observations(
         ("indicator", indicator), ("nationalIndicator", nationalIndicator),
         ("region", region_iri(region) if region else None), ("from", period_from),
         ("to", period_to)) if value}
-    headers = cache_headers(_etag(snapshot, offer.name, str(sorted(raw.items())), str(limit),
-                                  str(offset)), cache_control="public, max-age=60")
+    tag = build_etag(snapshot.version, offer.name, str(sorted(raw.items())), str(limit),
+                     str(offset))
+    headers = cache_headers(tag, cache_control="public, max-age=60")
     if (answer := unchanged(request, headers)) is not None:
         return answer
     try:
@@ -274,8 +270,8 @@ def csv_metadata(request: Request, state: ServicesDep, snapshot: SnapshotDep) ->
         body = path.read_bytes()
     except OSError:
         return problem(404, "This catalogue has no CSV on the Web metadata document.")
-    headers = cache_headers(_etag(snapshot, "csvw", hashlib.sha256(body).hexdigest()),
-                            vary=None)
+    tag = build_etag(snapshot.version, "csvw", hashlib.sha256(body).hexdigest())
+    headers = cache_headers(tag, vary=None)
     if (answer := unchanged(request, headers)) is not None:
         return answer
     return Response(body, media_type="application/csvm+json", headers=headers)
@@ -290,7 +286,7 @@ def csv_metadata(request: Request, state: ServicesDep, snapshot: SnapshotDep) ->
 def region_observations(
         request: Request, state: ServicesDep, snapshot: SnapshotDep,
         region: Annotated[str, Path(pattern=SLUG, max_length=60)]) -> Response:
-    headers = cache_headers(_etag(snapshot, "region-csv", region), vary=None,
+    headers = cache_headers(build_etag(snapshot.version, "region-csv", region), vary=None,
                             cache_control="public, max-age=300")
     if (answer := unchanged(request, headers)) is not None:
         return answer

@@ -12,7 +12,6 @@ page, an IRI under the data base whose rest starts with `/` is not a local path)
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,7 +26,6 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ketju import __version__
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
@@ -43,6 +41,7 @@ from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
 from ketju.web import monitoring
 from ketju.web.http import (
     PAGE_OFFERS,
+    build_etag,
     cache_headers,
     negotiate_request,
     not_modified,
@@ -119,9 +118,7 @@ class Site:
 
     def etag(self, *parts: str) -> str:
         assert self.snapshot is not None
-        digest = hashlib.sha256("|".join((self.snapshot.version, __version__,
-                                          *parts)).encode()).hexdigest()[:24]
-        return f'W/"{digest}"'
+        return build_etag(self.snapshot.version, *parts)
 
 
 def label_html_context(site: Site, lang: str) -> dict[str, Any]:
