@@ -202,6 +202,7 @@ def test_a_good_file_is_valid_and_becomes_data_cube_observations(
     k, qb = ns.ONTOLOGY, ns.QB
     assert got == {
         (ns.RDF_TYPE, ox.NamedNode(k + "IndicatorObservation")),
+        (ns.RDF_TYPE, ox.NamedNode(qb + "Observation")),
         (qb + "dataSet", ox.NamedNode(observations.dataset_iri(REGION))),
         (k + "refArea", ox.NamedNode(ns.region_iri(REGION))),
         (k + "indicator", ox.NamedNode(IND + "lonkkamurtuma-kotona-120-vrk")),
