@@ -269,15 +269,19 @@ def test_compare_page_shows_shared_national_indicators(app: InProcessServer) -> 
     heading = next(i for i, e in enumerate(parts) if e.tag == "h3"
                    and text(e) == "Share living in their own home 120 days after the hip fracture")
     table, figure = parts[heading + 1], parts[heading + 2]
-    latest = next(text(row) for row in all_of(table, "tr") if "Latest value" in text(row))
-    assert "75.2" in latest and "70.4" in latest
+    # A row per chain, named by its region (issue 14: the table stacks on a phone).
+    rows = [text(row) for row in all_of(all_of(table, "tbody")[0], "tr")]
+    assert rows[0].startswith("Southwest Finland wellbeing services county") and "75.2" in rows[0]
+    assert rows[1].startswith("North Savo wellbeing services county") and "70.4" in rows[1]
     # Drawn wide and narrow (phones); each drawing has one line per chain.
     wide, narrow = (next(d for d in all_of(figure, "div") if d.get("class") == f"chart-{w}")
                     for w in ("wide", "narrow"))
     assert len(all_of(wide, "polyline")) == len(all_of(narrow, "polyline")) == 2
-    # The legend tells the chains apart by region first (both chains have the same name).
-    legend = [text(t) for t in all_of(wide, "text") if ":" in text(t)]
-    assert [label.split(":")[0] for label in legend] == ["varsinais-suomi", "pohjois-savo"]
+    # The legend tells the chains apart by their regions' names (both chains have the same
+    # name; issue 14: names, never the short names of the IRIs).
+    legend = [text(t) for t in all_of(wide, "text") if "county" in text(t)]
+    assert legend == ["Southwest Finland wellbeing services county",
+                      "North Savo wellbeing services county"]
 
 
 def test_pages_keep_the_site_policy(app: InProcessServer) -> None:

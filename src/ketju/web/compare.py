@@ -15,6 +15,9 @@ from ketju.domain.compare import (
     chain_iri,
     compare_many,
     load_indexed_chains,
+    region_name,
+    region_names,
+    region_of,
 )
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG
@@ -26,15 +29,35 @@ from ketju.web.services import ServicesDep, SnapshotDep
 MAX_CHAINS = 6
 
 
+class ChainListError(ValueError):
+    """Why the chains asked for cannot be compared: the text (the API's answer) and the key of
+    the message that says it on the page, with what it names."""
+
+    def __init__(self, text: str, key: str, detail: str = "") -> None:
+        super().__init__(text)
+        self.key = key
+        self.detail = detail
+
+
 def _chain_list(text: str) -> list[str]:
-    iris = [chain_iri(part) for part in text.split(",") if part.strip()]
-    for iri in iris:
+    """The chains of a `chains` parameter (IRIs or region/slug, comma-separated)."""
+    iris = []
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        try:
+            iri = chain_iri(part)
+        except ValueError as error:
+            raise ChainListError(str(error), "compare_not_a_chain", part[:200]) from None
         if not is_iri(iri):
-            raise ValueError(f"not a chain IRI or region/slug: {iri[:200]!r}")
+            raise ChainListError(f"not a chain IRI or region/slug: {iri[:200]!r}",
+                                 "compare_not_a_chain", part[:200])
+        iris.append(iri)
     if len(iris) > MAX_CHAINS:
-        raise ValueError(f"compare at most {MAX_CHAINS} chains at a time")
+        raise ChainListError(f"compare at most {MAX_CHAINS} chains at a time",
+                             "compare_too_many", str(MAX_CHAINS))
     if len(set(iris)) != len(iris):
-        raise ValueError("the same chain is given twice")
+        raise ChainListError("the same chain is given twice", "compare_twice")
     return iris
 
 
@@ -97,30 +120,79 @@ def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str,
          "compare": f"{base}/api/compare?chains={iri},{other}"}
         for other, score in ranked]})
 
+#: How a similarity reads in words: (lowest score, message key), highest first.
+SCORE_WORDS = ((0.8, "compare_score_high"), (0.5, "compare_score_medium"),
+               (0.0, "compare_score_low"))
+#: How many of the most similar chains the picker suggests.
+SUGGESTIONS = 10
+
+
+def score_words(score: float) -> str:
+    """The message key that says in words how alike two chains are."""
+    return next(key for lowest, key in SCORE_WORDS if score >= lowest)
+
+
+class Regions:
+    """Names the chains' regions on the compare page: the organisers' names in the page's
+    language, never the short names of the IRIs."""
+
+    def __init__(self, snapshot: Snapshot, lang: str) -> None:
+        self.names = region_names(snapshot)
+        self.lang = lang
+
+    def __call__(self, iri: str) -> str:
+        return region_name(self.names, region_of(iri), self.lang)
+
+    def titles(self, chains: list[dict[str, Any]]) -> dict[str, str]:
+        """What tells each compared chain apart: its region's name, and the chain's own
+        name too when two chains of one region are compared."""
+        regions = [self(chain["iri"]) for chain in chains]
+        return {chain["iri"]: region if regions.count(region) == 1
+                else f"{region}: {chain['label']}" for chain, region in zip(chains, regions,
+                                                                           strict=True)}
+
+
 @router.get("/compare", include_in_schema=False)
 def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
                  chains: Annotated[str, Query(max_length=2000)] = "") -> Response:
     lang = page_language(request)
     site = Site(state.settings, snapshot)
+    regions = Regions(snapshot, lang)
+
+    def page(status: int = 200, **context: Any) -> Response:
+        values: dict[str, Any] = {"error": None, "result": None, "subject": None,
+                                  "suggestions": [], "chains": [], "region": regions,
+                                  "score_words": score_words}
+        return render_page(request, site, "compare.html", lang, status=status,
+                           **{**values, **context})
+
     try:
         iris = _chain_list(chains)
-    except ValueError as error:
-        return render_page(request, site, "compare.html", lang, status=400,
-                           error=str(error), result=None, suggestions=[])
-    suggestions: list[dict[str, Any]] = []
+    except ChainListError as error:
+        return page(400, error=(error.key, error.detail))
+    if not iris:
+        return page()
     index = chain_index(snapshot)
-    if len(iris) == 1 and iris[0] in index:
-        ranked = index.similar(iris[0], 10)
-        names = index.names_of(snapshot, [o for o, _ in ranked])
-        suggestions = [{"iri": o, "score": s, "names": names.get(o)} for o, s in ranked]
-    result = None
-    if len(iris) >= 2:
-        try:
-            result = comparison(snapshot, iris, lang)
-        except UnknownChains as unknown:
-            return render_page(request, site, "compare.html", lang, status=404,
-                               error=", ".join(unknown.iris), result=None,
-                               suggestions=[])
-    measures = compare_section(snapshot, iris, lang) if result else {}
-    return render_page(request, site, "compare.html", lang, result=result, chains=iris,
-                       suggestions=suggestions, error=None, **measures)
+    unknown = [iri for iri in iris if iri not in index]
+    if unknown:
+        return page(404, error=("compare_unknown", ", ".join(_short(iri) for iri in unknown)))
+    if len(iris) == 1:
+        ranked = index.similar(iris[0], SUGGESTIONS)
+        names = index.names_of(snapshot, [iris[0], *(other for other, _ in ranked)])
+
+        def named(iri: str) -> dict[str, Any]:
+            texts = names.get(iri)
+            return {"iri": iri, "label": texts.pick(lang)[0] if texts else _short(iri),
+                    "region": regions(iri)}
+
+        return page(chains=iris, subject=named(iris[0]),
+                    suggestions=[{**named(other), "score": score} for other, score in ranked])
+    result = comparison(snapshot, iris, lang)
+    titles = regions.titles(result["chains"])
+    measures = compare_section(snapshot, iris, lang, labels=[titles[iri] for iri in iris])
+    return page(result=result, chains=iris, titles=titles, **measures)
+
+
+def _short(iri: str) -> str:
+    """A chain named as people typed it: `region/slug`."""
+    return iri.removeprefix(ID).replace("/chain/", "/", 1) if iri.startswith(ID) else iri

@@ -45,9 +45,25 @@ def choose_language(param: str | None, cookie: str | None, accept_language: str 
 @cache
 def messages() -> dict[str, dict[str, str]]:
     """The interface texts: messages.toml, and the kinds' names (`kind_*`, `kinds_*`) from
-    the registry of kinds."""
+    the registry of kinds.
+
+    Besides its tables `[fi]`, `[sv]` and `[en]`, messages.toml may hold a block of texts of
+    one area of the interface at its end, a table per language under the area's name
+    (`[compare.fi]`, `[compare.sv]`, `[compare.en]`): TOML defines a table only once, so an
+    area's texts in three languages can stay together only so. They join the languages'
+    tables (an area's text does not replace one of the same key there)."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
-        table: dict[str, dict[str, str]] = tomllib.load(source)
+        loaded: dict[str, dict[str, object]] = tomllib.load(source)
+    table: dict[str, dict[str, str]] = {
+        lang: {k: v for k, v in texts.items() if isinstance(v, str)}
+        for lang, texts in loaded.items() if lang in LANGUAGES}
+    for area, languages in loaded.items():
+        if area in LANGUAGES:
+            continue
+        for lang, texts in languages.items():
+            if lang in LANGUAGES and isinstance(texts, dict):
+                for key, text in texts.items():
+                    table.setdefault(lang, {}).setdefault(key, text)
     for lang, texts in label_texts().items():
         table.setdefault(lang, {}).update(texts)
     return table

@@ -136,14 +136,17 @@ def waits_section(snapshot: Snapshot, chain: str) -> dict[str, Any]:
     return {"waits": m.handover_waits(snapshot, chain)}
 
 
-def compare_section(snapshot: Snapshot, chains: list[str], lang: str) -> dict[str, Any]:
+def compare_section(snapshot: Snapshot, chains: list[str], lang: str,
+                    labels: list[str] | None = None) -> dict[str, Any]:
     """For the chains compared, the national indicators two or more of them measure: a
-    chart (a line per chain) and a table of their values side by side."""
+    chart (a line per chain) and a table of their values side by side; `labels` name the
+    chains (the compare page names them by their regions)."""
     measures = m.shared_measures(snapshot, chains)
-    names = names_of(snapshot, chains)
-    # The region first: it tells the chains apart (their names are often the same).
-    labels = [f"{m.region_of(c)}: {Node(c, names.get(c, Texts())).label(lang)}"
-              for c in chains]
+    if labels is None:
+        names = names_of(snapshot, chains)
+        # The region first: it tells the chains apart (their names are often the same).
+        labels = [f"{m.region_of(c)}: {Node(c, names.get(c, Texts())).label(lang)}"
+                  for c in chains]
     shown = []
     for index, measure in enumerate(measures):
         lines = [(labels[i], found.total) for i, found in enumerate(measure.by_chain)

@@ -88,7 +88,8 @@ Similar chains
 
 The package's modules: `similarity` (two steps), `alignment` (two chains), `index` (every chain
 of a build, for similar chains), `loading` (which chains, from where; comparing many) and
-`report` (plain text).
+`report` (plain text). Pages name regions by `region_names` (their organisers' names), never by
+the short names of the IRIs.
 """
 
 from ketju.domain.compare.alignment import (
@@ -106,6 +107,9 @@ from ketju.domain.compare.loading import (
     compare_many,
     load_chains,
     load_indexed_chains,
+    region_name,
+    region_names,
+    region_of,
 )
 from ketju.domain.compare.report import format_comparison
 from ketju.domain.compare.similarity import (
@@ -119,5 +123,5 @@ __all__ = [
     "SCORE_DEFINITION", "ChainGoals", "ChainIndex", "Comparison", "Difference", "StepRecord",
     "UnknownChains", "align", "chain_index", "chain_iri", "compare", "compare_many",
     "format_comparison", "load_chains", "load_goals", "load_goals_of", "load_indexed_chains",
-    "match_value", "parent_class", "step_similarity",
+    "match_value", "parent_class", "region_name", "region_names", "region_of", "step_similarity",
 ]

@@ -15,6 +15,8 @@ from ketju.domain.chains import (
 from ketju.domain.compare.alignment import ChainGoals, Comparison, _chain_dict, align, load_goals_of
 from ketju.domain.compare.index import ChainIndex, UnknownChains, chain_index
 from ketju.domain.compare.similarity import SCORE_DEFINITION
+from ketju.domain.entities import names_of
+from ketju.domain.texts import Texts
 from ketju.infra.snapshot import Snapshot
 
 # Loading and comparing many
@@ -30,6 +32,41 @@ def chain_iri(text: str) -> str:
     if len(parts) == 3 and parts[1] == "chain":
         return ID + "/".join(parts)
     raise ValueError(f"not a chain IRI or region/chain/slug: {text!r}")
+
+
+def region_of(iri: str) -> str:
+    """The region (short name) of a data IRI.
+
+    >>> region_of("https://w3id.org/ketju/id/pohjois-savo/chain/lonkkamurtuma")
+    'pohjois-savo'
+    """
+    return iri.removeprefix(ID).split("/", 1)[0] if iri.startswith(ID) else ""
+
+
+def region_names(snapshot: Snapshot) -> dict[str, Texts]:
+    """The names (fi/sv/en) of the regions by their short names (`varsinais-suomi`): the names
+    of their organisers (`regions`), read once per build."""
+    def make() -> dict[str, Texts]:
+        organisers = [row["organiser"].value for row in snapshot.select("regions")]
+        names = names_of(snapshot, organisers)
+        found: dict[str, Texts] = {}
+        for iri in organisers:
+            if names.get(iri):
+                found.setdefault(region_of(iri), names[iri])
+        return found
+    return snapshot.kept("region-names", make)
+
+
+def region_name(names: Mapping[str, Texts], region: str, lang: str) -> str:
+    """A region's name in `lang` (with fallback); a region without one is named by its short
+    name written as a name (`pohjois-savo` → `Pohjois-Savo`), never left a slug.
+
+    >>> region_name({}, "pohjois-savo", "fi")
+    'Pohjois-Savo'
+    """
+    texts = names.get(region)
+    text = texts.pick(lang)[0] if texts else ""
+    return text or "-".join(part.capitalize() for part in region.split("-"))
 
 
 def load_chains(snapshot: Snapshot,
