@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build run test quick lint bench clean browser tools
+.PHONY: setup build run test quick lint bench clean browser tools screenshots
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
@@ -42,7 +42,7 @@ run: setup
 # Every test, the slow tier included (real servers, browser, npm clients, remote engines,
 # the benchmark's quick run): what CI runs.
 test: setup tools
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
 	$(BIN)/python -m pytest
 
 # Quick feedback while working (under a minute): the tests not marked slow, web tests in process.
@@ -52,11 +52,18 @@ quick: setup
 # What the project enforces: ruff's rules (pyproject.toml) and the import layers (cli > web >
 # domain > infra > core, [tool.importlinter]); the tree is not laid out by `ruff format`.
 lint: setup
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
 	$(BIN)/lint-imports --no-cache
 
 bench: setup tools
 	$(BIN)/python bench/run.py --size $(SIZE)
+
+# A picture of each kind of page at desktop (1366x900) and phone (390x844) width in
+# docs/screenshots/ (what the README shows), in headless Chromium; in Finnish, or
+# SCREENSHOTS_LANG=sv or en. Builds the store when needed, serves it on a free port meanwhile.
+SCREENSHOTS_LANG ?= fi
+screenshots: setup $(CHROMIUM)
+	$(BIN)/python tools/screenshots.py --lang $(SCREENSHOTS_LANG)
 
 clean:
 	rm -rf $(VENV) var

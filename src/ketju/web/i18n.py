@@ -45,25 +45,19 @@ def choose_language(param: str | None, cookie: str | None, accept_language: str 
 @cache
 def messages() -> dict[str, dict[str, str]]:
     """The interface texts: messages.toml, and the kinds' names (`kind_*`, `kinds_*`) from
-    the registry of kinds.
-
-    Besides its tables `[fi]`, `[sv]` and `[en]`, messages.toml may hold a block of texts of
-    one area of the interface at its end, a table per language under the area's name
-    (`[compare.fi]`, `[compare.sv]`, `[compare.en]`): TOML defines a table only once, so an
-    area's texts in three languages can stay together only so. They join the languages'
-    tables (an area's text does not replace one of the same key there)."""
+    the registry of kinds."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
         loaded: dict[str, dict[str, object]] = tomllib.load(source)
-    table: dict[str, dict[str, str]] = {
-        lang: {k: v for k, v in texts.items() if isinstance(v, str)}
-        for lang, texts in loaded.items() if lang in LANGUAGES}
-    for area, languages in loaded.items():
-        if area in LANGUAGES:
-            continue
-        for lang, texts in languages.items():
-            if lang in LANGUAGES and isinstance(texts, dict):
-                for key, text in texts.items():
-                    table.setdefault(lang, {}).setdefault(key, text)
+    # A language's sub-tables ([fi.look], one block per area at the end of the file) are
+    # texts of that language like the others.
+    table: dict[str, dict[str, str]] = {}
+    for lang, entries in loaded.items():
+        texts = table.setdefault(lang, {})
+        for key, value in entries.items():
+            if isinstance(value, dict):
+                texts.update(value)
+            else:
+                texts[key] = str(value)
     for lang, texts in label_texts().items():
         table.setdefault(lang, {}).update(texts)
     return table

@@ -1,0 +1,162 @@
+"""Screenshots of every kind of page, at desktop and phone width (`make screenshots`).
+
+Builds the store when needed (`ketju build --if-needed`), starts `ketju serve` on a free port,
+opens each page of PAGES in headless Chromium (Debian's, as the browser tests do) and writes
+docs/screenshots/{kind}-desktop.png and {kind}-phone.png (with `--lang sv`:
+{kind}-desktop-sv.png ...). Pages taller than MAX_HEIGHT are cut there. The server is
+stopped at the end. Run from anywhere:
+
+    .venv/bin/python tools/screenshots.py [--lang fi] [--out docs/screenshots] [KIND ...]
+
+PAGES is also the list of pages the page matrix test (tests/test_pages_for_people.py) opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Debian's Chromium (no browser download), with the arguments the browser tests use.
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: One page of each kind, by the name its screenshots and test cases carry.
+PAGES = {
+    "home": "/",
+    "region": "/id/varsinais-suomi/organiser/varsinais-suomi",
+    "package": "/id/keski-suomi/package/nuorten-palvelukokonaisuus",
+    "chain": "/id/varsinais-suomi/chain/lonkkamurtuma",
+    "goal": "/id/keski-suomi/goal/nuoret-paatavoite",
+    "producer": "/id/national/producer/kela",
+    "service": "/id/keski-suomi/service/lastensuojelu",
+    "indicator": "/id/varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk",
+    "segment": "/id/national/segment/lonkkamurtumapotilaat",
+    "compare": "/compare?chains=varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma,"
+               "pohjois-pohjanmaa/lonkkamurtuma",
+    "search": "/search?q=lonkka",
+    "sparql": "/sparql",
+    "api-docs": "/docs",
+}
+#: The widths pictured: name, viewport (CSS px) and the height a picture is cut at.
+WIDTHS = {"desktop": ((1366, 900), 2700), "phone": ((390, 844), 4200)}
+
+
+def page_url(base: str, path: str, lang: str) -> str:
+    """The page's URL in `lang` (`?lang=` is the language switch)."""
+    return f"{base}{path}{'&' if '?' in path else '?'}lang={lang}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ketju(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ketju", *args]
+
+
+@contextlib.contextmanager
+def serving(home: Path, seconds: float = 120) -> Iterator[str]:
+    """`ketju serve --no-build` over the project at `home` on a free port; its base URL."""
+    port = free_port()
+    env = {**os.environ, "KETJU_HOME": str(home)}
+    process = subprocess.Popen(ketju("serve", "--no-build", "--port", str(port)), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            if process.poll() is not None:
+                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise RuntimeError(f"ketju serve exited with {process.returncode}: {error}")
+            with contextlib.suppress(OSError), \
+                    urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{base} did not come up in {seconds:.0f} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def file_name(kind: str, width: str, lang: str) -> str:
+    """`chain-desktop.png`; other languages than Finnish add theirs: `chain-phone-sv.png`."""
+    return f"{kind}-{width}{'' if lang == 'fi' else '-' + lang}.png"
+
+
+def take(base: str, out: Path, kinds: list[str], lang: str) -> list[Path]:
+    """Pictures of the pages `kinds` at each width into `out`."""
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for width, ((w, h), max_height) in WIDTHS.items():
+                context = browser.new_context(viewport={"width": w, "height": h},
+                                              locale={"fi": "fi-FI", "sv": "sv-FI"}.get(
+                                                  lang, "en-GB"),
+                                              device_scale_factor=1)
+                page = context.new_page()
+                for kind in kinds:
+                    page.goto(page_url(base, PAGES[kind], lang), wait_until="load")
+                    page.wait_for_load_state("networkidle")
+                    height = page.evaluate("document.documentElement.scrollHeight")
+                    path = out / file_name(kind, width, lang)
+                    page.screenshot(path=str(path), full_page=True, animations="disabled",
+                                    clip={"x": 0, "y": 0, "width": w,
+                                          "height": max(h, min(height, max_height))})
+                    written.append(path)
+                    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+                          f"  {w}×{min(height, max_height)}", flush=True)
+                context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kinds", nargs="*", metavar="KIND",
+                        help=f"pages to picture (default: all of {', '.join(PAGES)})")
+    parser.add_argument("--lang", choices=("fi", "sv", "en"), default="fi")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--home", type=Path, default=ROOT,
+                        help="the project to build and serve (default: this checkout)")
+    args = parser.parse_args(argv)
+    if unknown := [kind for kind in args.kinds if kind not in PAGES]:
+        parser.error(f"no such kind of page: {', '.join(unknown)} (known: {', '.join(PAGES)})")
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: run `make browser`", file=sys.stderr)
+        return 2
+    env = {**os.environ, "KETJU_HOME": str(args.home)}
+    subprocess.run(ketju("build", "--if-needed"), env=env, check=True)
+    with serving(args.home) as base:
+        take(base, args.out, args.kinds or list(PAGES), args.lang)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
