@@ -182,3 +182,9 @@ def test_every_cell_is_labelled_for_a_phone(server: InProcessServer) -> None:
     # The value tables of the monitoring section (the look's macro) scroll instead.
     assert all("number" in (cell.get("class") or "") or cell.get("scope") == "row"
                for cell in unlabelled), unlabelled[:3]
+
+
+def test_differing_service_classes_are_named(server: InProcessServer) -> None:
+    # Pohjois-Pohjanmaa's discharge step adds JHS 183 class P5.14 to Varsinais-Suomi's.
+    shown = page(server, ",".join(HIP), "fi")
+    assert "palveluluokat: – → Kotisairaanhoito ja omaishoito (P5.14)" in shown.text

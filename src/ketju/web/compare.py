@@ -19,6 +19,7 @@ from ketju.domain.compare import (
     region_names,
     region_of,
 )
+from ketju.domain.entities import names_of
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG
 from ketju.web.http import problem, public_base_url
@@ -188,6 +189,7 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
         return page(chains=iris, subject=named(iris[0]),
                     suggestions=[{**named(other), "score": score} for other, score in ranked])
     result = comparison(snapshot, iris, lang)
+    _name_service_classes(snapshot, result, lang)
     titles = regions.titles(result["chains"])
     measures = compare_section(snapshot, iris, lang, labels=[titles[iri] for iri in iris])
     return page(result=result, chains=iris, titles=titles, **measures)
@@ -196,3 +198,17 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
 def _short(iri: str) -> str:
     """A chain named as people typed it: `region/slug`."""
     return iri.removeprefix(ID).replace("/chain/", "/", 1) if iri.startswith(ID) else iri
+
+
+def _name_service_classes(snapshot: Snapshot, result: dict[str, Any], lang: str) -> None:
+    """The JHS 183 classes in which matched steps differ, named for the page ("Kuntoutus
+    (P5.14)") where the comparison has only their codes."""
+    differing = [node for pair in result["pairs"]
+                 for found in (*pair["matched"], *pair["order_differences"])
+                 for difference in found["differences"]
+                 if difference["kind"] == "service-classes"
+                 for node in (*difference["a"], *difference["b"])]
+    names = names_of(snapshot, {node["iri"] for node in differing})
+    for node in differing:
+        if texts := names.get(node["iri"]):
+            node["label"] = f"{texts.pick(lang)[0]} ({node['label']})"
