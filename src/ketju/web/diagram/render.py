@@ -16,12 +16,11 @@ from ketju.web.diagram.layout import (
     FONT,
     HANDOVER,
     INK,
-    LABEL_FONT,
-    LABEL_LINE,
     LANE_HEAD_W,
     LEVEL_COLOURS,
     LEVEL_TEXT,
     MARGIN,
+    MARKER_R,
     MUTED,
     NAME_CHARS,
     NAME_LINES,
@@ -29,6 +28,7 @@ from ketju.web.diagram.layout import (
     NO_LEVEL_TEXT,
     PAD,
     ROW_H,
+    Handover,
     Layout,
     _Box,
     _cut,
@@ -50,12 +50,18 @@ from ketju.web.i18n import translate
 # Rendering: geometry -> SVG
 # ---------------------------------------------------------------------------------------------
 
-def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
-    """The drawing as one `<svg>` element."""
+def render(drawing: Layout, link: Callable[[str], str | None] = no_link, *,
+           listed: bool = False) -> str:
+    """The drawing as one `<svg>` element; `listed` adds the hand-overs in words under the
+    legend (for the drawing on its own, without the page's list)."""
     uid, lang = drawing.uid, drawing.lang
     legend, legend_height = _legend(uid, lang, drawing.steps, drawing.shown,
                                     drawing.width_guess, drawing.legend_top)
-    width, height = drawing.width, drawing.legend_top + legend_height + MARGIN
+    listing, listing_height = handover_list(
+        drawing.handovers, drawing.width, drawing.legend_top + legend_height,
+        lang) if listed else ("", 0)
+    width = drawing.width
+    height = drawing.legend_top + legend_height + listing_height + MARGIN
     out: list[str] = []
     w = out.append
     w(f'<svg xmlns="http://www.w3.org/2000/svg" id="{uid}" class="ketju-diagram" role="img" '
@@ -83,6 +89,7 @@ def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
     out.extend(_render_label(drawing, edge) for edge in drawing.edges if edge.label is not None)
     out.extend(pills)
     out.append(legend)
+    out.append(listing)
     out.append('</svg>')
     return "".join(out)
 
@@ -175,32 +182,52 @@ def _render_edge(drawing: Layout, edge: _Edge) -> str:
 
 
 def _render_label(drawing: Layout, edge: _Edge) -> str:
+    """The hand-over's numbered marker on its arrow (in the channel below the lanes for a
+    back edge)."""
     label = edge.label
     assert label is not None
-    head = (f'<g class="ketju-label" data-from="{edge.source.step.position}" '
-            f'data-to="{edge.target.step.position}"><title>{_esc(label.title)}</title>')
-    if edge.kind == "back":  # one line, in the channel below the lanes
-        cy = drawing.channel_top + edge.track * BACK_TRACK
-        text = " · ".join(line for line, _ in label.lines)
-        lw = _width(text, LABEL_FONT) + 12
+    if edge.kind == "back":
         cx = (edge.source.x + BOX_W + edge.target.x) / 2
-        return (head + f'<rect x="{_n(cx - lw / 2)}" y="{_n(cy - 9)}" width="{_n(lw)}" '
-                f'height="18" rx="3" fill="#ffffff" fill-opacity="0.95"/>'
-                f'<text x="{_n(cx)}" y="{_n(cy + 4)}" font-size="{LABEL_FONT}" '
-                f'text-anchor="middle" fill="{INK}">{_esc(text)}</text></g>')
-    cx = label.cx
-    out = [head, f'<rect x="{_n(cx - label.width / 2)}" y="{_n(label.top)}" '
-           f'width="{_n(label.width)}" height="{_n(label.height)}" rx="3" fill="#ffffff" '
-           'fill-opacity="0.95" stroke="#d0d5dc"/>']
-    ly = label.top + 3 + 10
-    for text, bold in label.lines:
-        weight = ' font-weight="bold"' if bold else ""
-        out.append(f'<text x="{_n(cx)}" y="{_n(ly)}" font-size="{LABEL_FONT}" '
-                   f'text-anchor="middle" fill="{INK if bold else MUTED}"{weight}>'
-                   f'{_esc(text)}</text>')
-        ly += LABEL_LINE
+        cy = drawing.channel_top + edge.track * BACK_TRACK
+    else:
+        cx, cy = label.cx, label.top + label.height / 2
+    return marker(edge.source.step.position, edge.target.step.position, label.number,
+                  label.title, cx, cy)
+
+
+def marker(source: int, target: int, number: int, title: str, cx: float, cy: float) -> str:
+    """A numbered marker centred on (cx, cy): a white disc with a dark ring and the number."""
+    text = str(number)
+    size = 11 if len(text) < 3 else 9
+    return (f'<g class="ketju-label ketju-marker" data-from="{source}" data-to="{target}" '
+            f'data-number="{number}"><title>{_esc(title)}</title>'
+            f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{MARKER_R}" fill="#ffffff" '
+            f'stroke="{HANDOVER}" stroke-width="1.6"/>'
+            f'<text x="{_n(cx)}" y="{_n(cy + size * 0.36)}" font-size="{size}" '
+            f'font-weight="bold" text-anchor="middle" fill="{INK}">{text}</text></g>')
+
+
+def handover_list(handovers: list[Handover], width: float, top: float,
+                  lang: str) -> tuple[str, float]:
+    """The hand-overs in words under the legend, numbered as their markers (for the drawing
+    on its own, downloaded: on the page the list is HTML under the drawing). Lines are
+    wrapped to `width`, never cut. Returns the markup and its height."""
+    if not handovers:
+        return "", 0
+    chars = max(20, int((width - 2 * MARGIN - 30) / (12 * 0.56)))
+    out = ['<g class="ketju-handover-list" font-size="12">',
+           f'<text x="{MARGIN}" y="{_n(top + 14)}" font-weight="bold" fill="{INK}">'
+           f'{_esc(translate("diagram_handovers", lang))}</text>']
+    y = top + 14 + 22
+    for handover in handovers:
+        out.append(f'<text x="{MARGIN + 18}" y="{_n(y)}" font-weight="bold" '
+                   f'text-anchor="end" fill="{INK}">{handover.number}.</text>')
+        for line in wrap(handover.text, chars, 1000):
+            out.append(f'<text x="{MARGIN + 26}" y="{_n(y)}" fill="{INK}">{_esc(line)}</text>')
+            y += 16
+        y += 4
     out.append('</g>')
-    return "".join(out)
+    return "".join(out), y - top
 
 
 def _curve(points: list[tuple[float, float]]) -> str:
@@ -329,17 +356,21 @@ def _legend(uid: str, lang: str, steps: list[Step], shown: dict[str, bool], widt
                    f'<text x="{_n(ex + 26)}" y="{_n(ey)}" fill="{INK}">{_esc(text)}</text>')
     x, y = float(MARGIN), y + line_h + 4
 
-    def symbol_item(symbol: Callable[[float, float], str], key: str) -> None:
+    def symbol_item(symbol: Callable[[float, float], str], key: str,
+                    text_key: str | None = None) -> None:
         if not shown[key]:
             return
-        text = t("diagram_legend_" + key, lang)
+        text = t("diagram_legend_" + (text_key or key), lang)
         sx, sy = place(46 + _width(text, 12))
         out.append(symbol(sx, sy))
         out.append(f'<text x="{_n(sx + 44)}" y="{_n(sy)}" fill="{INK}">{_esc(text)}</text>')
 
     symbol_item(lambda sx, sy: f'<path d="M{_n(sx)} {_n(sy - 4)}H{_n(sx + 36)}" '
-                f'stroke="{HANDOVER}" stroke-width="1.6" marker-end="url(#{uid}-h)"/>',
-                "handover")
+                f'stroke="{HANDOVER}" stroke-width="1.6" marker-end="url(#{uid}-h)"/>'
+                f'<circle cx="{_n(sx + 15)}" cy="{_n(sy - 4)}" r="7" fill="#ffffff" '
+                f'stroke="{HANDOVER}" stroke-width="1.4"/>'
+                f'<text x="{_n(sx + 15)}" y="{_n(sy - 0.8)}" font-size="9" font-weight="bold" '
+                f'text-anchor="middle" fill="{INK}">1</text>', "handover", "numbered")
     symbol_item(lambda sx, sy: f'<path d="M{_n(sx)} {_n(sy - 4)}H{_n(sx + 36)}" '
                 f'stroke="{FOLLOWS}" stroke-width="1.1" marker-end="url(#{uid}-f)"/>',
                 "follows")
