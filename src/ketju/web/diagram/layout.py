@@ -51,6 +51,8 @@ BACK_TRACK = 30
 #: Radius of a hand-over's numbered marker (the number's text is in the list under the drawing).
 MARKER_R = 10
 MARKER_BOX = 2 * MARKER_R + 4
+#: How much wider a gap grows for each arrow that comes into it.
+GAP_PER_EDGE = 12
 
 
 def relative_luminance(colour: str) -> float:
@@ -596,10 +598,16 @@ def _gaps(edges: list[_Edge], back_edges: list[_Edge], n_columns: int) -> _Gaps:
     widths = [float(LEAD_GAP)] + [float(MIN_GAP)] * (n_columns - 1) + [float(TRAIL_GAP)]
     for g in range(n_columns + 1):
         widths[g] = max(widths[g], reserve_left[g] + reserve_right[g] + 8)
+    crossing: dict[int, int] = {}
     for edge in edges:
+        if edge.kind != "back":
+            crossing[edge.gap] = crossing.get(edge.gap, 0) + 1
         if edge.label is not None and edge.kind != "back":
             widths[edge.gap] = max(widths[edge.gap], edge.label.width + reserve_left[edge.gap]
                                    + reserve_right[edge.gap])
+    # Room for the arrows that meet in a gap to stay apart (and beside the markers).
+    for g, count in crossing.items():
+        widths[g] = max(widths[g], MARKER_BOX + GAP_PER_EDGE * count)
     left = float(MARGIN + LANE_HEAD_W)
     column_x = []
     x = left
