@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from ketju.core.languages import DEFAULT, LANGUAGES
@@ -99,8 +100,10 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                           "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
+@lru_cache(maxsize=8192)
 def _esc(text: str) -> str:
-    """Text safe as XML character data or as a double-quoted attribute value."""
+    """Text safe as XML character data or as a double-quoted attribute value (kept: a page
+    draws its chain twice, and names come back on every page of the chain)."""
     return _NOT_XML.sub("", text).translate(_ESCAPES)
 
 
@@ -184,8 +187,10 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     return len(text) * size * (0.6 if bold else 0.56)
 
 
+@lru_cache(maxsize=8192)
 def _n(value: float) -> str:
-    """A coordinate, rounded to one decimal, without trailing zeros."""
+    """A coordinate, rounded to one decimal, without trailing zeros (kept: drawings repeat
+    their coordinates)."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
