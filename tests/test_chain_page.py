@@ -322,3 +322,19 @@ def test_diagram_downloads_as_svg(server: InProcessServer, snapshot: Snapshot) -
                                   "/id/Varsinais_Suomi/chain/x/diagram.svg"])
 def test_no_diagram_of_what_is_not_a_chain(server: InProcessServer, path: str) -> None:
     assert server.get(server.base + path).status_code == 404
+
+
+def test_very_wide_chains_turn_vertical_sooner(server: InProcessServer,
+                                               snapshot: Snapshot) -> None:
+    """A chain whose swimlanes are over 1,800 px at full size would shrink below about 60 %
+    on a desktop page: the page marks it, and the stylesheet draws it top to bottom up to
+    75rem."""
+    wide = chain_diagram(load_chain(snapshot, VARSINAIS_SUOMI), "fi")
+    assert wide.very_wide and wide.wide_width > 1800
+    eksote = chain_diagram(load_chain(snapshot, ID + "etela-karjala/chain/asiakasohjautuvuus"),
+                           "fi")
+    assert not eksote.very_wide
+    page = server.get(server.base + "/id/varsinais-suomi/chain/lonkkamurtuma").text
+    assert 'class="diagram diagram-very-wide"' in page
+    css = server.get(server.base + "/static/ketju.css").text
+    assert ".diagram-very-wide .diagram-wide { display: none; }" in css

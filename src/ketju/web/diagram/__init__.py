@@ -81,6 +81,10 @@ __all__ = ["BOX_H", "BOX_W", "INK", "LEVEL_COLOURS", "LEVEL_TEXT", "MUTED", "NAR
            "wrap"]
 
 
+#: Width above which a wide drawing counts as very wide (`Diagram.very_wide`).
+VERY_WIDE = 1800
+
+
 @dataclass(frozen=True)
 class Diagram:
     """What the chain page shows: the swimlane drawing (wide screens, print), the drawing top
@@ -89,13 +93,21 @@ class Diagram:
     wide: str
     narrow: str
     handovers: list[Handover]
+    #: The wide drawing's own width (user units = CSS px at full size).
+    wide_width: float = 0
+
+    @property
+    def very_wide(self) -> bool:
+        """Whether the wide drawing would shrink below about 60 % on a desktop page (then
+        the page shows the narrow drawing up to a wider screen)."""
+        return self.wide_width > VERY_WIDE
 
 
 def chain_diagram(chain: Chain, lang: str) -> Diagram:
     """Both drawings of the chain in `lang` and their numbered hand-overs."""
     drawing = layout(chain, lang)
     return Diagram(render(drawing), vertical_svg(chain, lang, listed=drawing.handovers),
-                   drawing.handovers)
+                   drawing.handovers, drawing.width)
 
 
 def chain_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no_link,
