@@ -338,3 +338,24 @@ def test_very_wide_chains_turn_vertical_sooner(server: InProcessServer,
     assert 'class="diagram diagram-very-wide"' in page
     css = server.get(server.base + "/static/ketju.css").text
     assert ".diagram-very-wide .diagram-wide { display: none; }" in css
+
+
+def test_narrow_drawing_of_hostile_empty_and_long_chains() -> None:
+    from ketju.domain.chains import Chain
+    from ketju.domain.texts import Texts
+    from ketju.web.diagram import vertical_svg
+    from tests.test_diagram import HOSTILE, hostile_chain, twenty_step_chain
+
+    svg = vertical_svg(hostile_chain(), "fi", link=lambda iri: "javascript:alert(1)")
+    root = ET.fromstring(svg)  # well-formed despite the data
+    assert not [e for e in root.iter() if e.tag.rsplit("}", 1)[-1].lower()
+                in {"script", "foreignobject", "a", "image", "use"}]
+    assert HOSTILE in "".join(root.itertext())  # as text, escaped
+    empty = Chain(iri=ID + "test/chain/empty", names=Texts({"fi": "Tyhjä"}),
+                  description=Texts(), steps=(), transitions=())
+    assert "Ketjulle ei ole kuvattu vaiheita." in vertical_svg(empty, "fi")
+    long = ET.fromstring(vertical_svg(twenty_step_chain(), "fi"))
+    assert float(long.get("width", "0")) == NARROW_WIDTH
+    numbers = [g.get("data-number") for g in long.iter(SVG + "g")
+               if "ketju-marker" in g.get("class", "")]
+    assert numbers == [str(n) for n in range(1, 21)]
