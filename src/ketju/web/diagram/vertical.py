@@ -6,7 +6,8 @@ other, joined by the same connectors and pills as in the wide drawing: a double 
 "in parallel", a dashed line and "or"). The producer is written in the box, since there are
 no lanes. A hand-over to the next box is a short arrow down; one that skips boxes runs in the
 gutter on the right, a return to an earlier step in the gutter on the left (one track each,
-shared by hand-overs whose spans do not meet). Every hand-over carries the numbered marker
+shared by hand-overs whose spans do not meet, the shortest nearest the boxes so the longer go
+round them). Every hand-over carries the numbered marker
 of the wide drawing (`Handover`), so the list under the drawings serves both.
 """
 
@@ -181,21 +182,27 @@ def _vedges(chain: Chain, steps: list[Step], boxes: dict[int, _VBox],
 
 
 def _tracks(edges: list[_VEdge]) -> int:
-    """Tracks of one gutter: edges whose spans of boxes do not overlap share one. Returns
-    how many are used."""
-    ends: list[int] = []
-    for edge in sorted(edges, key=lambda e: (min(e.source.index, e.target.index),
-                                             max(e.source.index, e.target.index))):
-        low = min(edge.source.index, edge.target.index)
-        high = max(edge.source.index, edge.target.index)
-        for track, end in enumerate(ends):
-            if end < low:
-                edge.track, ends[track] = track, high
+    """Tracks of one gutter, shortest spans nearest the boxes (so longer ones go round them
+    instead of crossing): an edge takes the first track where no edge's span of boxes overlaps
+    its own (sharing an end box is fine: one leaves at its bottom, the other comes in at its
+    top). Returns how many tracks are used."""
+    taken: list[list[tuple[int, int]]] = []
+
+    def span(edge: _VEdge) -> tuple[int, int]:
+        return (min(edge.source.index, edge.target.index),
+                max(edge.source.index, edge.target.index))
+
+    for edge in sorted(edges, key=lambda e: (span(e)[1] - span(e)[0], span(e))):
+        low, high = span(edge)
+        for track, spans in enumerate(taken):
+            if all(high <= a or b <= low for a, b in spans):
+                edge.track = track
+                spans.append((low, high))
                 break
         else:
-            edge.track = len(ends)
-            ends.append(high)
-    return len(ends)
+            edge.track = len(taken)
+            taken.append([(low, high)])
+    return len(taken)
 
 
 def _size_boxes(boxes: list[_VBox], box_w: float, lang: str) -> None:
