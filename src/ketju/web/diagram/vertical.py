@@ -7,8 +7,8 @@ other, joined by the same connectors and pills as in the wide drawing: a double 
 no lanes. A hand-over to the next box is a short arrow down; one that skips boxes runs in the
 gutter on the right, a return to an earlier step in the gutter on the left (one track each,
 shared by hand-overs whose spans do not meet, the shortest nearest the boxes so the longer go
-round them). Every hand-over carries the numbered marker
-of the wide drawing (`Handover`), so the list under the drawings serves both.
+round them). Every hand-over carries the numbered marker of the wide drawing (`Handover`),
+so the list under the drawings serves both.
 """
 
 from __future__ import annotations
