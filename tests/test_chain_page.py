@@ -359,3 +359,21 @@ def test_narrow_drawing_of_hostile_empty_and_long_chains() -> None:
     numbers = [g.get("data-number") for g in long.iter(SVG + "g")
                if "ketju-marker" in g.get("class", "")]
     assert numbers == [str(n) for n in range(1, 21)]
+
+
+def test_a_drafts_drawings_say_it_is_a_draft(snapshot: Snapshot) -> None:
+    """Printed or downloaded, a draft's drawing says so; its placeholder lanes are marked."""
+    for lang, words in (("fi", "Luonnos"), ("sv", "Utkast"), ("en", "Draft")):
+        diagram = chain_diagram(load_chain(snapshot, DRAFT), lang)
+        for svg in (diagram.wide, diagram.narrow):
+            root = ET.fromstring(svg)
+            mark = [g for g in root.iter(SVG + "g") if "ketju-draft-mark" in g.get("class", "")]
+            assert len(mark) == 1 and words in "".join(mark[0].itertext())
+            assert (root.findtext(SVG + "desc") or "").startswith(words)
+        lanes = [g for g in ET.fromstring(diagram.wide).iter(SVG + "g")
+                 if "ketju-lane" in g.get("class", "").split()]
+        assert len(lanes) == 6 and all("ketju-placeholder-lane" in g.get("class", "")
+                                       for g in lanes)
+    approved = chain_diagram(load_chain(snapshot, VARSINAIS_SUOMI), "fi")
+    assert "ketju-draft-mark" not in approved.wide + approved.narrow
+    assert "ketju-placeholder-lane" not in approved.wide

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Literal
 
 from ketju.core.languages import DEFAULT, LANGUAGES
-from ketju.domain.chains import Chain, Step, Transition
+from ketju.domain.chains import Chain, Step, Transition, draft_status, is_placeholder
 from ketju.web.i18n import translate
 
 LaneMode = Literal["producer", "sector"]
@@ -221,6 +221,8 @@ class _Lane:
     sub: str
     rows: int = 1
     first_row: int = 0
+    #: A placeholder producer of a draft, still to be replaced (drawn dashed).
+    placeholder: bool = False
 
 
 @dataclass
@@ -420,6 +422,8 @@ class Layout:
     width: float
     shown: dict[str, bool]
     handovers: list[Handover] = field(default_factory=list)
+    #: Whether the chain is a draft (`draft_status`): the drawing says so in its header.
+    draft: bool = False
 
 
 @dataclass
@@ -480,7 +484,8 @@ def layout(chain: Chain, lang: str, lanes: LaneMode = "producer") -> Layout:
         lane_mode=lanes, title=chain.label(lang), steps=steps, lanes=lane_list, boxes=boxes,
         edges=edges, parallel=parallel, alternative=alternative, top=top,
         lanes_right=lanes_right, channel_top=channel_top, legend_top=channel_bottom + 20,
-        width_guess=width_guess, width=width, shown=shown, handovers=listed)
+        width_guess=width_guess, width=width, shown=shown, handovers=listed,
+        draft=draft_status(chain) is not None)
 
 
 def _columns(steps: list[Step]) -> tuple[dict[int, int], int, _Groups, _Groups]:
@@ -527,7 +532,8 @@ def _lanes(steps: list[Step], lang: str, lanes: LaneMode) -> tuple[list[_Lane], 
             if lanes == "producer" and step.producer_type:
                 sub = step.producer_type.label(lang)
         lane_of[key] = len(lane_list)
-        lane_list.append(_Lane(key, name, name_lang, sub))
+        lane_list.append(_Lane(key, name, name_lang, sub, placeholder=lanes == "producer"
+                               and is_placeholder(step.producer)))
     return lane_list, lane_of
 
 

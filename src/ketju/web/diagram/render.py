@@ -71,6 +71,8 @@ def render(drawing: Layout, link: Callable[[str], str | None] = no_link, *,
       f'{_esc(translate("diagram_title", lang).format(name=drawing.title))}</title>')
     summary = _describe(drawing.steps, drawing.boxes, drawing.edges, drawing.parallel,
                         drawing.alternative, lang)
+    if drawing.draft:
+        summary = translate("draft_title", lang) + ". " + summary
     w(f'<desc id="{uid}-d">{_esc(summary)}</desc>')
     w(f'<style>#{uid} a:focus-visible .kd-border,#{uid} a:hover .kd-border'
       '{stroke:#000;stroke-width:3}'
@@ -99,16 +101,20 @@ def _render_lanes(drawing: Layout) -> list[str]:
            f'fill="{MUTED}">{_esc(translate("diagram_lanes_" + drawing.lane_mode, drawing.lang))}'
            '</text>']
     w = out.append
+    if drawing.draft:
+        w(draft_mark(drawing.lang, drawing.lanes_right, MARGIN - 2))
     for i, lane_item in enumerate(drawing.lanes):
         y0 = drawing.top + lane_item.first_row * ROW_H
         h = lane_item.rows * ROW_H
         fill = "#f2f4f7" if i % 2 == 0 else "#ffffff"
-        w(f'<g class="ketju-lane"><title>{_esc(lane_item.name)}'
+        classes = "ketju-lane" + (" ketju-placeholder-lane" if lane_item.placeholder else "")
+        w(f'<g class="{classes}"><title>{_esc(lane_item.name)}'
           f'{_esc(" (" + lane_item.sub + ")") if lane_item.sub else ""}</title>')
         w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{_n(drawing.lanes_right - MARGIN)}" '
           f'height="{h}" fill="{fill}" stroke="#c8cfd8"/>')
-        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" fill="#e4e9ef" '
-          'stroke="#c8cfd8"/>')
+        head = ('fill="#fff4e5" stroke="#8a3b00" stroke-dasharray="5 3"'
+                if lane_item.placeholder else 'fill="#e4e9ef" stroke="#c8cfd8"')
+        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" {head}/>')
         name_lines = wrap(lane_item.name, 24, 3)
         sub_lines = wrap(lane_item.sub, 28, 2) if lane_item.sub else []
         block = len(name_lines) * 16 + len(sub_lines) * 14
@@ -193,6 +199,18 @@ def _render_label(drawing: Layout, edge: _Edge) -> str:
         cx, cy = label.cx, label.top + label.height / 2
     return marker(edge.source.step.position, edge.target.step.position, label.number,
                   label.title, cx, cy)
+
+
+def draft_mark(lang: str, right: float, top: float) -> str:
+    """"Draft: the description is not complete", right-aligned at `right`, in a dashed frame
+    (a printed or downloaded drawing of a draft says so)."""
+    text = translate("draft_title", lang)
+    width = _width(text, 12.5, True) + 22
+    return (f'<g class="ketju-draft-mark"><rect x="{_n(right - width)}" y="{_n(top)}" '
+            f'width="{_n(width)}" height="22" rx="3" fill="#fff4e5" stroke="#8a3b00" '
+            f'stroke-width="1.5" stroke-dasharray="5 3"/><text x="{_n(right - 8)}" '
+            f'y="{_n(top + 15.5)}" font-size="12" font-weight="bold" text-anchor="end" '
+            f'fill="#5c2600">{_esc(text)}</text></g>')
 
 
 def marker(source: int, target: int, number: int, title: str, cx: float, cy: float) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from ketju.core.languages import DEFAULT, LANGUAGES
-from ketju.domain.chains import Chain, Step
+from ketju.domain.chains import Chain, Step, draft_status, is_placeholder
 from ketju.web.diagram.layout import (
     BAND_H,
     FOLLOWS,
@@ -45,7 +45,7 @@ from ketju.web.diagram.layout import (
     safe_href,
     wrap,
 )
-from ketju.web.diagram.render import _describe, _legend, marker
+from ketju.web.diagram.render import _describe, _legend, draft_mark, marker
 from ketju.web.i18n import translate
 
 #: Width of the drawing (user units = CSS px at 100 %): fits a 390 px phone with its margins.
@@ -56,6 +56,8 @@ GROUP_GAP = 34
 TRACK = 12
 TRACK_START = 16
 ATTACH = 9
+#: Room at the top of a draft's drawing for the draft mark.
+DRAFT_H = 30
 
 
 @dataclass
@@ -107,7 +109,8 @@ def vertical_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no
     x0 = MARGIN + left_w
     box_w = NARROW_WIDTH - 2 * MARGIN - left_w - right_w
     _size_boxes(list(boxes.values()), box_w, lang)
-    y = float(MARGIN)
+    draft = draft_status(chain) is not None
+    y = float(MARGIN) + (DRAFT_H if draft else 0)
     previous: _VBox | None = None
     for box in (boxes[s.position] for s in order):
         if previous is not None:
@@ -118,7 +121,7 @@ def vertical_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no
         previous = box
     lanes_bottom = y
     _attach(edges, x0, box_w)
-    out: list[str] = []
+    out: list[str] = [draft_mark(lang, NARROW_WIDTH - MARGIN, MARGIN)] if draft else []
     w = out.append
     for edge in edges:
         w(_vedge(uid, edge, x0, box_w))
@@ -152,6 +155,8 @@ def vertical_svg(chain: Chain, lang: str, link: Callable[[str], str | None] = no
                                  None if e.handover is None else transitions[e.handover.iri],
                                  kind="back" if e.side == "left" else "forward")
                            for e in edges], parallel, alternative, lang)
+    if draft:
+        described = translate("draft_title", lang) + ". " + described
     return "".join([
         head, f'<title id="{uid}-t">{_esc(title)}</title>',
         f'<desc id="{uid}-d">{_esc(described)}</desc>',
@@ -224,7 +229,7 @@ def _box_texts(step: Step, box_w: float, lang: str) -> tuple[list[str], list[str
     if step.maximum_duration:
         extras.append(translate("diagram_max_duration", lang).format(
             duration=humanise_duration(step.maximum_duration, lang)))
-    return wrap(name, name_chars, 4), wrap(producer, small_chars, 2), " · ".join(extras)
+    return wrap(name, name_chars, 4), wrap(producer, small_chars, 3), " · ".join(extras)
 
 
 def _attach(edges: list[_VEdge], x0: float, box_w: float) -> None:
@@ -336,6 +341,7 @@ def _vbox(box: _VBox, x: float, box_w: float, lang: str,
     details = [step.producer.label(lang), level]
     if box.extra:
         details.append(box.extra)
+    classes_extra = " ketju-placeholder-producer" if is_placeholder(step.producer) else ""
     title = f"{step.position}. {step.label(lang)}\n" + " · ".join(details)
     dash, body = "", "#ffffff"
     if step.optional:
@@ -344,7 +350,7 @@ def _vbox(box: _VBox, x: float, box_w: float, lang: str,
         dash = ' stroke-dasharray="7 4"'
     classes = "ketju-step" + (" ketju-optional" if step.optional else "") + (
         " ketju-alternative-step" if step.alternative_to else "") + (
-        " ketju-parallel-step" if step.parallel_with else "")
+        " ketju-parallel-step" if step.parallel_with else "") + classes_extra
     r = 6
     h = box.height
     level_x = x + 8 + _width(str(step.position), 12, True) + 8
