@@ -115,8 +115,10 @@ def _render_lanes(drawing: Layout) -> list[str]:
         head = ('fill="#fff4e5" stroke="#8a3b00" stroke-dasharray="5 3"'
                 if lane_item.placeholder else 'fill="#e4e9ef" stroke="#c8cfd8"')
         w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" {head}/>')
-        name_lines = wrap(lane_item.name, 24, 3)
         sub_lines = wrap(lane_item.sub, 28, 2) if lane_item.sub else []
+        # As many lines of the name as the lane has room for (placeholders' names are long
+        # and differ only at their end).
+        name_lines = wrap(lane_item.name, 24, max(3, int((h - 16 - 14 * len(sub_lines)) // 16)))
         block = len(name_lines) * 16 + len(sub_lines) * 14
         ty = y0 + h / 2 - block / 2 + 12
         lang_attr = (f' lang="{_esc(lane_item.name_lang)}"'
