@@ -33,6 +33,10 @@ Layout
   right, run along a channel below all lanes (one track per back edge, with its marker) and
   enter the to-step from the left.
 * `followedBy` relations without a described hand-over are thin grey arrows without a label.
+* **Drafts** (`ketju.domain.chains.draft_status`): a dashed "Draft: the description is not
+  complete" mark in the header (and first in the description), and the lanes of placeholder
+  producers left by `ketju reuse` dashed and tinted, so a printed or downloaded drawing of a
+  draft cannot pass for an approved chain.
 * **Legend** under the lanes: the level colours with their names, and the line and border styles.
 * **Accessibility**: `role="img"` with `aria-labelledby` pointing to a `<title>` and a `<desc>`
   that summarises the chain in words (counts, the sequence with producer and level of each
