@@ -63,6 +63,10 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "chain-producer-types": ({"chain": f"{ID}pohjois-savo/chain/lonkkamurtuma"},
                              lambda items: any(i["producerType"].endswith("private-contracted")
                                                for i in items)),
+    "chain-drafts": ({}, lambda items: [(i["chain"], i["source"], i["placeholders"])
+                                        for i in items] == [
+        (f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa",
+         f"{ID}pohjois-pohjanmaa/chain/lonkkamurtuma", 6)]),
     "chains-derived-from": ({"source": f"{ID}pohjois-pohjanmaa/chain/lonkkamurtuma"},
                             lambda items: [i["chain"] for i in items] == [
                                 f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"]),

@@ -104,3 +104,60 @@ def test_hostile_text_is_inert(page: Page, server: Server, path: str) -> None:
     page.wait_for_timeout(300)
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.locator("script:not([src])").count() <= 1
+
+
+#: Chain pages whose diagrams are read at phone and desktop width (issue 14): one with
+#: parallel steps, one that branches, one that returns to an earlier step, and a draft.
+CHAIN_PAGES = ("/id/varsinais-suomi/chain/lonkkamurtuma",
+               "/id/pohjois-pohjanmaa/chain/lonkkamurtuma",
+               "/id/etela-karjala/chain/asiakasohjautuvuus",
+               "/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa")
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_chain_diagram_fits_and_every_handover_reads_whole(browser: Browser, server: Server,
+                                                           width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fi-FI")
+    page = context.new_page()
+    for path in CHAIN_PAGES:
+        page.goto(server.base + path)
+        shown = [svg for svg in page.locator(".diagram svg").all() if svg.is_visible()]
+        assert len(shown) == 1, path
+        box = shown[0].bounding_box()
+        assert box is not None and box["x"] >= 0, path
+        assert box["x"] + box["width"] <= width, (path, box)
+        markers = shown[0].locator(".ketju-marker").all()
+        for marker in markers:
+            inner = marker.bounding_box()
+            assert inner is not None
+            assert box["x"] <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box[
+                "width"] + 0.5, path
+            assert box["y"] <= inner["y"] and inner["y"] + inner["height"] <= box["y"] + box[
+                "height"] + 0.5, path
+        items = page.locator("ol.handovers > li").all()
+        assert len(items) == len(markers) > 0, path
+        for number, item in enumerate(items, 1):
+            assert item.is_visible()
+            text = item.inner_text()
+            assert "…" not in text and "→" in text, (path, text)
+            assert item.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && "
+                                 "e.scrollHeight <= e.clientHeight + 1"), (path, text)
+            where = item.bounding_box()
+            assert where is not None and where["x"] + where["width"] <= width, (path, text)
+            assert shown[0].locator(f'.ketju-marker[data-number="{number}"]').count() == 1
+    context.close()
+
+
+def test_chain_page_prints_the_wide_diagram_alone(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fi-FI")
+    page = context.new_page()
+    page.goto(server.base + CHAIN_PAGES[0])
+    page.emulate_media(media="print")
+    assert not page.locator("header.site").is_visible()
+    assert not page.locator("footer.site").is_visible()
+    assert page.locator(".diagram-wide svg").is_visible()
+    assert not page.locator(".diagram-narrow svg").is_visible()
+    assert page.locator("ol.handovers").is_visible()
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    context.close()

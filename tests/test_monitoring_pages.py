@@ -232,10 +232,11 @@ def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
     doc = page(app, path_of(VS_CHAIN), "en")
     waits = [text(row) for row in
              all_of(all_of(all_of(doc, "table", class_="waits")[0], "tbody")[0], "tr")]
-    ward = next(t for t in waits if "(P2D)" in t)
+    # The maximum as words (issue 14), not P2D.
+    ward = next(t for t in waits if "(2 days)" in t)
     assert "2 d" in ward and "Within the maximum" in ward
     # The crafted wait in hours: 20 hours against P1D, shown in hours (24 h).
-    home = next(t for t in waits if "(P1D)" in t)
+    home = next(t for t in waits if "(1 day)" in t)
     assert "20 h" in home and "24 h" in home and "Within the maximum" in home
     over = page(app, path_of(KS_CHAIN), "en")
     rows = all_of(all_of(all_of(over, "table", class_="waits")[0], "tbody")[0], "tr")

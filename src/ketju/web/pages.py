@@ -28,10 +28,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
-from ketju.core.namespaces import ONTOLOGY
+from ketju.core.namespaces import ONTOLOGY, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
-from ketju.domain.entities import Description, NotFound, describe, entity_rdf
+from ketju.domain.entities import Description, NotFound, describe, entity_rdf, names_of
 from ketju.domain.goals import goal_tree
 from ketju.domain.packages import load_package
 from ketju.domain.regions import catalogue_regions, region_catalogue
@@ -294,22 +294,58 @@ def view_loader(dotted: str) -> ViewLoader:
 
 
 def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
-    """A service chain's page: the chain, its diagram and its goals."""
+    """A service chain's page: the chain, its diagram (wide and narrow, with the numbered
+    hand-overs), what remains to complete if it is a draft, and its goals."""
     try:
         chain, goals = chains.chain_view(snapshot, iri)  # one query: chain and goal tree
     except chains.ChainNotFound:
         return None
-    from ketju.web.diagram import chain_svg
+    from ketju.web.diagram import chain_diagram, humanise_duration
 
-    context: dict[str, Any] = {"chain": chain}
+    context: dict[str, Any] = {"chain": chain, **draft_context(snapshot, chain)}
     # No links inside the image: a role="img" must not hold controls; the table links.
-    context["diagram"] = chain_svg(chain, lang)
-    # The diagram's own <style> (hover and focus rules) is allowed by its hash.
-    context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
+    diagram = chain_diagram(chain, lang)
+    context["diagram"] = diagram
+    context["handover_numbers"] = {h.iri: h.number for h in diagram.handovers}
+    context["diagram_href"] = _diagram_path(iri)
+    # The diagrams' own <style> (hover and focus rules) are allowed by their hash.
+    context["inline_styles"] = tuple(_STYLE.findall(diagram.wide + diagram.narrow))
+    context["duration"] = lambda value: humanise_duration(value, lang)
     context["goals"] = goals
     context.update(monitoring.goals_section(snapshot, goals))
     context.update(monitoring.waits_section(snapshot, iri))
     return context
+
+
+def draft_context(snapshot: Snapshot, chain: chains.Chain) -> dict[str, Any]:
+    """What `draft_notice` shows of a draft chain: its `Draft`, the chain it comes from and
+    the names of the regions it names (from the build's names: no query once they are made)."""
+    draft = chains.draft_status(chain)
+    if draft is None:
+        return {"draft": None, "draft_source": None, "draft_regions": {}}
+    regions = {r for r in (draft.source_region, *(b.region for b in draft.borrowed)) if r}
+    organisers = {region: organiser_iri(region) for region in regions}
+    wanted = {*organisers.values(), *([draft.derived_from] if draft.derived_from else [])}
+    names = names_of(snapshot, wanted)
+    return {"draft": draft,
+            "draft_source": Node(draft.derived_from, names.get(draft.derived_from, Texts()))
+            if draft.derived_from else None,
+            "draft_regions": {region: Node(iri, names[iri])
+                              for region, iri in organisers.items() if iri in names}}
+
+
+#: The part of a chain's IRI the diagram's own address adds to (`/id/{region}/chain/{slug}`).
+_CHAIN_PATH = re.compile(r"id/([a-z0-9][a-z0-9-]*)/chain/([a-z0-9][a-z0-9-]*)")
+DIAGRAM_FILE = "diagram.svg"
+
+
+def _diagram_path(iri: str) -> str | None:
+    """The site-relative address of a chain's drawing on its own (None for a chain outside
+    the `/id/{region}/chain/{slug}` pattern: it has its page but no such address)."""
+    match = re.search(r"/(id/[^?#]*)$", iri)
+    if match is None or not _CHAIN_PATH.fullmatch(match.group(1)):
+        return None
+    return "/" + match.group(1) + "/" + DIAGRAM_FILE
 
 
 def organiser_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
@@ -344,6 +380,54 @@ def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> R
               if r.organiser is not None or r.total]
     return render_page(request, site, "regions.html", page_language(request),
                        regions=listed, kinds=registry.shown_on(registry.REGIONS))
+
+
+@router.api_route("/id/{region}/chain/{slug}/diagram.svg", methods=["GET", "HEAD"],
+                  include_in_schema=False)
+async def chain_diagram_file(request: Request, services: ServicesDep, snapshot: SnapshotDep,
+                             region: str, slug: str) -> Response:
+    """The chain's swimlane drawing on its own, full size, with the hand-overs in words
+    (`?view=1` opens it in the browser; else it is a download named after the chain)."""
+    site = Site(services.settings, snapshot)
+    path = f"id/{region}/chain/{slug}"
+    if not _CHAIN_PATH.fullmatch(path):
+        return await run_in_threadpool(not_found_page, request, site, None)
+    iri = services.settings.data_base + path
+    lang = page_language(request)
+    inline = request.query_params.get("view") == "1"
+
+    def produce() -> Response:
+        return _diagram_file(request, site, iri, lang, f"ketju-{region}-{slug}-{lang}.svg",
+                             inline)
+
+    if request.method != "GET":
+        return await run_in_threadpool(produce)
+    return await kept(request, site, f"diagram|{iri}|{lang}|{int(inline)}", produce)
+
+
+def _diagram_file(request: Request, site: Site, iri: str, lang: str, filename: str,
+                  inline: bool) -> Response:
+    snapshot = site.snapshot
+    assert snapshot is not None
+    try:
+        chain = chains.load_chain(snapshot, iri)
+    except chains.ChainNotFound:
+        return not_found_page(request, site, iri)
+    from ketju.web.diagram import layout, render
+
+    svg = render(layout(chain, lang), listed=True)
+    etag = site.etag("diagram", lang, iri, str(inline))
+    headers = cache_headers(etag, site.last_modified(), "Accept-Language, Cookie")
+    if not_modified(request, etag, site.last_modified()):
+        return Response(status_code=304, headers=headers)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n").encode("utf-8")
+    headers["Content-Disposition"] = ("inline" if inline else "attachment") + \
+        f'; filename="{filename}"'
+    # The drawing's own <style> is allowed by its hash; nothing else runs or loads.
+    headers["Content-Security-Policy"] = content_security_policy(_STYLE.findall(svg))
+    return Response(b"" if request.method == "HEAD" else body,
+                    media_type="image/svg+xml; charset=utf-8",
+                    headers={**headers, "Content-Length": str(len(body))})
 
 
 @router.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
