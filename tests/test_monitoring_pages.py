@@ -243,10 +243,12 @@ def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
 
 
 def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
+    # Issue 14: a package's goals and their monitoring are one section (the goal tree, each
+    # indicator one line with its latest value, trend, target and status).
     doc = page(app, path_of(VS_YOUTH), "sv")
-    monitoring = section(doc, "monitoring-title")
+    monitoring = section(doc, "goals-title")
     rows = {all_of(row, "a")[0].get("href"): text(row)
-            for row in all_of(monitoring, "tr")[1:] if all_of(row, "a")}
+            for row in all_of(monitoring, "li", class_="goal-indicator") if all_of(row, "a")}
     guarantee = rows[path_of(VS + "indicator/nuoret-hoitotakuun-ajassa")]
     assert "86,4" in guarantee and "På rätt väg" in guarantee
 

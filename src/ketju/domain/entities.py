@@ -243,3 +243,20 @@ def entity_rdf(snapshot: Snapshot, iri: str) -> list[ox.Triple]:
                                  ox.Literal(text, language=lang) if lang else ox.Literal(text))
                        for lang, text in texts.values.items())
     return triples
+
+
+def step_positions(snapshot: Snapshot, steps: list[str]) -> dict[str, tuple[str, int]]:
+    """The chain and position of each of `steps` that is a chain's step (to list steps in
+    chain order, not by IRI)."""
+    if not steps:
+        return {}
+    found: dict[str, tuple[str, int]] = {}
+    chunk: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
+        ox.NamedNode(s) for s in sorted(set(steps))]
+    for row in snapshot.select("step-positions", step=chunk):
+        try:
+            position = int(row["position"].value)
+        except ValueError:
+            continue
+        found.setdefault(row["step"].value, (row["chain"].value, position))
+    return found

@@ -31,14 +31,21 @@ from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
-from ketju.domain.entities import Description, NotFound, describe, entity_rdf
-from ketju.domain.goals import goal_tree
+from ketju.domain.entities import (
+    Description,
+    NotFound,
+    describe,
+    entity_rdf,
+    step_positions,
+)
+from ketju.domain.goals import goal_place, goal_tree
 from ketju.domain.packages import load_package
 from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
-from ketju.web import monitoring
+from ketju.web import facts as entity_facts
+from ketju.web import humanise, monitoring
 from ketju.web.http import (
     PAGE_OFFERS,
     build_etag,
@@ -65,7 +72,7 @@ PAGE_PREFIXES = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 #: Query parameters a page's language links carry over (the others are dropped).
-CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains")
+CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains", "view")
 #: Longest query string the language links carry over (an IRI of `MAX_IRI_CHARS`, encoded).
 MAX_CARRIED_QUERY = 8000
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -139,7 +146,18 @@ def label_html_context(site: Site, lang: str) -> dict[str, Any]:
         return {"text": text, "lang": used or lang, "fallback": used if used and used != lang
                 else ""}
 
-    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES}
+    def prop(node: Node) -> dict[str, str]:
+        """A property's (or type's) name: its label, else its local name in words."""
+        text, used = node.names.pick(lang)
+        if not text:
+            return {"text": humanise.words_of(node.iri), "lang": "en", "fallback": ""}
+        return {"text": text, "lang": used or lang, "fallback": used if used != lang else ""}
+
+    def human(text: str, datatype: str, property_iri: str = "") -> str:
+        return humanise.literal(text, datatype, lang, property_iri)
+
+    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES,
+            "prop_name": prop, "human": human}
 
 
 def carried_query(request: Request) -> str:
@@ -268,6 +286,10 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
         return rdf_response(request, site, entity_rdf(snapshot, iri), fmt, iri)
     lang = page_language(request)
     context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
+    if request.query_params.get("view") == "statements":
+        # Every statement and every link, for the curious; the page itself speaks in words.
+        return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
+                           **context)
     template = "entity.html"
     # The page of the entity's first kind (in the registry's order) that has one.
     types = {t.iri for t in description.types}
@@ -278,6 +300,16 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
             return not_found_page(request, site, iri)
         template = kind.page.template
         context.update(view)
+    shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
+    entity_kinds = entity_facts.kinds_of(description)
+    context.update(
+        kind_names=["kind_" + k.name for k in entity_kinds],
+        # Else its type of the ontology, by name (a chain's step, a hand-over), or nothing.
+        kind_node=None if entity_kinds else next(
+            (t for t in description.types if t.iri.startswith(ONTOLOGY) and t.names), None),
+        facts=entity_facts.facts(description, lang, shown),
+        related=entity_facts.related(description, shown, step_positions(
+            snapshot, entity_facts.linking_steps(description))))
     return render_page(request, site, template, lang, **context)
 
 
@@ -322,7 +354,26 @@ def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | No
     """A service package's page: its parts and goals."""
     goals = goal_tree(snapshot, iri)
     return {"package": load_package(snapshot, iri), "goals": goals,
-            **monitoring.goals_section(snapshot, goals)}
+            **monitored_goals(snapshot, goals)}
+
+
+def monitored_goals(snapshot: Snapshot, goals: list[Any]) -> dict[str, Any]:
+    """The monitoring of a goal tree, and each indicator's by its IRI (for one section of
+    goals with their indicators' latest values, not a table per goal)."""
+    section = monitoring.goals_section(snapshot, goals)
+    section["monitored"] = {found.indicator.iri: found
+                            for goal in section["monitoring_summary"]
+                            for found in goal.indicators}
+    return section
+
+
+def goal_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A goal's page: its place in its owner's goal tree (owner, the goals it contributes
+    to, its sub-goals) and the monitoring of its indicators and of the goals that contribute."""
+    view = monitoring.goal_view(snapshot, iri, lang)
+    if view is None:
+        return None
+    return {**view, "place": goal_place(snapshot, iri)}
 
 
 #: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
