@@ -44,6 +44,8 @@ FIRST = (ADMS + "status", DCAT + "version", OWL + "versionInfo", DCT + "issued",
          DCT + "modified", K + "organiser", K + "coOrganiser", K + "region",
          K + "targetSegment", PROV + "wasDerivedFrom")
 _RANK = {iri: index for index, iri in enumerate(FIRST)}
+#: Texts longer than this are shown across the page, after the short facts.
+WIDE_TEXT = 80
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,37 @@ class Fact:
     property: Node
     values: tuple[Value, ...]
 
+    @property
+    def wide(self) -> bool:
+        """Whether it holds a text too long for a narrow column (shown across the page)."""
+        return any(not v.is_node and len(v.text) > WIDE_TEXT for v in self.values)
+
+
+@dataclass(frozen=True)
+class Related:
+    """An entity that points to the page's entity, by which properties, and its region when
+    that is another than the entity's (the same name in two regions is two entities)."""
+
+    subject: Node
+    properties: tuple[Node, ...]
+    region: str | None = None
+
 
 @dataclass(frozen=True)
 class RelatedGroup:
-    """Entities of one kind that point to the entity: (entity, by which property)."""
+    """Entities of one kind that point to the entity."""
 
     #: The interface text of the group's heading (`kinds_*`, `kind_*`, `speech_*`).
     heading: str
-    #: Each entity once, with the properties by which it points here.
-    items: tuple[tuple[Node, tuple[Node, ...]], ...]
+    items: tuple[Related, ...]
 
     @property
     def mixed(self) -> bool:
         """Whether the items point by more than one property (then each item names them)."""
-        return len({p.iri for _, props in self.items for p in props}) > 1
+        return len({p.iri for item in self.items for p in item.properties}) > 1
+
+    def regions(self) -> set[str]:
+        return {item.region for item in self.items if item.region}
 
 
 def kinds_of(description: Description) -> list[registry.Kind]:
@@ -123,7 +142,7 @@ def facts(description: Description, lang: str, shown: Shown = Shown()) -> list[F
         values = _in_language(statement.values, lang)
         if values:
             found.append(Fact(statement.property, values))
-    return sorted(found, key=lambda f: (_RANK.get(f.property.iri, len(_RANK)),
+    return sorted(found, key=lambda f: (f.wide, _RANK.get(f.property.iri, len(_RANK)),
                                         f.property.label(lang).lower()))
 
 
@@ -155,9 +174,12 @@ def related(description: Description, shown: Shown = Shown(),
         group.setdefault(subject.iri, (subject, []))[1].append(prop)
     order = {kind_heading(k): i for i, k in enumerate(registry.KINDS)}
     placed = steps or {}
+    home = region_of(description.iri)
     return [RelatedGroup(heading, tuple(sorted(
-                ((subject, tuple(props)) for subject, props in items.values()),
-                key=lambda i: placed.get(i[0].iri, (i[0].iri, 0)))))
+                (Related(subject, tuple(props), region if (region := region_of(subject.iri))
+                         not in (home, "national") else None)
+                 for subject, props in items.values()),
+                key=lambda i: placed.get(i.subject.iri, (i.subject.iri, 0)))))
             for heading, items in sorted(groups.items(),
                                          key=lambda g: (order.get(g[0], len(order)), g[0]))]
 
@@ -165,6 +187,11 @@ def related(description: Description, shown: Shown = Shown(),
 def linking_steps(description: Description) -> list[str]:
     """The chain steps among the entities that point to this one (this page of them)."""
     return [s.iri for s, _ in description.links.items if _segments(s.iri)[1] == "step"]
+
+
+def region_of(iri: str) -> str | None:
+    """The region segment of a data IRI (`keski-suomi`), else None."""
+    return iri[len(ID):].split("/", 1)[0] if iri.startswith(ID) else None
 
 
 def _segments(iri: str) -> tuple[str | None, str | None]:

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
-from ketju.core.namespaces import ONTOLOGY
+from ketju.core.namespaces import ONTOLOGY, VOCAB
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
 from ketju.domain.entities import (
@@ -36,6 +36,7 @@ from ketju.domain.entities import (
     NotFound,
     describe,
     entity_rdf,
+    names_of,
     step_positions,
 )
 from ketju.domain.goals import goal_place, goal_tree
@@ -310,6 +311,10 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
         facts=entity_facts.facts(description, lang, shown),
         related=entity_facts.related(description, shown, step_positions(
             snapshot, entity_facts.linking_steps(description))))
+    regions = {r for group in context["related"] for r in group.regions()}
+    names = names_of(snapshot, [VOCAB + "region/" + r for r in regions])
+    context["region_names"] = {r: Node(VOCAB + "region/" + r, names[VOCAB + "region/" + r])
+                               for r in regions if VOCAB + "region/" + r in names}
     return render_page(request, site, template, lang, **context)
 
 
