@@ -256,7 +256,8 @@ def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
 def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
     doc = page(app, path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"), "en")
     monitoring = section(doc, "monitoring-title")
-    first = all_of(all_of(monitoring, "tbody")[0], "tr")[0]
+    # Issue 14: the goal and its sub-goals as a tree, each indicator one line (no tables).
+    first = all_of(monitoring, "li", class_="goal-indicator")[0]
     assert all_of(first, "a")[0].get("href") == path_of(VS_HOME)
     assert "Target reached" in text(first) and "75.2" in text(first)
 

@@ -71,7 +71,7 @@ SHOWN_BY_TEMPLATE = {
         K + "hasMainGoal", K + "hasGoal", K + "includesService", K + "hasSubPackage",
         K + "relatedPackage", K + "hasInterface", K + "hasSteeringMeasure",
         K + "customerPlanTemplate", K + "partOfPackage"})),
-    "goal.html": Shown(frozenset({K + "goalLevel", K + "goalPerspective",
+    "goal.html": Shown(frozenset({K + "goalLevel", K + "goalPerspective", K + "measuredBy",
                                   K + "contributesTo", K + "hasGoal", K + "hasMainGoal"})),
     "organiser.html": Shown(frozenset(), frozenset({"package", "chain"})),
     # The monitoring sections show these; observations are in the chart and its table.

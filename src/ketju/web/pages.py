@@ -378,7 +378,9 @@ def goal_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
     view = monitoring.goal_view(snapshot, iri, lang)
     if view is None:
         return None
-    return {**view, "place": goal_place(snapshot, iri)}
+    monitored = {found.indicator.iri: found for goal in view["monitoring_summary"]
+                 for found in goal.indicators}
+    return {**view, "place": goal_place(snapshot, iri), "monitored": monitored}
 
 
 #: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
