@@ -44,6 +44,9 @@ FIRST = (ADMS + "status", DCAT + "version", OWL + "versionInfo", DCT + "issued",
          DCT + "modified", K + "organiser", K + "coOrganiser", K + "region",
          K + "targetSegment", PROV + "wasDerivedFrom")
 _RANK = {iri: index for index, iri in enumerate(FIRST)}
+#: Indicator observations are never listed as related: the indicator's chart and table show
+#: them (a hand-over's page would list every quarter's measured wait by its code).
+OBSERVATIONS = frozenset({"observation"})
 #: Texts longer than this are shown across the page, after the short facts.
 WIDE_TEXT = 80
 
@@ -61,7 +64,7 @@ _MONITORED = Shown(frozenset({
     K + "nationalIndicator", K + "polarity", K + "hasTarget", K + "reportingProducer",
     K + "reportsTo", K + "reportingChannel", K + "discussedIn", K + "reportedBy",
     DCT + "accrualPeriodicity", "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure",
-    K + "indicator"}), frozenset({"observation"}))
+    K + "indicator"}))
 
 #: By page template: what its own sections show.
 SHOWN_BY_TEMPLATE = {
@@ -168,7 +171,7 @@ def related(description: Description, shown: Shown = Shown(),
         if subject.iri.startswith(own) or prop.iri in shown.properties:
             continue
         segment, sub = _segments(subject.iri)
-        if segment in shown.linking_segments and sub is None:
+        if segment in OBSERVATIONS or (segment in shown.linking_segments and sub is None):
             continue
         group = groups.setdefault(_heading(segment, sub), {})
         group.setdefault(subject.iri, (subject, []))[1].append(prop)
