@@ -188,8 +188,11 @@ def related(description: Description, shown: Shown = Shown(),
 
 
 def linking_steps(description: Description) -> list[str]:
-    """The chain steps among the entities that point to this one (this page of them)."""
-    return [s.iri for s, _ in description.links.items if _segments(s.iri)[1] == "step"]
+    """The chain steps among the entities that point to this one (this page of them), not
+    its own (a chain's page lists its steps itself)."""
+    own = description.iri.rstrip("/") + "/"
+    return [s.iri for s, _ in description.links.items
+            if _segments(s.iri)[1] == "step" and not s.iri.startswith(own)]
 
 
 def region_of(iri: str) -> str | None:
