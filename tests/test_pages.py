@@ -288,3 +288,20 @@ def test_all_statements_are_one_click_away(server: Server, kind: str) -> None:
     again = server.get(f"{server.base}/{path}?view=statements&lang=en",
                        headers={"If-None-Match": listed.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_steps_are_listed_in_chain_order(server: Server) -> None:
+    """A producer's page lists the steps it is responsible for by position, not by IRI."""
+    page = server.get(f"{server.base}/id/etela-pohjanmaa/producer/sote-keskukset").text
+    chain = "/id/etela-pohjanmaa/chain/muistipotilas/step/"
+    shown = re.findall(rf'href="{chain}([\w-]+)"', page)
+    assert shown == ["muistihoitajan-ensiarvio", "laakarin-tutkimus", "diagnoosi-ja-suunnitelma",
+                     "seuranta"]
+
+
+def test_booleans_are_words(server: Server) -> None:
+    finnish = visible_text(server.get(f"{server.base}/{ENTITIES['package']}?lang=fi").text)
+    english = visible_text(server.get(f"{server.base}/{ENTITIES['package']}?lang=en").text)
+    assert "havainnollistava esimerkki kyllä" in finnish.lower()
+    assert "illustrative yes" in english.lower()
+    assert not re.search(r"\btrue\b", finnish + english)
