@@ -305,3 +305,13 @@ def test_booleans_are_words(server: Server) -> None:
     assert "havainnollistava esimerkki kyllä" in finnish.lower()
     assert "illustrative yes" in english.lower()
     assert not re.search(r"\btrue\b", finnish + english)
+
+
+def test_the_statements_of_an_external_iri_keep_it(server: Server) -> None:
+    jhs = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/P5.6"
+    page = server.get(server.base + "/resource", params={"iri": jhs}).text
+    link = re.search(r'href="(\?iri=[^"]+view=statements)"', page)
+    assert link, "the link keeps the iri parameter"
+    listed = server.get(server.base + "/resource" + link.group(1).replace("&amp;", "&"))
+    assert listed.status_code == 200 and "skos:prefLabel" in listed.text
+    assert "Erikoissairaanhoito" in listed.text

@@ -286,7 +286,8 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     if isinstance(fmt, Format):
         return rdf_response(request, site, entity_rdf(snapshot, iri), fmt, iri)
     lang = page_language(request)
-    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
+    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS,
+                               **entity_hrefs(request, iri)}
     if request.query_params.get("view") == "statements":
         # Every statement and every link, for the curious; the page itself speaks in words.
         return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
@@ -316,6 +317,16 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     context["region_names"] = {r: Node(VOCAB + "region/" + r, names[VOCAB + "region/" + r])
                                for r in regions if VOCAB + "region/" + r in names}
     return render_page(request, site, template, lang, **context)
+
+
+def entity_hrefs(request: Request, iri: str) -> dict[str, str]:
+    """The page's own address (`page_href`) and the start of a link to it with other
+    parameters (`here`, then `view=...`, `links=...`, `format=...`): on `/resource` both keep
+    the `iri` parameter, which a bare `?view=statements` would drop."""
+    if request.url.path == "/resource":
+        own = "?" + urlencode({"iri": iri})
+        return {"here": own + "&", "page_href": request.url.path + own}
+    return {"here": "?", "page_href": request.url.path}
 
 
 #: What a kind's page loader is: `(snapshot, iri, lang)` to the template's context, or None
