@@ -315,3 +315,13 @@ def test_the_statements_of_an_external_iri_keep_it(server: Server) -> None:
     listed = server.get(server.base + "/resource" + link.group(1).replace("&amp;", "&"))
     assert listed.status_code == 200 and "skos:prefLabel" in listed.text
     assert "Erikoissairaanhoito" in listed.text
+
+
+def test_related_entities_say_how_they_link_in_the_page_language(server: Server) -> None:
+    """Kela organises and produces the same services: each is listed once, with both."""
+    page = server.get(f"{server.base}/{ENTITIES['producer']}?lang=fi").text
+    related = page.split('aria-labelledby="links-title"', 1)[1].split("</section>", 1)[0]
+    service = '<a href="/id/keski-suomi/service/perustoimeentulotuki">'
+    assert related.count(service) == 1
+    item = related.split(service, 1)[1].split("</li>", 1)[0]
+    assert "järjestäjä" in item and "tuottaja" in item and "produced" not in item

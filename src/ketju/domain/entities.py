@@ -116,7 +116,9 @@ def describe(snapshot: Snapshot, iri: str,
     pointed = {row["property"].value for row in rows} | {
         row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    for owner, texts in names_of(snapshot, pointed | {iri} | {s for _, s in page}).items():
+    # The linking subjects and the properties they link by are named too.
+    linked = {n for link in page for n in link}
+    for owner, texts in names_of(snapshot, pointed | {iri} | linked).items():
         names[owner].update(texts.values)
 
     def node(value: str) -> Node:
