@@ -325,3 +325,13 @@ def test_related_entities_say_how_they_link_in_the_page_language(server: Server)
     assert related.count(service) == 1
     item = related.split(service, 1)[1].split("</li>", 1)[0]
     assert "järjestäjä" in item and "tuottaja" in item and "produced" not in item
+
+
+def test_observations_are_left_out_before_paging(server: Server) -> None:
+    """A region's page lists what relates to it, not its indicators' observations (the
+    indicator pages chart them); all statements still list every link."""
+    page = server.get(f"{server.base}/{ENTITIES['region']}?lang=en").text
+    assert "/observation/" not in page and 'rel="next"' not in page
+    assert "/id/keski-suomi/organiser/keski-suomi" in page
+    listed = server.get(f"{server.base}/{ENTITIES['region']}?view=statements&lang=en").text
+    assert "/observation/" in listed and 'rel="next"' in listed

@@ -7,6 +7,7 @@ Every page starts from this; pages for chains, packages and the like add their o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -100,7 +101,10 @@ def _texts(rows: list[tuple[str, ox.Literal]]) -> Texts:
 
 
 def describe(snapshot: Snapshot, iri: str,
-             links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE) -> Description:
+             links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE,
+             hide_link: Callable[[str], bool] | None = None) -> Description:
+    """The entity's description; `hide_link(subject)` leaves links out before they are
+    counted and paged (a page for people does not list a region's observations)."""
     entity = ox.NamedNode(iri)
     bind = {"entity": entity}
     rows = snapshot.select("entity-statements", **bind)
@@ -109,6 +113,8 @@ def describe(snapshot: Snapshot, iri: str,
                       for row in snapshot.select("entity-links-here", **bind)})
     if not rows and not linking:
         raise NotFound(iri)
+    if hide_link is not None:
+        linking = [(p, s) for p, s in linking if not hide_link(s)]
     # The names of the properties, the values and the page of links in one lookup by list: a
     # join from the entity to every label of the store is planned badly at national scale
     # (seconds, not ms).

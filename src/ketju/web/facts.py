@@ -16,7 +16,7 @@ The whole statement table stays one click away (`?view=statements`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ketju.core import kinds as registry
@@ -31,11 +31,13 @@ from ketju.core.namespaces import (
     RDF,
     RDFS,
     SKOS,
+    VOCAB,
 )
 from ketju.domain.entities import DESCRIPTION_PROPERTIES, LABEL_PROPERTIES, Description, Value
 from ketju.domain.texts import Node, Texts
 
 DCAT = "http://www.w3.org/ns/dcat#"
+REGION = VOCAB + "region/"
 K = ONTOLOGY
 #: Never a fact: names, descriptions and types are the page's header.
 HIDDEN = frozenset({RDF + "type", *LABEL_PROPERTIES, *DESCRIPTION_PROPERTIES})
@@ -177,7 +179,9 @@ def related(description: Description, shown: Shown = Shown(),
         group.setdefault(subject.iri, (subject, []))[1].append(prop)
     order = {kind_heading(k): i for i, k in enumerate(registry.KINDS)}
     placed = steps or {}
-    home = region_of(description.iri)
+    # The page's own region is not repeated (nor on the region's own page).
+    home = region_of(description.iri) or (description.iri.rsplit("/", 1)[-1]
+                                          if description.iri.startswith(REGION) else None)
     return [RelatedGroup(heading, tuple(sorted(
                 (Related(subject, tuple(props), region if (region := region_of(subject.iri))
                          not in (home, "national") else None)
@@ -185,6 +189,13 @@ def related(description: Description, shown: Shown = Shown(),
                 key=lambda i: placed.get(i.subject.iri, (i.subject.iri, 0)))))
             for heading, items in sorted(groups.items(),
                                          key=lambda g: (order.get(g[0], len(order)), g[0]))]
+
+
+def link_filter(iri: str) -> Callable[[str], bool]:
+    """What a page for people leaves out of the links to `iri` before paging them: the
+    entity's own parts (its page shows them) and indicator observations."""
+    own = iri.rstrip("/") + "/"
+    return lambda subject: subject.startswith(own) or _segments(subject)[0] in OBSERVATIONS
 
 
 def linking_steps(description: Description) -> list[str]:

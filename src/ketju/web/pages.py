@@ -279,8 +279,11 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
                      fmt: str | Format) -> Response:
     snapshot = site.snapshot
     assert snapshot is not None
+    statements = request.query_params.get("view") == "statements"
     try:
-        description = describe(snapshot, iri, links_offset=max(0, links_offset))
+        # All statements list every link; the page for people leaves some out (facts.py).
+        description = describe(snapshot, iri, links_offset=max(0, links_offset),
+                               hide_link=None if statements else entity_facts.link_filter(iri))
     except NotFound:
         return not_found_page(request, site, iri)
     if isinstance(fmt, Format):
@@ -288,7 +291,7 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     lang = page_language(request)
     context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS,
                                **entity_hrefs(request, iri)}
-    if request.query_params.get("view") == "statements":
+    if statements:
         # Every statement and every link, for the curious; the page itself speaks in words.
         return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
                            **context)
