@@ -195,7 +195,14 @@ def link_filter(iri: str) -> Callable[[str], bool]:
     """What a page for people leaves out of the links to `iri` before paging them: the
     entity's own parts (its page shows them) and indicator observations."""
     own = iri.rstrip("/") + "/"
-    return lambda subject: subject.startswith(own) or _segments(subject)[0] in OBSERVATIONS
+
+    def hidden(subject: str) -> bool:
+        # A region at national scale has hundreds of thousands of observations: the cheap
+        # test first.
+        return subject.startswith(own) or (
+            "/observation/" in subject and _segments(subject)[0] in OBSERVATIONS)
+
+    return hidden
 
 
 def linking_steps(description: Description) -> list[str]:
