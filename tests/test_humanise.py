@@ -98,3 +98,22 @@ def test_plain_text_is_left_alone() -> None:
 def test_a_term_without_a_name_is_named_by_its_local_name_in_words(iri: str,
                                                                   words: str) -> None:
     assert humanise.words_of(iri) == words
+
+
+def test_the_texts_of_sub_tables_are_the_languages_texts() -> None:
+    """messages.toml keeps each area's texts in sub-tables ([fi.speech]): they are read as the
+    language's own, and every one exists in all three languages."""
+    import tomllib
+    from pathlib import Path
+
+    from ketju.web import i18n
+
+    with open(Path(i18n.__file__).parent / "messages.toml", "rb") as source:
+        table = tomllib.load(source)
+    areas = {lang: {k: v for k, v in texts.items() if isinstance(v, dict)}
+             for lang, texts in table.items()}
+    assert areas["fi"].keys() == areas["sv"].keys() == areas["en"].keys()
+    for area in areas["fi"]:
+        assert areas["fi"][area].keys() == areas["sv"][area].keys() == areas["en"][area].keys()
+    assert i18n.translate("speech_facts", "sv") == "Grunduppgifter"
+    assert i18n.translate("human_at_most", "fi") == "enintään {duration}"
