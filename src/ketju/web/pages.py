@@ -305,21 +305,29 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
             return not_found_page(request, site, iri)
         template = kind.page.template
         context.update(view)
-    shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
-    entity_kinds = entity_facts.kinds_of(description)
-    context.update(
-        kind_names=["kind_" + k.name for k in entity_kinds],
-        # Else its type of the ontology, by name (a chain's step, a hand-over), or nothing.
-        kind_node=None if entity_kinds else next(
-            (t for t in description.types if t.iri.startswith(ONTOLOGY) and t.names), None),
-        facts=entity_facts.facts(description, lang, shown),
-        related=entity_facts.related(description, shown, step_positions(
-            snapshot, entity_facts.linking_steps(description))))
-    regions = {r for group in context["related"] for r in group.regions()}
-    names = names_of(snapshot, [VOCAB + "region/" + r for r in regions])
-    context["region_names"] = {r: Node(VOCAB + "region/" + r, names[VOCAB + "region/" + r])
-                               for r in regions if VOCAB + "region/" + r in names}
+    context.update(in_words(snapshot, description, template, lang))
     return render_page(request, site, template, lang, **context)
+
+
+def in_words(snapshot: Snapshot, description: Description, template: str,
+             lang: str) -> dict[str, Any]:
+    """What `entity.html` says about any entity besides its kind's own sections: its kinds,
+    its facts and what relates to it (ketju.web.facts), with the names of other regions."""
+    shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
+    kinds = entity_facts.kinds_of(description)
+    related = entity_facts.related(description, shown, step_positions(
+        snapshot, entity_facts.linking_steps(description)))
+    regions = {VOCAB + "region/" + r: r for group in related for r in group.regions()}
+    names = names_of(snapshot, list(regions))
+    return {
+        "kind_names": ["kind_" + k.name for k in kinds],
+        # Else its type of the ontology, by name (a chain's step, a hand-over), or nothing.
+        "kind_node": None if kinds else next(
+            (t for t in description.types if t.iri.startswith(ONTOLOGY) and t.names), None),
+        "facts": entity_facts.facts(description, lang, shown),
+        "related": related,
+        "region_names": {r: Node(iri, names[iri]) for iri, r in regions.items() if iri in names},
+    }
 
 
 def entity_hrefs(request: Request, iri: str) -> dict[str, str]:
