@@ -335,3 +335,11 @@ def test_observations_are_left_out_before_paging(server: Server) -> None:
     assert "/id/keski-suomi/organiser/keski-suomi" in page
     listed = server.get(f"{server.base}/{ENTITIES['region']}?view=statements&lang=en").text
     assert "/observation/" in listed and 'rel="next"' in listed
+
+
+def test_all_statements_list_a_chains_steps_in_chain_order(server: Server) -> None:
+    listed = server.get(f"{server.base}/{ENTITIES['chain']}?view=statements").text
+    row = listed.split("ketju:hasStep", 1)[1].split("</tr>", 1)[0]
+    steps = re.findall(r'href="/id/varsinais-suomi/chain/lonkkamurtuma/step/([\w-]+)"', row)
+    assert len(steps) == 9
+    assert steps[:3] == ["ensihoito", "paivystys", "leikkaus"], "positions 1, 2, 3"

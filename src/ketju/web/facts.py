@@ -33,7 +33,13 @@ from ketju.core.namespaces import (
     SKOS,
     VOCAB,
 )
-from ketju.domain.entities import DESCRIPTION_PROPERTIES, LABEL_PROPERTIES, Description, Value
+from ketju.domain.entities import (
+    DESCRIPTION_PROPERTIES,
+    LABEL_PROPERTIES,
+    Description,
+    Statement,
+    Value,
+)
 from ketju.domain.texts import Node, Texts
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -248,3 +254,21 @@ def curie(iri: str) -> str:
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
+
+
+def stated_steps(description: Description) -> list[str]:
+    """The chain steps among the entity's values (a chain's `hasStep`)."""
+    return [v.node.iri for statement in description.statements for v in statement.values
+            if v.node is not None and _segments(v.node.iri)[1] == "step"]
+
+
+def in_chain_order(statements: Iterable[Statement],
+                   steps: Mapping[str, tuple[str, int]]) -> tuple[Statement, ...]:
+    """The statements with chain steps among their values in chain order (not by IRI)."""
+    def key(value: Value) -> tuple[str, int]:
+        iri = value.node.iri if value.node is not None else value.text
+        return steps.get(iri, (iri, 0))
+
+    return tuple(Statement(s.property, tuple(sorted(s.values, key=key)))
+                 if any(v.node is not None and v.node.iri in steps for v in s.values) else s
+                 for s in statements)

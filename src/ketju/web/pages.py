@@ -293,8 +293,10 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
                                **entity_hrefs(request, iri)}
     if statements:
         # Every statement and every link, for the curious; the page itself speaks in words.
+        ordered = entity_facts.in_chain_order(description.statements, step_positions(
+            snapshot, entity_facts.stated_steps(description)))
         return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
-                           **context)
+                           statements=ordered, **context)
     template = "entity.html"
     # The page of the entity's first kind (in the registry's order) that has one.
     types = {t.iri for t in description.types}
