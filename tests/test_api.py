@@ -131,6 +131,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
         1 for i in items if i["role"] == "interface") == 7),
     "package-services": ({"package": YOUTH}, lambda items: len(items) == 18),
     "regions": ({}, lambda items: len(items) == 24),
+    "step-positions": ({"step": [f"{VS_CHAIN}/step/leikkaus"]}, lambda items: [
+        (i["chain"], int(i["position"])) for i in items] == [(VS_CHAIN, 3)]),
     "region-catalogue": ({"organiser": f"{ID}keski-uusimaa/organiser/keski-uusimaa"},
                          lambda items: len({i["entity"] for i in items if i["kind"].endswith(
                              "ServicePackage")}) == 3),

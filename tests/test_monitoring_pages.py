@@ -244,10 +244,12 @@ def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
 
 
 def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
+    # Issue 14: a package's goals and their monitoring are one section (the goal tree, each
+    # indicator one line with its latest value, trend, target and status).
     doc = page(app, path_of(VS_YOUTH), "sv")
-    monitoring = section(doc, "monitoring-title")
+    monitoring = section(doc, "goals-title")
     rows = {all_of(row, "a")[0].get("href"): text(row)
-            for row in all_of(monitoring, "tr")[1:] if all_of(row, "a")}
+            for row in all_of(monitoring, "li", class_="goal-indicator") if all_of(row, "a")}
     guarantee = rows[path_of(VS + "indicator/nuoret-hoitotakuun-ajassa")]
     assert "86,4" in guarantee and "På rätt väg" in guarantee
 
@@ -255,7 +257,8 @@ def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
 def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
     doc = page(app, path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"), "en")
     monitoring = section(doc, "monitoring-title")
-    first = all_of(all_of(monitoring, "tbody")[0], "tr")[0]
+    # Issue 14: the goal and its sub-goals as a tree, each indicator one line (no tables).
+    first = all_of(monitoring, "li", class_="goal-indicator")[0]
     assert all_of(first, "a")[0].get("href") == path_of(VS_HOME)
     assert "Target reached" in text(first) and "75.2" in text(first)
 

@@ -47,7 +47,16 @@ def messages() -> dict[str, dict[str, str]]:
     """The interface texts: messages.toml, and the kinds' names (`kind_*`, `kinds_*`) from
     the registry of kinds."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
-        table: dict[str, dict[str, str]] = tomllib.load(source)
+        loaded: dict[str, dict[str, object]] = tomllib.load(source)
+    # A language's texts may also sit in sub-tables ([fi.area]): one block per area of work.
+    table: dict[str, dict[str, str]] = {}
+    for lang, texts in loaded.items():
+        flat = table.setdefault(lang, {})
+        for key, text in texts.items():
+            if isinstance(text, dict):
+                flat.update(text)
+            else:
+                flat[key] = str(text)
     for lang, texts in label_texts().items():
         table.setdefault(lang, {}).update(texts)
     return table

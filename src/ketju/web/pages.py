@@ -28,17 +28,33 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
+<<<<<<< HEAD
 from ketju.core.namespaces import ONTOLOGY, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
 from ketju.domain.entities import Description, NotFound, describe, entity_rdf, names_of
 from ketju.domain.goals import goal_tree
+=======
+from ketju.core.namespaces import ONTOLOGY, VOCAB
+from ketju.core.queries import MAX_IRI_CHARS
+from ketju.domain import chains
+from ketju.domain.entities import (
+    Description,
+    NotFound,
+    describe,
+    entity_rdf,
+    names_of,
+    step_positions,
+)
+from ketju.domain.goals import goal_place, goal_tree
+>>>>>>> b-speech
 from ketju.domain.packages import load_package
 from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
-from ketju.web import monitoring
+from ketju.web import facts as entity_facts
+from ketju.web import humanise, monitoring
 from ketju.web.http import (
     PAGE_OFFERS,
     build_etag,
@@ -65,7 +81,7 @@ PAGE_PREFIXES = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 #: Query parameters a page's language links carry over (the others are dropped).
-CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains")
+CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains", "view")
 #: Longest query string the language links carry over (an IRI of `MAX_IRI_CHARS`, encoded).
 MAX_CARRIED_QUERY = 8000
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -139,7 +155,18 @@ def label_html_context(site: Site, lang: str) -> dict[str, Any]:
         return {"text": text, "lang": used or lang, "fallback": used if used and used != lang
                 else ""}
 
-    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES}
+    def prop(node: Node) -> dict[str, str]:
+        """A property's (or type's) name: its label, else its local name in words."""
+        text, used = node.names.pick(lang)
+        if not text:
+            return {"text": humanise.words_of(node.iri), "lang": "en", "fallback": ""}
+        return {"text": text, "lang": used or lang, "fallback": used if used != lang else ""}
+
+    def human(text: str, datatype: str, property_iri: str = "") -> str:
+        return humanise.literal(text, datatype, lang, property_iri)
+
+    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES,
+            "prop_name": prop, "human": human}
 
 
 def carried_query(request: Request) -> str:
@@ -260,14 +287,24 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
                      fmt: str | Format) -> Response:
     snapshot = site.snapshot
     assert snapshot is not None
+    statements = request.query_params.get("view") == "statements"
     try:
-        description = describe(snapshot, iri, links_offset=max(0, links_offset))
+        # All statements list every link; the page for people leaves some out (facts.py).
+        description = describe(snapshot, iri, links_offset=max(0, links_offset),
+                               hide_link=None if statements else entity_facts.link_filter(iri))
     except NotFound:
         return not_found_page(request, site, iri)
     if isinstance(fmt, Format):
         return rdf_response(request, site, entity_rdf(snapshot, iri), fmt, iri)
     lang = page_language(request)
-    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
+    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS,
+                               **entity_hrefs(request, iri)}
+    if statements:
+        # Every statement and every link, for the curious; the page itself speaks in words.
+        ordered = entity_facts.in_chain_order(description.statements, step_positions(
+            snapshot, entity_facts.stated_steps(description)))
+        return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
+                           statements=ordered, **context)
     template = "entity.html"
     # The page of the entity's first kind (in the registry's order) that has one.
     types = {t.iri for t in description.types}
@@ -278,7 +315,39 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
             return not_found_page(request, site, iri)
         template = kind.page.template
         context.update(view)
+    context.update(in_words(snapshot, description, template, lang))
     return render_page(request, site, template, lang, **context)
+
+
+def in_words(snapshot: Snapshot, description: Description, template: str,
+             lang: str) -> dict[str, Any]:
+    """What `entity.html` says about any entity besides its kind's own sections: its kinds,
+    its facts and what relates to it (ketju.web.facts), with the names of other regions."""
+    shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
+    kinds = entity_facts.kinds_of(description)
+    related = entity_facts.related(description, shown, step_positions(
+        snapshot, entity_facts.linking_steps(description)))
+    regions = {VOCAB + "region/" + r: r for group in related for r in group.regions()}
+    names = names_of(snapshot, list(regions))
+    return {
+        "kind_names": ["kind_" + k.name for k in kinds],
+        # Else its type of the ontology, by name (a chain's step, a hand-over), or nothing.
+        "kind_node": None if kinds else next(
+            (t for t in description.types if t.iri.startswith(ONTOLOGY) and t.names), None),
+        "facts": entity_facts.facts(description, lang, shown),
+        "related": related,
+        "region_names": {r: Node(iri, names[iri]) for iri, r in regions.items() if iri in names},
+    }
+
+
+def entity_hrefs(request: Request, iri: str) -> dict[str, str]:
+    """The page's own address (`page_href`) and the start of a link to it with other
+    parameters (`here`, then `view=...`, `links=...`, `format=...`): on `/resource` both keep
+    the `iri` parameter, which a bare `?view=statements` would drop."""
+    if request.url.path == "/resource":
+        own = "?" + urlencode({"iri": iri})
+        return {"here": own + "&", "page_href": request.url.path + own}
+    return {"here": "?", "page_href": request.url.path}
 
 
 #: What a kind's page loader is: `(snapshot, iri, lang)` to the template's context, or None
@@ -358,7 +427,28 @@ def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | No
     """A service package's page: its parts and goals."""
     goals = goal_tree(snapshot, iri)
     return {"package": load_package(snapshot, iri), "goals": goals,
-            **monitoring.goals_section(snapshot, goals)}
+            **monitored_goals(snapshot, goals)}
+
+
+def monitored_goals(snapshot: Snapshot, goals: list[Any]) -> dict[str, Any]:
+    """The monitoring of a goal tree, and each indicator's by its IRI (for one section of
+    goals with their indicators' latest values, not a table per goal)."""
+    section = monitoring.goals_section(snapshot, goals)
+    section["monitored"] = {found.indicator.iri: found
+                            for goal in section["monitoring_summary"]
+                            for found in goal.indicators}
+    return section
+
+
+def goal_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A goal's page: its place in its owner's goal tree (owner, the goals it contributes
+    to, its sub-goals) and the monitoring of its indicators and of the goals that contribute."""
+    view = monitoring.goal_view(snapshot, iri, lang)
+    if view is None:
+        return None
+    monitored = {found.indicator.iri: found for goal in view["monitoring_summary"]
+                 for found in goal.indicators}
+    return {**view, "place": goal_place(snapshot, iri), "monitored": monitored}
 
 
 #: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
