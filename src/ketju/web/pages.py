@@ -28,14 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
-<<<<<<< HEAD
-from ketju.core.namespaces import ONTOLOGY, organiser_iri
-from ketju.core.queries import MAX_IRI_CHARS
-from ketju.domain import chains
-from ketju.domain.entities import Description, NotFound, describe, entity_rdf, names_of
-from ketju.domain.goals import goal_tree
-=======
-from ketju.core.namespaces import ONTOLOGY, VOCAB
+from ketju.core.namespaces import ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
 from ketju.domain.entities import (
@@ -47,7 +40,6 @@ from ketju.domain.entities import (
     step_positions,
 )
 from ketju.domain.goals import goal_place, goal_tree
->>>>>>> b-speech
 from ketju.domain.packages import load_package
 from ketju.domain.regions import catalogue_regions, region_catalogue
 from ketju.domain.texts import Node, Texts
