@@ -268,11 +268,11 @@ def test_page_has_both_drawings_the_list_and_print_css(server: InProcessServer,
         text = " ".join(item.split())
         assert h.from_name in text and h.to_name in text and h.kind in text
         assert (h.wait or h.kind) in text and "…" not in text
-    # Durations read as words in the tables too, not P2D (the generic statements below them
-    # are another part of issue 14).
+    # Durations read as words in the tables too, not P2D (the long form of ketju.web.humanise;
+    # the diagram keeps its short "2 pv").
     tables = html[html.index('id="steps-title"'):html.index('id="goals-title"')]
     visible = " ".join(read(tables).text)
-    assert "2 pv" in visible
+    assert "2 päivää" in visible
     assert not re.search(r"\bP(T?\d+[YMWDHS])+\b", visible), re.findall(r"\bP\w+", visible)
     # Both drawings' styles are allowed by hash, nothing else inline.
     policy = page.headers["content-security-policy"]

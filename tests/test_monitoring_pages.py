@@ -216,11 +216,13 @@ def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: 
 ])
 def test_chain_page_monitoring_section(app: InProcessServer, lang: str, reached: str,
                                        on_track: str, off_track: str) -> None:
+    # Issue 14: as on a package's page, the chain's goals and their monitoring are one
+    # section, each indicator one line with its latest value, trend, target and status.
     def rows_of(chain: str) -> dict[str | None, str]:
-        monitoring = section(page(app, path_of(chain), lang), "monitoring-title")
+        monitoring = section(page(app, path_of(chain), lang), "goals-title")
         return {all_of(row, "a")[0].get("href"): text(row)
-                for table in all_of(monitoring, "table", class_="monitoring")
-                if "waits" not in table.get("class", "") for row in all_of(table, "tr")[1:]}
+                for row in all_of(monitoring, "li", class_="goal-indicator")
+                if all_of(row, "a")}
 
     vs = rows_of(VS_CHAIN)
     assert reached in vs[path_of(VS_HOME)]

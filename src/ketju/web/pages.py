@@ -361,7 +361,7 @@ def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None
         chain, goals = chains.chain_view(snapshot, iri)  # one query: chain and goal tree
     except chains.ChainNotFound:
         return None
-    from ketju.web.diagram import chain_diagram, humanise_duration
+    from ketju.web.diagram import chain_diagram
 
     context: dict[str, Any] = {"chain": chain, **draft_context(snapshot, chain)}
     # No links inside the image: a role="img" must not hold controls; the table links.
@@ -371,9 +371,9 @@ def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None
     context["diagram_href"] = _diagram_path(iri)
     # The diagrams' own <style> (hover and focus rules) are allowed by their hash.
     context["inline_styles"] = tuple(_STYLE.findall(diagram.wide + diagram.narrow))
-    context["duration"] = lambda value: humanise_duration(value, lang)
+    context["duration"] = lambda value: humanise.duration(value, lang)
     context["goals"] = goals
-    context.update(monitoring.goals_section(snapshot, goals))
+    context.update(monitored_goals(snapshot, goals))
     context.update(monitoring.waits_section(snapshot, iri))
     return context
 
