@@ -47,7 +47,17 @@ def messages() -> dict[str, dict[str, str]]:
     """The interface texts: messages.toml, and the kinds' names (`kind_*`, `kinds_*`) from
     the registry of kinds."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
-        table: dict[str, dict[str, str]] = tomllib.load(source)
+        loaded: dict[str, dict[str, object]] = tomllib.load(source)
+    # A language's sub-tables ([fi.look], one block per area at the end of the file) are
+    # texts of that language like the others.
+    table: dict[str, dict[str, str]] = {}
+    for lang, entries in loaded.items():
+        texts = table.setdefault(lang, {})
+        for key, value in entries.items():
+            if isinstance(value, dict):
+                texts.update(value)
+            else:
+                texts[key] = str(value)
     for lang, texts in label_texts().items():
         table.setdefault(lang, {}).update(texts)
     return table
