@@ -136,10 +136,10 @@ HEADER_OVERLAPS = """() => {
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
-@pytest.mark.parametrize("width", [390, 1366])
+@pytest.mark.parametrize("width", [320, 390, 1366])
 def test_layout_fits_phone_and_desk(browser: Browser, server: Server, width: int,
                                     lang: str) -> None:
-    """No page of the look scrolls sideways at 390 or 1366 px, and nothing in the header
+    """No page of the look scrolls sideways at 320, 390 or 1366 px, and nothing in the header
     overlaps (the brand's subtitle once ran into the navigation: "palveluketjutAlueet")."""
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="fi-FI")
     page = context.new_page()
