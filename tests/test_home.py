@@ -79,6 +79,8 @@ def test_chains_in_several_regions_are_grouped_by_segment(overview) -> None:  # 
     assert "varsinais-suomi/lonkkamurtuma" in chains
     for group in overview.shared:
         assert len(set(group.regions)) == len(group.regions) >= 2
+        assert 2 <= len(group.compared) <= 6
+        assert {e.node.iri for e in group.compared} <= {e.node.iri for e in group.chains}
 
 
 def test_recent_changes_come_from_the_change_stream(built_project: Project) -> None:

@@ -56,12 +56,17 @@ class SharedChains:
     regions: tuple[str, ...]
 
     @property
+    def compared(self) -> tuple[Entry, ...]:
+        """The chains the comparison shows: at most `MAX_COMPARED`, finished descriptions
+        first (drafts copied from another region after them)."""
+        return tuple(sorted(self.chains, key=lambda e: e.draft)[:MAX_COMPARED])
+
+    @property
     def compare_path(self) -> str:
-        """`/compare?chains=a,b,...` for (at most `MAX_COMPARED` of) the chains, finished
-        descriptions first (`region/slug` names keep the link short)."""
-        picked = sorted(self.chains, key=lambda e: e.draft)[:MAX_COMPARED]
+        """`/compare?chains=a,b,...` for the `compared` chains (`region/slug` names keep the
+        link short)."""
         return "/compare?chains=" + ",".join(
-            e.node.iri.removeprefix(ID).replace("/chain/", "/", 1) for e in picked)
+            e.node.iri.removeprefix(ID).replace("/chain/", "/", 1) for e in self.compared)
 
 
 @dataclass(frozen=True)
