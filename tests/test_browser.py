@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 
 from ketju.core.project import Project
 from tests.servers import Server, ketju_server
-from tests.tools import serious_axe_violations
+from tests.tools import npm_package, serious_axe_violations
 
 pytestmark = pytest.mark.slow
 PAGES = {
@@ -161,3 +161,63 @@ def test_chain_page_prints_the_wide_diagram_alone(browser: Browser, server: Serv
     pdf = page.pdf(format="A4", landscape=True, print_background=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     context.close()
+
+
+# -- issue 14: one layout from phone to desk ------------------------------------------------
+
+#: The pages whose layout the look owns (the whole matrix is in test_pages_for_people.py).
+LAYOUT_PAGES = {
+    "home": "/", "regions": "/regions", "search": "/search?q=lonkka", "sparql": "/sparql",
+    "indicator": PAGES["indicator"],
+    "national-indicator": "/id/national/indicator/lonkkamurtuma-kotona-120-vrk",
+}
+#: The header's pieces, as boxes; any two that intersect overlap on screen.
+HEADER_OVERLAPS = """() => {
+  const pieces = [...document.querySelectorAll(
+    'header.site .brand a, header.site .tagline, header.site .languages li,' +
+    'header.site .main-nav li, header.site .search-box input, header.site .search-box button')];
+  const boxes = pieces.map(e => {
+    const r = e.getBoundingClientRect();
+    return {name: (e.textContent || e.tagName).trim().slice(0, 40) || e.tagName,
+            left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  });
+  const found = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 &&
+        b.top < a.bottom - 1) found.push([a.name, b.name]);
+  }));
+  const outside = boxes.filter(b => b.left < 0 || b.right > window.innerWidth + 1)
+                       .map(b => b.name);
+  return {overlaps: found, outside: outside, pieces: boxes.length};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize("width", [320, 390, 1366])
+def test_layout_fits_phone_and_desk(browser: Browser, server: Server, width: int,
+                                    lang: str) -> None:
+    """No page of the look scrolls sideways at 320, 390 or 1366 px, nothing in the header
+    overlaps (the brand's subtitle once ran into the navigation: "palveluketjutAlueet"), and
+    axe finds no violation of any impact at that width (stacked tables, search landmarks)."""
+    axe = (npm_package("axe-core@4", "axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    # axe is added as an inline script, which the site's Content-Security-Policy refuses.
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fi-FI",
+                                  bypass_csp=True)
+    page = context.new_page()
+    try:
+        for name, path in LAYOUT_PAGES.items():
+            page.goto(f"{server.base}{path}{'&' if '?' in path else '?'}lang={lang}")
+            page.wait_for_load_state("load")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{name} ({lang}) is {scroll} px wide at {width} px"
+            header = page.evaluate(HEADER_OVERLAPS)
+            assert header["pieces"] >= 10, name
+            assert header["overlaps"] == [], f"{name} ({lang}, {width} px): {header}"
+            assert header["outside"] == [], f"{name} ({lang}, {width} px): {header}"
+            page.add_script_tag(content=axe)
+            violations = page.evaluate("""async () => {
+                const r = await axe.run(document, { resultTypes: ['violations'] });
+                return r.violations.map(v => v.id + ': ' + v.nodes[0].html.slice(0, 120)); }""")
+            assert violations == [], f"{name} ({lang}, {width} px): {violations}"
+    finally:
+        context.close()

@@ -40,8 +40,9 @@ from ketju.domain.entities import (
     step_positions,
 )
 from ketju.domain.goals import goal_place, goal_tree
+from ketju.domain.home import home_overview
 from ketju.domain.packages import load_package
-from ketju.domain.regions import catalogue_regions, region_catalogue
+from ketju.domain.regions import region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
@@ -447,21 +448,37 @@ def goal_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
 router = APIRouter(tags=["Pages"])
 
 
+async def site_page(request: Request, site: Site, name: str,
+                    context: Callable[[], dict[str, Any]]) -> Response:
+    """A page of the whole site (home, regions): kept per build and language like the
+    entity pages, its context made once (`context`, itself kept by the snapshot)."""
+    lang = page_language(request)
+
+    def produce() -> Response:
+        return render_page(request, site, name, lang, **context())
+
+    if request.method != "GET":
+        return await run_in_threadpool(produce)
+    return await kept(request, site, f"site|{name}|{lang}|{carried_query(request)}", produce)
+
+
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+async def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    """The home page: ways in by region, segment and kind, chains several regions describe
+    (with a comparison), recent changes and the search box (`ketju.domain.home`)."""
     site = Site(services.settings, snapshot)
-    regions = catalogue_regions(snapshot)
-    return render_page(request, site, "home.html", page_language(request),
-                       regions=regions, kinds=registry.shown_on(registry.HOME))
+    return await site_page(request, site, "home.html", lambda: {
+        "home": home_overview(snapshot), "kinds": registry.shown_on(registry.HOME),
+        "region_kinds": registry.shown_on(registry.REGIONS)})
 
 
 @router.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
-def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+async def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
     site = Site(services.settings, snapshot)
-    listed = [r for r in catalogue_regions(snapshot)
-              if r.organiser is not None or r.total]
-    return render_page(request, site, "regions.html", page_language(request),
-                       regions=listed, kinds=registry.shown_on(registry.REGIONS))
+    return await site_page(request, site, "regions.html", lambda: {
+        "regions": [r for r in home_overview(snapshot).regions
+                    if r.organiser is not None or r.total],
+        "kinds": registry.shown_on(registry.REGIONS)})
 
 
 @router.api_route("/id/{region}/chain/{slug}/diagram.svg", methods=["GET", "HEAD"],
