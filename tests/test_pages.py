@@ -343,3 +343,14 @@ def test_all_statements_list_a_chains_steps_in_chain_order(server: Server) -> No
     steps = re.findall(r'href="/id/varsinais-suomi/chain/lonkkamurtuma/step/([\w-]+)"', row)
     assert len(steps) == 9
     assert steps[:3] == ["ensihoito", "paivystys", "leikkaus"], "positions 1, 2, 3"
+
+
+def test_draft_chains_are_marked_where_chains_are_listed(server: Server) -> None:
+    """Issue 14: the draft derived from another region carries the draft badge on its region's
+    page; a region of finished chains shows none."""
+    page = server.get(server.base + "/id/lappi/organiser/lappi", params={"lang": "en"}).text
+    items = dict(re.findall(r'<li><a href="(/id/lappi/chain/[^"]+)">(.*?)</li>', page, re.S))
+    assert "draft-badge" in items["/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"]
+    finished = server.get(server.base + "/id/varsinais-suomi/organiser/varsinais-suomi").text
+    assert "/id/varsinais-suomi/chain/lonkkamurtuma" in finished
+    assert "draft-badge" not in finished

@@ -309,6 +309,8 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
         template = kind.page.template
         context.update(view)
     context.update(in_words(snapshot, description, template, lang))
+    # Draft chains are marked wherever a page lists chains (kept per build: no query).
+    context["drafts"] = chains.draft_chains(snapshot)
     return render_page(request, site, template, lang, **context)
 
 
