@@ -63,6 +63,10 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "chain-producer-types": ({"chain": f"{ID}pohjois-savo/chain/lonkkamurtuma"},
                              lambda items: any(i["producerType"].endswith("private-contracted")
                                                for i in items)),
+    "chain-drafts": ({}, lambda items: [(i["chain"], i["source"], i["placeholders"])
+                                        for i in items] == [
+        (f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa",
+         f"{ID}pohjois-pohjanmaa/chain/lonkkamurtuma", 6)]),
     "chains-derived-from": ({"source": f"{ID}pohjois-pohjanmaa/chain/lonkkamurtuma"},
                             lambda items: [i["chain"] for i in items] == [
                                 f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"]),
@@ -126,7 +130,18 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "package-parts": ({"package": YOUTH}, lambda items: sum(
         1 for i in items if i["role"] == "interface") == 7),
     "package-services": ({"package": YOUTH}, lambda items: len(items) == 18),
+    # Issue 14, the home page: packages and chains with segments and status (Lappi's copied
+    # hip-fracture chain is a draft), and the customer segments.
+    "home-entities": ({}, lambda items: regions_of(
+        [i for i in items if i.get("segment") == HIP], "entity") == {
+        "varsinais-suomi", "pohjois-savo", "pohjois-pohjanmaa", "lappi", "keski-suomi"} and {
+        i["entity"] for i in items if i.get("status", "").endswith("UnderDevelopment")} >= {
+        f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"}),
+    "home-segments": ({}, lambda items: HIP in {i["segment"] for i in items}
+                      and len(items) >= 10),
     "regions": ({}, lambda items: len(items) == 24),
+    "step-positions": ({"step": [f"{VS_CHAIN}/step/leikkaus"]}, lambda items: [
+        (i["chain"], int(i["position"])) for i in items] == [(VS_CHAIN, 3)]),
     "region-catalogue": ({"organiser": f"{ID}keski-uusimaa/organiser/keski-uusimaa"},
                          lambda items: len({i["entity"] for i in items if i["kind"].endswith(
                              "ServicePackage")}) == 3),

@@ -20,6 +20,7 @@ from ketju.web.diagram import (
     MUTED,
     chain_svg,
     contrast_ratio,
+    handovers,
     humanise_duration,
     safe_href,
     wrap,
@@ -185,15 +186,19 @@ def test_parallel_steps_share_a_column_and_order_runs_left_to_right(
 
 def test_referral_is_labelled_with_kind_wait_and_responsible(
         chain_of: Callable[[str], Chain]) -> None:
+    """Issue 14: the arrow carries a numbered marker; kind, wait and who is responsible are
+    its title and the list item of that number (`handovers`), never cut."""
     chain = chain_of(VARSINAIS_SUOMI)
     for lang, kind, wait in (("fi", "lähete", "enintään 2 pv"), ("sv", "remiss", "högst 2 d"),
                              ("en", "referral", "max. 2 days")):
         root = parse(chain_svg(chain, lang))
-        shown = texts(label(root, 4, 5))
-        assert shown[0] == kind
-        assert wait in shown
-        assert any("2" in line for line in shown)
+        listed = next(h for h in handovers(chain, lang)
+                      if (h.from_position, h.to_position) == (4, 5))
+        assert texts(label(root, 4, 5)) == [str(listed.number)]
+        assert listed.kind == kind and listed.wait == wait
+        assert kind in title_of(label(root, 4, 5)) and wait in title_of(label(root, 4, 5))
         assert "kotiutuskoordinaattori" in title_of(label(root, 4, 5)) or lang != "fi"
+        assert "kotiutuskoordinaattori" in listed.responsible or lang != "fi"
         assert has_class(edge(root, 4, 5), "ketju-handover")
 
 
@@ -287,7 +292,7 @@ def test_loop_back_is_drawn_below_the_lanes(chain_of: Callable[[str], Chain]) ->
     bottoms = [float(border(b).get("y", 0)) + float(border(b).get("height", 0))
                for b in boxes(root).values()]
     assert max(path_ys(path.get("d", ""))) > max(bottoms)
-    assert "tiedonsiirto" in " ".join(texts(label(root, 8, 4)))
+    assert "tiedonsiirto" in title_of(label(root, 8, 4))
     desc = root.find(SVG + "desc")
     assert desc is not None and "Paluu aiempaan vaiheeseen: 8 → 4." in (desc.text or "")
 

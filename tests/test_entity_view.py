@@ -80,7 +80,8 @@ def oracle(snapshot: Snapshot, iri: str, offset: int = 0, limit: int = 50) -> di
     page = linking[offset:offset + limit]
     names = oracle_names(snapshot, {r["property"].value for r in rows} | {iri} | {
         r["value"].value for r in rows if isinstance(r["value"], ox.NamedNode)})
-    for subject, texts in oracle_names(snapshot, {s for _, s in page}).items():
+    # The linking subjects and the properties they link by (named on the page, issue 14).
+    for subject, texts in oracle_names(snapshot, {n for link in page for n in link}).items():
         names[subject].update(texts)
     by_property: dict[str, list[tuple]] = defaultdict(list)
     seen = set()

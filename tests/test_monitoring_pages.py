@@ -216,11 +216,13 @@ def test_national_indicator_page_draws_every_region(app: InProcessServer, lang: 
 ])
 def test_chain_page_monitoring_section(app: InProcessServer, lang: str, reached: str,
                                        on_track: str, off_track: str) -> None:
+    # Issue 14: as on a package's page, the chain's goals and their monitoring are one
+    # section, each indicator one line with its latest value, trend, target and status.
     def rows_of(chain: str) -> dict[str | None, str]:
-        monitoring = section(page(app, path_of(chain), lang), "monitoring-title")
+        monitoring = section(page(app, path_of(chain), lang), "goals-title")
         return {all_of(row, "a")[0].get("href"): text(row)
-                for table in all_of(monitoring, "table", class_="monitoring")
-                if "waits" not in table.get("class", "") for row in all_of(table, "tr")[1:]}
+                for row in all_of(monitoring, "li", class_="goal-indicator")
+                if all_of(row, "a")}
 
     vs = rows_of(VS_CHAIN)
     assert reached in vs[path_of(VS_HOME)]
@@ -232,10 +234,11 @@ def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
     doc = page(app, path_of(VS_CHAIN), "en")
     waits = [text(row) for row in
              all_of(all_of(all_of(doc, "table", class_="waits")[0], "tbody")[0], "tr")]
-    ward = next(t for t in waits if "(P2D)" in t)
+    # The maximum as words (issue 14), not P2D.
+    ward = next(t for t in waits if "(2 days)" in t)
     assert "2 d" in ward and "Within the maximum" in ward
     # The crafted wait in hours: 20 hours against P1D, shown in hours (24 h).
-    home = next(t for t in waits if "(P1D)" in t)
+    home = next(t for t in waits if "(1 day)" in t)
     assert "20 h" in home and "24 h" in home and "Within the maximum" in home
     over = page(app, path_of(KS_CHAIN), "en")
     rows = all_of(all_of(all_of(over, "table", class_="waits")[0], "tbody")[0], "tr")
@@ -243,10 +246,12 @@ def test_chain_page_waits_against_the_maximum(app: InProcessServer) -> None:
 
 
 def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
+    # Issue 14: a package's goals and their monitoring are one section (the goal tree, each
+    # indicator one line with its latest value, trend, target and status).
     doc = page(app, path_of(VS_YOUTH), "sv")
-    monitoring = section(doc, "monitoring-title")
+    monitoring = section(doc, "goals-title")
     rows = {all_of(row, "a")[0].get("href"): text(row)
-            for row in all_of(monitoring, "tr")[1:] if all_of(row, "a")}
+            for row in all_of(monitoring, "li", class_="goal-indicator") if all_of(row, "a")}
     guarantee = rows[path_of(VS + "indicator/nuoret-hoitotakuun-ajassa")]
     assert "86,4" in guarantee and "På rätt väg" in guarantee
 
@@ -254,7 +259,8 @@ def test_package_page_has_a_monitoring_section(app: InProcessServer) -> None:
 def test_goal_page_shows_its_indicators(app: InProcessServer) -> None:
     doc = page(app, path_of(VS + "goal/lonkkamurtuma-kotiin-paluu"), "en")
     monitoring = section(doc, "monitoring-title")
-    first = all_of(all_of(monitoring, "tbody")[0], "tr")[0]
+    # Issue 14: the goal and its sub-goals as a tree, each indicator one line (no tables).
+    first = all_of(monitoring, "li", class_="goal-indicator")[0]
     assert all_of(first, "a")[0].get("href") == path_of(VS_HOME)
     assert "Target reached" in text(first) and "75.2" in text(first)
 

@@ -18,9 +18,9 @@ Checks, each a case per kind of page and width (its languages in one case):
   it or by a scrolling box around it); so is every hand-over of a list told in words beside it
   (`ol.handovers`), within the window.
 
-Other branches of issue 14 fix much of this; the cases they fix are expected to fail here until
-they are merged: EXPECTED_TO_FAIL names them, and the integrator empties it after the merge.
-STILL_OPEN names the few that no branch fixes yet.
+Cases that a branch of issue 14 not yet merged fixes go in EXPECTED_TO_FAIL (empty since the
+look, the pages' wording and the chain diagram were merged); STILL_OPEN names what no branch
+fixes (Swagger UI's own markup on /docs).
 """
 
 from __future__ import annotations
@@ -50,32 +50,14 @@ DOMAIN_PAGES = ("region", "package", "chain", "goal", "producer", "service", "in
 #: Type labels of RDF that must not show on a domain page.
 TYPE_LABELS = re.compile(r"\b(Entity|Organi[sz]ation)\b")
 
-#: The cases (kind of page, check) or (kind, check, width) that fail on this branch and are
-#: fixed on another branch of issue 14: the look (home page, header), the pages' wording (no
-#: RDF on the domain pages, their tables on a phone) and the chain diagram. The integrator
-#: empties this set after merging them; every case not in it must pass.
-EXPECTED_TO_FAIL: frozenset[tuple[str, ...]] = frozenset({
-    # the look (b-look): the home page's width; the subtitle runs into the navigation
-    ("home", "overflow"),
-    *((kind, "header", "desktop") for kind in PAGES if kind != "api-docs"),
-    # the pages' wording (b-speech): property and type names from the ontology's labels;
-    # the statements tables that push phones sideways
-    *((kind, "raw-names") for kind in DOMAIN_PAGES),
-    *((kind, "type-labels") for kind in ("region", "package", "chain", "producer")),
-    ("region", "overflow", "phone"), ("package", "overflow", "phone"),
-    ("segment", "overflow", "phone"),
-    # the chain diagram (b-chain): it fits, its hand-overs are numbered and listed in full,
-    # one landmark for it
-    ("chain", "overflow", "phone"), ("chain", "diagram-fits"), ("chain", "handover-labels"),
-    ("chain", "axe"),
-})
-#: Cases that fail and that no branch of issue 14 fixes yet (still open; named in its
-#: report): axe on third-party markup (Swagger UI on /docs, YASGUI's CodeMirror editor on a
-#: phone), and two search landmarks without names (the header's search form and the page's own,
-#: on the home and search pages: an aria-label on one of them fixes it).
-STILL_OPEN: frozenset[tuple[str, ...]] = frozenset({
-    ("api-docs", "axe"), ("sparql", "axe", "phone"), ("home", "axe"), ("search", "axe"),
-})
+#: The cases (kind of page, check) or (kind, check, width) expected to fail because another
+#: branch of issue 14 that fixes them is not merged yet; every case not in it must pass. Empty:
+#: the look, the pages' wording and the chain diagram are merged.
+EXPECTED_TO_FAIL: frozenset[tuple[str, ...]] = frozenset()
+#: Cases that fail and that no branch of issue 14 fixes (still open; named in its report): axe
+#: on Swagger UI's own markup on /docs (color contrast, nested controls, no main landmark or
+#: first-level heading).
+STILL_OPEN: frozenset[tuple[str, ...]] = frozenset({("api-docs", "axe")})
 
 
 def checks_of(kind: str) -> list[str]:
@@ -98,8 +80,7 @@ def cases() -> Iterator[Any]:
                                                strict=False)]
                 elif case & STILL_OPEN:
                     marks = [pytest.mark.xfail(reason="issue 14: still open (third-party "
-                                               "markup or unnamed search landmarks)",
-                                               strict=False)]
+                                               "markup)", strict=False)]
                 yield pytest.param(kind, check, width, id=f"{kind}-{check}-{width}",
                                    marks=marks)
 

@@ -119,3 +119,16 @@ def test_remote_mode_searches_the_remote_engine(built_project: Project,
         here = embedded.get(embedded.base + "/api/search", params={"q": "lonkk"}).json()
         assert there["total"] == here["total"] > 0
         assert [i["iri"] for i in there["items"]] == [i["iri"] for i in here["items"]]
+
+
+def test_search_page_names_regions_and_marks_drafts(server: Server) -> None:
+    """Issue 14: a result's region by its organiser's name, and a draft chain marked as such."""
+    import re
+
+    page = server.get(server.base + "/search", params={"q": "lonkkamurtuma", "lang": "sv"}).text
+    items = {m.group(1): m.group(2) for m in re.finditer(
+        r'<li>\s*<a href="([^"]+)"(.*?)</li>', page, re.S)}
+    draft = items["/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"]
+    assert "draft-badge" in draft and "Lapplands" in draft and ", lappi<" not in draft
+    finished = items["/id/varsinais-suomi/chain/lonkkamurtuma"]
+    assert "draft-badge" not in finished and "Egentliga Finland" in finished

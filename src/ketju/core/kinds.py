@@ -139,7 +139,7 @@ KINDS: Final[tuple[Kind, ...]] = (
     Kind(_k("Goal"), "goal",
          Labels("tavoite", "mål", "goal"),
          Labels("Tavoitteet", "Mål", "Goals"),
-         page=Page("goal.html", "ketju.web.monitoring:goal_view"),
+         page=Page("goal.html", "ketju.web.pages:goal_view"),
          searched=True, lists=frozenset({HOME}), short="goals"),
     # Before Indicator (its superclass): a national indicator gets its own page. Its IRIs
     # are `/id/national/indicator/{slug}`, so the segment is the indicator's.

@@ -7,6 +7,7 @@ Every page starts from this; pages for chains, packages and the like add their o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -100,7 +101,10 @@ def _texts(rows: list[tuple[str, ox.Literal]]) -> Texts:
 
 
 def describe(snapshot: Snapshot, iri: str,
-             links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE) -> Description:
+             links_offset: int = 0, links_limit: int = LINKS_PAGE_SIZE,
+             hide_link: Callable[[str], bool] | None = None) -> Description:
+    """The entity's description; `hide_link(subject)` leaves links out before they are
+    counted and paged (a page for people does not list a region's observations)."""
     entity = ox.NamedNode(iri)
     bind = {"entity": entity}
     rows = snapshot.select("entity-statements", **bind)
@@ -109,6 +113,8 @@ def describe(snapshot: Snapshot, iri: str,
                       for row in snapshot.select("entity-links-here", **bind)})
     if not rows and not linking:
         raise NotFound(iri)
+    if hide_link is not None:
+        linking = [(p, s) for p, s in linking if not hide_link(s)]
     # The names of the properties, the values and the page of links in one lookup by list: a
     # join from the entity to every label of the store is planned badly at national scale
     # (seconds, not ms).
@@ -116,7 +122,9 @@ def describe(snapshot: Snapshot, iri: str,
     pointed = {row["property"].value for row in rows} | {
         row["value"].value for row in rows if isinstance(row["value"], ox.NamedNode)}
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    for owner, texts in names_of(snapshot, pointed | {iri} | {s for _, s in page}).items():
+    # The linking subjects and the properties they link by are named too.
+    linked = {n for link in page for n in link}
+    for owner, texts in names_of(snapshot, pointed | {iri} | linked).items():
         names[owner].update(texts.values)
 
     def node(value: str) -> Node:
@@ -243,3 +251,20 @@ def entity_rdf(snapshot: Snapshot, iri: str) -> list[ox.Triple]:
                                  ox.Literal(text, language=lang) if lang else ox.Literal(text))
                        for lang, text in texts.values.items())
     return triples
+
+
+def step_positions(snapshot: Snapshot, steps: list[str]) -> dict[str, tuple[str, int]]:
+    """The chain and position of each of `steps` that is a chain's step (to list steps in
+    chain order, not by IRI)."""
+    if not steps:
+        return {}
+    found: dict[str, tuple[str, int]] = {}
+    chunk: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [
+        ox.NamedNode(s) for s in sorted(set(steps))]
+    for row in snapshot.select("step-positions", step=chunk):
+        try:
+            position = int(row["position"].value)
+        except ValueError:
+            continue
+        found.setdefault(row["step"].value, (row["chain"].value, position))
+    return found

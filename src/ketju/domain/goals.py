@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from ketju.core.namespaces import ONTOLOGY, PREFIXES
 from ketju.domain.entities import names_of
-from ketju.domain.texts import Node, Subgraph
+from ketju.domain.texts import Node, Subgraph, Texts
 from ketju.infra.snapshot import Snapshot
 
 K = ONTOLOGY
@@ -87,3 +87,37 @@ def _indicator(graph: Subgraph, iri: str) -> Indicator:
         frequency=node(graph.iri(iri, PREFIXES["dct"] + "accrualPeriodicity")),
         kinds=[graph.node(k, *NAMES) for k in graph.iris(iri, K + "indicatorKind")],
     )
+
+
+@dataclass
+class GoalPlace:
+    """Where a goal sits: the packages and chains whose goal it is, the goals above it in
+    their tree (from the main goal down) and the goal itself with its sub-goals."""
+
+    owners: list[Node]
+    ancestors: list[Node]
+    goal: Goal | None
+
+
+def goal_place(snapshot: Snapshot, goal: str) -> GoalPlace:
+    """The goal's place in the goal tree of the first package or chain that has it."""
+    owners = sorted({row["subject"].value for row in snapshot.select(
+        "entity-links-here", entity=ox.NamedNode(goal))
+        if row["property"].value in (K + "hasGoal", K + "hasMainGoal")})
+    names = names_of(snapshot, owners)
+    place = GoalPlace([Node(o, names.get(o, Texts())) for o in owners], [], None)
+    for owner in owners[:1]:
+        path = _path_to(goal_tree(snapshot, owner), goal, [])
+        if path:
+            place.ancestors = [g.node for g in path[:-1]]
+            place.goal = path[-1]
+    return place
+
+
+def _path_to(goals: list[Goal], iri: str, above: list[Goal]) -> list[Goal] | None:
+    for goal in goals:
+        if goal.node.iri == iri:
+            return [*above, goal]
+        if (found := _path_to(goal.children, iri, [*above, goal])) is not None:
+            return found
+    return None

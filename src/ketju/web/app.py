@@ -29,6 +29,7 @@ from ketju.core.queries import load_queries
 from ketju.core.settings import Settings
 from ketju.domain.compare import chain_index
 from ketju.domain.entities import name_table
+from ketju.domain.home import home_overview
 from ketju.infra.snapshot import Snapshot, SnapshotSource
 from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, QueryRequest, RemoteBackend
 from ketju.infra.sparql.description import renderer
@@ -216,10 +217,10 @@ async def metrics() -> Response:
 
 
 def warm_builds(source: SnapshotSource, ready: Callable[[], None] = lambda: None) -> None:
-    """Make what every build's answers read (the table of names, the chain index) in the
-    background as each build starts being served (seconds at national scale), so the first
-    visitors after a start or a rebuild do not wait for it; call `ready` once, after the
-    first build's."""
+    """Make what every build's answers read (the table of names, the chain index, then the
+    home page's overview) in the background as each build starts being served (seconds at
+    national scale), so the first visitors after a start or a rebuild do not wait for it;
+    call `ready` once, after the first build's names and chain index."""
     first = threading.Event()
 
     def warm(snapshot: Snapshot) -> None:
@@ -231,6 +232,10 @@ def warm_builds(source: SnapshotSource, ready: Callable[[], None] = lambda: None
         if not first.is_set():
             first.set()
             ready()
+        try:
+            home_overview(snapshot)
+        except Exception:  # pragma: no cover - the home page makes it and reports
+            return
 
     source.watch(warm)
 

@@ -48,16 +48,15 @@ def messages() -> dict[str, dict[str, str]]:
     the registry of kinds."""
     with open(Path(__file__).parent / "messages.toml", "rb") as source:
         loaded: dict[str, dict[str, object]] = tomllib.load(source)
-    # A language's sub-tables ([fi.look], one block per area at the end of the file) are
-    # texts of that language like the others.
+    # A language's texts may also sit in sub-tables ([fi.area]): one block per area of work.
     table: dict[str, dict[str, str]] = {}
-    for lang, entries in loaded.items():
-        texts = table.setdefault(lang, {})
-        for key, value in entries.items():
-            if isinstance(value, dict):
-                texts.update(value)
+    for lang, texts in loaded.items():
+        flat = table.setdefault(lang, {})
+        for key, text in texts.items():
+            if isinstance(text, dict):
+                flat.update(text)
             else:
-                texts[key] = str(value)
+                flat[key] = str(text)
     for lang, texts in label_texts().items():
         table.setdefault(lang, {}).update(texts)
     return table

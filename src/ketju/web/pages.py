@@ -28,17 +28,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
 from ketju.core.languages import LANGUAGES
-from ketju.core.namespaces import ONTOLOGY
+from ketju.core.namespaces import ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
 from ketju.domain import chains
-from ketju.domain.entities import Description, NotFound, describe, entity_rdf
-from ketju.domain.goals import goal_tree
+from ketju.domain.entities import (
+    Description,
+    NotFound,
+    describe,
+    entity_rdf,
+    names_of,
+    step_positions,
+)
+from ketju.domain.goals import goal_place, goal_tree
+from ketju.domain.home import home_overview
 from ketju.domain.packages import load_package
-from ketju.domain.regions import catalogue_regions, region_catalogue
+from ketju.domain.regions import region_catalogue
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import OXIGRAPH_RDF, RDF_FORMATS, Format
-from ketju.web import monitoring
+from ketju.web import facts as entity_facts
+from ketju.web import humanise, monitoring
 from ketju.web.http import (
     PAGE_OFFERS,
     build_etag,
@@ -65,7 +74,7 @@ PAGE_PREFIXES = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 #: Query parameters a page's language links carry over (the others are dropped).
-CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains")
+CARRIED_PARAMS = ("iri", "links", "q", "kind", "region", "page", "chains", "view")
 #: Longest query string the language links carry over (an IRI of `MAX_IRI_CHARS`, encoded).
 MAX_CARRIED_QUERY = 8000
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -139,7 +148,18 @@ def label_html_context(site: Site, lang: str) -> dict[str, Any]:
         return {"text": text, "lang": used or lang, "fallback": used if used and used != lang
                 else ""}
 
-    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES}
+    def prop(node: Node) -> dict[str, str]:
+        """A property's (or type's) name: its label, else its local name in words."""
+        text, used = node.names.pick(lang)
+        if not text:
+            return {"text": humanise.words_of(node.iri), "lang": "en", "fallback": ""}
+        return {"text": text, "lang": used or lang, "fallback": used if used != lang else ""}
+
+    def human(text: str, datatype: str, property_iri: str = "") -> str:
+        return humanise.literal(text, datatype, lang, property_iri)
+
+    return {"name": name, "text_of": text_of, "href": site.href, "LANGUAGES": LANGUAGES,
+            "prop_name": prop, "human": human}
 
 
 def carried_query(request: Request) -> str:
@@ -260,14 +280,24 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
                      fmt: str | Format) -> Response:
     snapshot = site.snapshot
     assert snapshot is not None
+    statements = request.query_params.get("view") == "statements"
     try:
-        description = describe(snapshot, iri, links_offset=max(0, links_offset))
+        # All statements list every link; the page for people leaves some out (facts.py).
+        description = describe(snapshot, iri, links_offset=max(0, links_offset),
+                               hide_link=None if statements else entity_facts.link_filter(iri))
     except NotFound:
         return not_found_page(request, site, iri)
     if isinstance(fmt, Format):
         return rdf_response(request, site, entity_rdf(snapshot, iri), fmt, iri)
     lang = page_language(request)
-    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS}
+    context: dict[str, Any] = {"entity": description, "formats": RDF_FORMATS,
+                               **entity_hrefs(request, iri)}
+    if statements:
+        # Every statement and every link, for the curious; the page itself speaks in words.
+        ordered = entity_facts.in_chain_order(description.statements, step_positions(
+            snapshot, entity_facts.stated_steps(description)))
+        return render_page(request, site, "statements.html", lang, curie=entity_facts.curie,
+                           statements=ordered, **context)
     template = "entity.html"
     # The page of the entity's first kind (in the registry's order) that has one.
     types = {t.iri for t in description.types}
@@ -278,7 +308,41 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
             return not_found_page(request, site, iri)
         template = kind.page.template
         context.update(view)
+    context.update(in_words(snapshot, description, template, lang))
+    # Draft chains are marked wherever a page lists chains (kept per build: no query).
+    context["drafts"] = chains.draft_chains(snapshot)
     return render_page(request, site, template, lang, **context)
+
+
+def in_words(snapshot: Snapshot, description: Description, template: str,
+             lang: str) -> dict[str, Any]:
+    """What `entity.html` says about any entity besides its kind's own sections: its kinds,
+    its facts and what relates to it (ketju.web.facts), with the names of other regions."""
+    shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
+    kinds = entity_facts.kinds_of(description)
+    related = entity_facts.related(description, shown, step_positions(
+        snapshot, entity_facts.linking_steps(description)))
+    regions = {VOCAB + "region/" + r: r for group in related for r in group.regions()}
+    names = names_of(snapshot, list(regions))
+    return {
+        "kind_names": ["kind_" + k.name for k in kinds],
+        # Else its type of the ontology, by name (a chain's step, a hand-over), or nothing.
+        "kind_node": None if kinds else next(
+            (t for t in description.types if t.iri.startswith(ONTOLOGY) and t.names), None),
+        "facts": entity_facts.facts(description, lang, shown),
+        "related": related,
+        "region_names": {r: Node(iri, names[iri]) for iri, r in regions.items() if iri in names},
+    }
+
+
+def entity_hrefs(request: Request, iri: str) -> dict[str, str]:
+    """The page's own address (`page_href`) and the start of a link to it with other
+    parameters (`here`, then `view=...`, `links=...`, `format=...`): on `/resource` both keep
+    the `iri` parameter, which a bare `?view=statements` would drop."""
+    if request.url.path == "/resource":
+        own = "?" + urlencode({"iri": iri})
+        return {"here": own + "&", "page_href": request.url.path + own}
+    return {"here": "?", "page_href": request.url.path}
 
 
 #: What a kind's page loader is: `(snapshot, iri, lang)` to the template's context, or None
@@ -294,22 +358,58 @@ def view_loader(dotted: str) -> ViewLoader:
 
 
 def chain_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
-    """A service chain's page: the chain, its diagram and its goals."""
+    """A service chain's page: the chain, its diagram (wide and narrow, with the numbered
+    hand-overs), what remains to complete if it is a draft, and its goals."""
     try:
         chain, goals = chains.chain_view(snapshot, iri)  # one query: chain and goal tree
     except chains.ChainNotFound:
         return None
-    from ketju.web.diagram import chain_svg
+    from ketju.web.diagram import chain_diagram
 
-    context: dict[str, Any] = {"chain": chain}
+    context: dict[str, Any] = {"chain": chain, **draft_context(snapshot, chain)}
     # No links inside the image: a role="img" must not hold controls; the table links.
-    context["diagram"] = chain_svg(chain, lang)
-    # The diagram's own <style> (hover and focus rules) is allowed by its hash.
-    context["inline_styles"] = tuple(_STYLE.findall(context["diagram"]))
+    diagram = chain_diagram(chain, lang)
+    context["diagram"] = diagram
+    context["handover_numbers"] = {h.iri: h.number for h in diagram.handovers}
+    context["diagram_href"] = _diagram_path(iri)
+    # The diagrams' own <style> (hover and focus rules) are allowed by their hash.
+    context["inline_styles"] = tuple(_STYLE.findall(diagram.wide + diagram.narrow))
+    context["duration"] = lambda value: humanise.duration(value, lang)
     context["goals"] = goals
-    context.update(monitoring.goals_section(snapshot, goals))
+    context.update(monitored_goals(snapshot, goals))
     context.update(monitoring.waits_section(snapshot, iri))
     return context
+
+
+def draft_context(snapshot: Snapshot, chain: chains.Chain) -> dict[str, Any]:
+    """What `draft_notice` shows of a draft chain: its `Draft`, the chain it comes from and
+    the names of the regions it names (from the build's names: no query once they are made)."""
+    draft = chains.draft_status(chain)
+    if draft is None:
+        return {"draft": None, "draft_source": None, "draft_regions": {}}
+    regions = {r for r in (draft.source_region, *(b.region for b in draft.borrowed)) if r}
+    organisers = {region: organiser_iri(region) for region in regions}
+    wanted = {*organisers.values(), *([draft.derived_from] if draft.derived_from else [])}
+    names = names_of(snapshot, wanted)
+    return {"draft": draft,
+            "draft_source": Node(draft.derived_from, names.get(draft.derived_from, Texts()))
+            if draft.derived_from else None,
+            "draft_regions": {region: Node(iri, names[iri])
+                              for region, iri in organisers.items() if iri in names}}
+
+
+#: The part of a chain's IRI the diagram's own address adds to (`/id/{region}/chain/{slug}`).
+_CHAIN_PATH = re.compile(r"id/([a-z0-9][a-z0-9-]*)/chain/([a-z0-9][a-z0-9-]*)")
+DIAGRAM_FILE = "diagram.svg"
+
+
+def _diagram_path(iri: str) -> str | None:
+    """The site-relative address of a chain's drawing on its own (None for a chain outside
+    the `/id/{region}/chain/{slug}` pattern: it has its page but no such address)."""
+    match = re.search(r"/(id/[^?#]*)$", iri)
+    if match is None or not _CHAIN_PATH.fullmatch(match.group(1)):
+        return None
+    return "/" + match.group(1) + "/" + DIAGRAM_FILE
 
 
 def organiser_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
@@ -322,28 +422,113 @@ def package_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | No
     """A service package's page: its parts and goals."""
     goals = goal_tree(snapshot, iri)
     return {"package": load_package(snapshot, iri), "goals": goals,
-            **monitoring.goals_section(snapshot, goals)}
+            **monitored_goals(snapshot, goals)}
+
+
+def monitored_goals(snapshot: Snapshot, goals: list[Any]) -> dict[str, Any]:
+    """The monitoring of a goal tree, and each indicator's by its IRI (for one section of
+    goals with their indicators' latest values, not a table per goal)."""
+    section = monitoring.goals_section(snapshot, goals)
+    section["monitored"] = {found.indicator.iri: found
+                            for goal in section["monitoring_summary"]
+                            for found in goal.indicators}
+    return section
+
+
+def goal_view(snapshot: Snapshot, iri: str, lang: str) -> dict[str, Any] | None:
+    """A goal's page: its place in its owner's goal tree (owner, the goals it contributes
+    to, its sub-goals) and the monitoring of its indicators and of the goals that contribute."""
+    view = monitoring.goal_view(snapshot, iri, lang)
+    if view is None:
+        return None
+    monitored = {found.indicator.iri: found for goal in view["monitoring_summary"]
+                 for found in goal.indicators}
+    return {**view, "place": goal_place(snapshot, iri), "monitored": monitored}
 
 
 #: The pages: home, regions, every IRI under the base (`/id/`, `/vocab/`) and `/resource`.
 router = APIRouter(tags=["Pages"])
 
 
+async def site_page(request: Request, site: Site, name: str,
+                    context: Callable[[], dict[str, Any]]) -> Response:
+    """A page of the whole site (home, regions): kept per build and language like the
+    entity pages, its context made once (`context`, itself kept by the snapshot)."""
+    lang = page_language(request)
+
+    def produce() -> Response:
+        return render_page(request, site, name, lang, **context())
+
+    if request.method != "GET":
+        return await run_in_threadpool(produce)
+    return await kept(request, site, f"site|{name}|{lang}|{carried_query(request)}", produce)
+
+
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+async def home(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    """The home page: ways in by region, segment and kind, chains several regions describe
+    (with a comparison), recent changes and the search box (`ketju.domain.home`)."""
     site = Site(services.settings, snapshot)
-    regions = catalogue_regions(snapshot)
-    return render_page(request, site, "home.html", page_language(request),
-                       regions=regions, kinds=registry.shown_on(registry.HOME))
+    return await site_page(request, site, "home.html", lambda: {
+        "home": home_overview(snapshot), "kinds": registry.shown_on(registry.HOME),
+        "region_kinds": registry.shown_on(registry.REGIONS)})
 
 
 @router.api_route("/regions", methods=["GET", "HEAD"], include_in_schema=False)
-def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+async def regions(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
     site = Site(services.settings, snapshot)
-    listed = [r for r in catalogue_regions(snapshot)
-              if r.organiser is not None or r.total]
-    return render_page(request, site, "regions.html", page_language(request),
-                       regions=listed, kinds=registry.shown_on(registry.REGIONS))
+    return await site_page(request, site, "regions.html", lambda: {
+        "regions": [r for r in home_overview(snapshot).regions
+                    if r.organiser is not None or r.total],
+        "kinds": registry.shown_on(registry.REGIONS)})
+
+
+@router.api_route("/id/{region}/chain/{slug}/diagram.svg", methods=["GET", "HEAD"],
+                  include_in_schema=False)
+async def chain_diagram_file(request: Request, services: ServicesDep, snapshot: SnapshotDep,
+                             region: str, slug: str) -> Response:
+    """The chain's swimlane drawing on its own, full size, with the hand-overs in words
+    (`?view=1` opens it in the browser; else it is a download named after the chain)."""
+    site = Site(services.settings, snapshot)
+    path = f"id/{region}/chain/{slug}"
+    if not _CHAIN_PATH.fullmatch(path):
+        return await run_in_threadpool(not_found_page, request, site, None)
+    iri = services.settings.data_base + path
+    lang = page_language(request)
+    inline = request.query_params.get("view") == "1"
+
+    def produce() -> Response:
+        return _diagram_file(request, site, iri, lang, f"ketju-{region}-{slug}-{lang}.svg",
+                             inline)
+
+    if request.method != "GET":
+        return await run_in_threadpool(produce)
+    return await kept(request, site, f"diagram|{iri}|{lang}|{int(inline)}", produce)
+
+
+def _diagram_file(request: Request, site: Site, iri: str, lang: str, filename: str,
+                  inline: bool) -> Response:
+    snapshot = site.snapshot
+    assert snapshot is not None
+    try:
+        chain = chains.load_chain(snapshot, iri)
+    except chains.ChainNotFound:
+        return not_found_page(request, site, iri)
+    from ketju.web.diagram import layout, render
+
+    svg = render(layout(chain, lang), listed=True)
+    etag = site.etag("diagram", lang, iri, str(inline))
+    headers = cache_headers(etag, site.last_modified(), "Accept-Language, Cookie")
+    if not_modified(request, etag, site.last_modified()):
+        return Response(status_code=304, headers=headers)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n").encode("utf-8")
+    headers["Content-Disposition"] = ("inline" if inline else "attachment") + \
+        f'; filename="{filename}"'
+    # The drawing's own <style> is allowed by its hash; nothing else runs or loads.
+    headers["Content-Security-Policy"] = content_security_policy(_STYLE.findall(svg))
+    return Response(b"" if request.method == "HEAD" else body,
+                    media_type="image/svg+xml; charset=utf-8",
+                    headers={**headers, "Content-Length": str(len(body))})
 
 
 @router.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)

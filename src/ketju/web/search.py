@@ -15,6 +15,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ketju.core.namespaces import organiser_iri
+from ketju.domain import chains
+from ketju.domain.entities import names_of
 from ketju.infra import search
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG, link_header
@@ -122,8 +125,17 @@ def search_answer(request: Request, site: Site, q: str, kind: list[SearchKind] |
         others = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
         return "/search?" + urlencode([*others, ("page", str(number))])
 
+    items = [_item(request, site, hit, lang) for hit in found.hits]
+    # People read regions by name: the organiser's, in the page's language.
+    organisers = {item["region"]: organiser_iri(item["region"]) for item in items
+                  if item["region"]}
+    names = names_of(site.snapshot, set(organisers.values()))
+    for item in items:
+        if (texts := names.get(organisers.get(item["region"], ""))) is not None:
+            item["regionName"] = texts.pick(lang)[0] or item["region"]
     return render_page(request, site, "search.html", lang, search_query=q, found=found,
-                       items=[_item(request, site, hit, lang) for hit in found.hits],
+                       items=items,
                        page=page, pages=pages, first=offset + 1,
                        prev_url=page_url(page - 1) if page > 1 else None,
-                       next_url=page_url(page + 1) if page < pages else None)
+                       next_url=page_url(page + 1) if page < pages else None,
+                       drafts=chains.draft_chains(site.snapshot))

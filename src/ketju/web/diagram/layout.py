@@ -9,10 +9,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from ketju.core.languages import DEFAULT, LANGUAGES
-from ketju.domain.chains import Chain, Step, Transition
+from ketju.domain.chains import Chain, Step, Transition, draft_status, is_placeholder
 from ketju.web.i18n import translate
 
 LaneMode = Literal["producer", "sector"]
@@ -39,18 +40,20 @@ HEADER_H = 26
 LANE_HEAD_W = 196
 LEAD_GAP = 36
 TRAIL_GAP = 40
-MIN_GAP = 64
+MIN_GAP = 48
 BOX_W = 184
 BOX_H = 92
 BAND_H = 20
 ROW_H = 124
 PAD = (ROW_H - BOX_H) // 2
-LABEL_LINE = 13
-LABEL_FONT = 11
 NAME_CHARS = 24
 NAME_LINES = 3
-LABEL_CHARS = 24
 BACK_TRACK = 30
+#: Radius of a hand-over's numbered marker (the number's text is in the list under the drawing).
+MARKER_R = 10
+MARKER_BOX = 2 * MARKER_R + 4
+#: How much wider a gap grows for each arrow that comes into it.
+GAP_PER_EDGE = 12
 
 
 def relative_luminance(colour: str) -> float:
@@ -97,8 +100,10 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                           "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
+@lru_cache(maxsize=8192)
 def _esc(text: str) -> str:
-    """Text safe as XML character data or as a double-quoted attribute value."""
+    """Text safe as XML character data or as a double-quoted attribute value (kept: a page
+    draws its chain twice, and names come back on every page of the chain)."""
     return _NOT_XML.sub("", text).translate(_ESCAPES)
 
 
@@ -182,8 +187,10 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     return len(text) * size * (0.6 if bold else 0.56)
 
 
+@lru_cache(maxsize=8192)
 def _n(value: float) -> str:
-    """A coordinate, rounded to one decimal, without trailing zeros."""
+    """A coordinate, rounded to one decimal, without trailing zeros (kept: drawings repeat
+    their coordinates)."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
@@ -214,20 +221,65 @@ class _Lane:
     sub: str
     rows: int = 1
     first_row: int = 0
+    #: A placeholder producer of a draft, still to be replaced (drawn dashed).
+    placeholder: bool = False
 
 
 @dataclass
 class _Label:
-    lines: list[tuple[str, bool]]  # (text, bold)
+    """A hand-over's numbered marker on its arrow: the number is drawn, the full text (kind,
+    maximum wait, who is responsible) is the marker's `<title>` and the item of the same
+    number in the list under the drawing (`Handover`), so no text is ever cut or laid over
+    a connector."""
+
+    number: int
     title: str
-    width: float = 0
+    width: float = MARKER_BOX
     desired: float = 0
     top: float = 0
     cx: float = 0
 
     @property
     def height(self) -> float:
-        return len(self.lines) * LABEL_LINE + 6
+        return MARKER_BOX
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One described hand-over in words, numbered as its marker in the drawings: the steps
+    it joins, its kind, the maximum wait (humanised) and who is responsible."""
+
+    number: int
+    iri: str
+    from_position: int
+    to_position: int
+    from_name: str
+    to_name: str
+    name: str
+    kind: str
+    wait: str
+    responsible: str
+
+    @property
+    def steps_text(self) -> str:
+        return (f"{self.from_position}. {self.from_name} → {self.to_position}. "
+                f"{self.to_name}")
+
+    @property
+    def details(self) -> str:
+        return " · ".join(part for part in (self.kind, self.wait, self.responsible) if part)
+
+    @property
+    def text(self) -> str:
+        """The whole hand-over on one line (the arrow's title, the downloaded drawing)."""
+        return f"{self.steps_text}: {self.details}"
+
+    @property
+    def marker_title(self) -> str:
+        """The marker's tooltip: number, steps, the hand-over's own name, its details."""
+        head = f"{self.number}. {self.from_position} → {self.to_position}" + (
+            f": {self.name}" if self.name else "")
+        return head + "\n" + self.details
 
 
 @dataclass
@@ -311,24 +363,35 @@ def _party(transition: Transition, lang: str) -> list[str]:
     return parties
 
 
-def _transition_label(transition: Transition, lang: str, source: Step, target: Step) -> _Label:
-    kind = transition.kind.label(lang)
-    lines: list[tuple[str, bool]] = [(line, True) for line in wrap(kind, LABEL_CHARS, 2)]
-    details = [kind]
-    if transition.maximum_wait:
-        wait = translate("diagram_max_wait", lang).format(
-            duration=humanise_duration(transition.maximum_wait, lang))
-        lines.append((_cut(wait, LABEL_CHARS), False))
-        details.append(wait)
-    parties = _party(transition, lang)
-    lines.extend((line, False) for party in parties for line in wrap(party, LABEL_CHARS, 2))
-    if parties:
-        details.append(translate("diagram_responsible", lang).format(party=", ".join(parties)))
-    name = transition.names.pick(lang)[0]
-    head = f"{source.position} → {target.position}" + (f": {name}" if name else "")
-    title = head + "\n" + " · ".join(details)
-    width = max(_width(text, LABEL_FONT, bold) for text, bold in lines) + 10
-    return _Label(lines=lines, title=title, width=width)
+def handovers(chain: Chain, lang: str) -> list[Handover]:
+    """The chain's described hand-overs in drawing order (from, to, IRI), numbered from 1 as
+    their markers; hand-overs whose ends are not drawn steps are left out."""
+    lang = lang if lang in LANGUAGES else DEFAULT
+    by_position = {s.position: s for s in _unique_steps(chain)}
+    found: list[Handover] = []
+    for transition in sorted(chain.transitions,
+                             key=lambda tr: (tr.from_position, tr.to_position, tr.iri)):
+        source = by_position.get(transition.from_position)
+        target = by_position.get(transition.to_position)
+        if source is None or target is None or source is target:
+            continue
+        wait = ""
+        if transition.maximum_wait:
+            wait = translate("diagram_max_wait", lang).format(
+                duration=humanise_duration(transition.maximum_wait, lang))
+        parties = _party(transition, lang)
+        responsible = (translate("diagram_responsible", lang).format(party=", ".join(parties))
+                       if parties else "")
+        found.append(Handover(
+            number=len(found) + 1, iri=transition.iri, from_position=source.position,
+            to_position=target.position, from_name=source.label(lang),
+            to_name=target.label(lang), name=transition.names.pick(lang)[0],
+            kind=transition.kind.label(lang), wait=wait, responsible=responsible))
+    return found
+
+
+def _marker_label(handover: Handover) -> _Label:
+    return _Label(number=handover.number, title=handover.marker_title)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,6 +421,9 @@ class Layout:
     width_guess: float
     width: float
     shown: dict[str, bool]
+    handovers: list[Handover] = field(default_factory=list)
+    #: Whether the chain is a draft (`draft_status`): the drawing says so in its header.
+    draft: bool = False
 
 
 @dataclass
@@ -391,7 +457,8 @@ def layout(chain: Chain, lang: str, lanes: LaneMode = "producer") -> Layout:
     column, n_columns, parallel, alternative = _columns(steps)
     lane_list, lane_of = _lanes(steps, lang, lanes)
     boxes, n_rows = _cells(steps, column, lane_list, lane_of, lanes)
-    edges = _edges(chain, steps, boxes, lang)
+    listed = handovers(chain, lang)
+    edges = _edges(chain, steps, boxes, listed)
     back_edges = [e for e in edges if e.kind == "back"]
     gaps = _gaps(edges, back_edges, n_columns)
     top = MARGIN + HEADER_H
@@ -406,10 +473,6 @@ def layout(chain: Chain, lang: str, lanes: LaneMode = "producer") -> Layout:
         gaps.left + gaps.widths[-1]
     width_guess = max(lanes_right + MARGIN, 760.0)
     width = width_guess
-    for edge in back_edges:
-        if edge.label is not None:
-            width = max(width, (edge.source.x + edge.target.x + BOX_W) / 2
-                        + edge.label.width / 2 + MARGIN)
     shown = {"handover": any(e.transition is not None for e in edges),
              "follows": any(e.transition is None for e in edges),
              "back": bool(back_edges),
@@ -421,7 +484,8 @@ def layout(chain: Chain, lang: str, lanes: LaneMode = "producer") -> Layout:
         lane_mode=lanes, title=chain.label(lang), steps=steps, lanes=lane_list, boxes=boxes,
         edges=edges, parallel=parallel, alternative=alternative, top=top,
         lanes_right=lanes_right, channel_top=channel_top, legend_top=channel_bottom + 20,
-        width_guess=width_guess, width=width, shown=shown)
+        width_guess=width_guess, width=width, shown=shown, handovers=listed,
+        draft=draft_status(chain) is not None)
 
 
 def _columns(steps: list[Step]) -> tuple[dict[int, int], int, _Groups, _Groups]:
@@ -468,7 +532,8 @@ def _lanes(steps: list[Step], lang: str, lanes: LaneMode) -> tuple[list[_Lane], 
             if lanes == "producer" and step.producer_type:
                 sub = step.producer_type.label(lang)
         lane_of[key] = len(lane_list)
-        lane_list.append(_Lane(key, name, name_lang, sub))
+        lane_list.append(_Lane(key, name, name_lang, sub, placeholder=lanes == "producer"
+                               and is_placeholder(step.producer)))
     return lane_list, lane_of
 
 
@@ -494,20 +559,18 @@ def _cells(steps: list[Step], column: dict[int, int], lane_list: list[_Lane],
     return boxes, max(row, 1)
 
 
-def _edges(chain: Chain, steps: list[Step], boxes: dict[int, _Box], lang: str) -> list[_Edge]:
-    """Every hand-over, then followedBy relations without one; each forward, back or within
-    one column."""
+def _edges(chain: Chain, steps: list[Step], boxes: dict[int, _Box],
+           listed: list[Handover]) -> list[_Edge]:
+    """Every hand-over (numbered as in `listed`), then followedBy relations without one; each
+    forward, back or within one column."""
     edges: list[_Edge] = []
     described: set[tuple[int, int]] = set()
-    for transition in sorted(chain.transitions,
-                             key=lambda tr: (tr.from_position, tr.to_position, tr.iri)):
-        source = boxes.get(transition.from_position)
-        target = boxes.get(transition.to_position)
-        if source is None or target is None or source is target:
-            continue
+    transitions = {t.iri: t for t in chain.transitions}
+    for handover in listed:
+        source, target = boxes[handover.from_position], boxes[handover.to_position]
         described.add((source.step.position, target.step.position))
-        edges.append(_Edge(source, target, transition,
-                           label=_transition_label(transition, lang, source.step, target.step)))
+        edges.append(_Edge(source, target, transitions[handover.iri],
+                           label=_marker_label(handover)))
     for step in steps:
         for nxt in sorted(set(step.followed_by)):
             if nxt in boxes and nxt != step.position and (step.position, nxt) not in described:
@@ -546,10 +609,16 @@ def _gaps(edges: list[_Edge], back_edges: list[_Edge], n_columns: int) -> _Gaps:
     widths = [float(LEAD_GAP)] + [float(MIN_GAP)] * (n_columns - 1) + [float(TRAIL_GAP)]
     for g in range(n_columns + 1):
         widths[g] = max(widths[g], reserve_left[g] + reserve_right[g] + 8)
+    crossing: dict[int, int] = {}
     for edge in edges:
+        if edge.kind != "back":
+            crossing[edge.gap] = crossing.get(edge.gap, 0) + 1
         if edge.label is not None and edge.kind != "back":
             widths[edge.gap] = max(widths[edge.gap], edge.label.width + reserve_left[edge.gap]
                                    + reserve_right[edge.gap])
+    # Room for the arrows that meet in a gap to stay apart (and beside the markers).
+    for g, count in crossing.items():
+        widths[g] = max(widths[g], MARKER_BOX + GAP_PER_EDGE * count)
     left = float(MARGIN + LANE_HEAD_W)
     column_x = []
     x = left
@@ -614,7 +683,7 @@ def _route(edges: list[_Edge], gaps: _Gaps) -> None:
             if edge.label is not None:
                 edge.label.cx = lx
         elif edge.kind == "same":
-            # A tight bracket just right of the column; the label beside it, in the gap.
+            # A tight bracket just right of the column, its marker on it.
             sign = 1 if g.row > s.row else -1
             xs = s.x + BOX_W
             xb = xs + edge.offset
@@ -622,5 +691,5 @@ def _route(edges: list[_Edge], gaps: _Gaps) -> None:
             edge.path = (f"M{_n(xs)} {_n(y0)}H{_n(xb - r)}Q{_n(xb)} {_n(y0)} {_n(xb)} "
                          f"{_n(y0 + r * sign)}V{_n(y1 - r * sign)}Q{_n(xb)} {_n(y1)} "
                          f"{_n(xb - r)} {_n(y1)}H{_n(xs)}")
-            if edge.label is not None:
-                edge.label.cx = gaps.label_centre(edge.gap)
+            if edge.label is not None:  # the marker on the bracket's upright
+                edge.label.cx = xb

@@ -16,12 +16,11 @@ from ketju.web.diagram.layout import (
     FONT,
     HANDOVER,
     INK,
-    LABEL_FONT,
-    LABEL_LINE,
     LANE_HEAD_W,
     LEVEL_COLOURS,
     LEVEL_TEXT,
     MARGIN,
+    MARKER_R,
     MUTED,
     NAME_CHARS,
     NAME_LINES,
@@ -29,6 +28,7 @@ from ketju.web.diagram.layout import (
     NO_LEVEL_TEXT,
     PAD,
     ROW_H,
+    Handover,
     Layout,
     _Box,
     _cut,
@@ -50,12 +50,18 @@ from ketju.web.i18n import translate
 # Rendering: geometry -> SVG
 # ---------------------------------------------------------------------------------------------
 
-def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
-    """The drawing as one `<svg>` element."""
+def render(drawing: Layout, link: Callable[[str], str | None] = no_link, *,
+           listed: bool = False) -> str:
+    """The drawing as one `<svg>` element; `listed` adds the hand-overs in words under the
+    legend (for the drawing on its own, without the page's list)."""
     uid, lang = drawing.uid, drawing.lang
     legend, legend_height = _legend(uid, lang, drawing.steps, drawing.shown,
                                     drawing.width_guess, drawing.legend_top)
-    width, height = drawing.width, drawing.legend_top + legend_height + MARGIN
+    listing, listing_height = handover_list(
+        drawing.handovers, drawing.width, drawing.legend_top + legend_height,
+        lang) if listed else ("", 0)
+    width = drawing.width
+    height = drawing.legend_top + legend_height + listing_height + MARGIN
     out: list[str] = []
     w = out.append
     w(f'<svg xmlns="http://www.w3.org/2000/svg" id="{uid}" class="ketju-diagram" role="img" '
@@ -65,6 +71,8 @@ def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
       f'{_esc(translate("diagram_title", lang).format(name=drawing.title))}</title>')
     summary = _describe(drawing.steps, drawing.boxes, drawing.edges, drawing.parallel,
                         drawing.alternative, lang)
+    if drawing.draft:
+        summary = translate("draft_title", lang) + ". " + summary
     w(f'<desc id="{uid}-d">{_esc(summary)}</desc>')
     w(f'<style>#{uid} a:focus-visible .kd-border,#{uid} a:hover .kd-border'
       '{stroke:#000;stroke-width:3}'
@@ -83,6 +91,7 @@ def render(drawing: Layout, link: Callable[[str], str | None] = no_link) -> str:
     out.extend(_render_label(drawing, edge) for edge in drawing.edges if edge.label is not None)
     out.extend(pills)
     out.append(legend)
+    out.append(listing)
     out.append('</svg>')
     return "".join(out)
 
@@ -92,18 +101,24 @@ def _render_lanes(drawing: Layout) -> list[str]:
            f'fill="{MUTED}">{_esc(translate("diagram_lanes_" + drawing.lane_mode, drawing.lang))}'
            '</text>']
     w = out.append
+    if drawing.draft:
+        w(draft_mark(drawing.lang, drawing.lanes_right, MARGIN - 2))
     for i, lane_item in enumerate(drawing.lanes):
         y0 = drawing.top + lane_item.first_row * ROW_H
         h = lane_item.rows * ROW_H
         fill = "#f2f4f7" if i % 2 == 0 else "#ffffff"
-        w(f'<g class="ketju-lane"><title>{_esc(lane_item.name)}'
+        classes = "ketju-lane" + (" ketju-placeholder-lane" if lane_item.placeholder else "")
+        w(f'<g class="{classes}"><title>{_esc(lane_item.name)}'
           f'{_esc(" (" + lane_item.sub + ")") if lane_item.sub else ""}</title>')
         w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{_n(drawing.lanes_right - MARGIN)}" '
           f'height="{h}" fill="{fill}" stroke="#c8cfd8"/>')
-        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" fill="#e4e9ef" '
-          'stroke="#c8cfd8"/>')
-        name_lines = wrap(lane_item.name, 24, 3)
+        head = ('fill="#fff4e5" stroke="#8a3b00" stroke-dasharray="5 3"'
+                if lane_item.placeholder else 'fill="#e4e9ef" stroke="#c8cfd8"')
+        w(f'<rect x="{MARGIN}" y="{_n(y0)}" width="{LANE_HEAD_W}" height="{h}" {head}/>')
         sub_lines = wrap(lane_item.sub, 28, 2) if lane_item.sub else []
+        # As many lines of the name as the lane has room for (placeholders' names are long
+        # and differ only at their end).
+        name_lines = wrap(lane_item.name, 24, max(3, int((h - 16 - 14 * len(sub_lines)) // 16)))
         block = len(name_lines) * 16 + len(sub_lines) * 14
         ty = y0 + h / 2 - block / 2 + 12
         lang_attr = (f' lang="{_esc(lane_item.name_lang)}"'
@@ -175,32 +190,64 @@ def _render_edge(drawing: Layout, edge: _Edge) -> str:
 
 
 def _render_label(drawing: Layout, edge: _Edge) -> str:
+    """The hand-over's numbered marker on its arrow (in the channel below the lanes for a
+    back edge)."""
     label = edge.label
     assert label is not None
-    head = (f'<g class="ketju-label" data-from="{edge.source.step.position}" '
-            f'data-to="{edge.target.step.position}"><title>{_esc(label.title)}</title>')
-    if edge.kind == "back":  # one line, in the channel below the lanes
-        cy = drawing.channel_top + edge.track * BACK_TRACK
-        text = " · ".join(line for line, _ in label.lines)
-        lw = _width(text, LABEL_FONT) + 12
+    if edge.kind == "back":
         cx = (edge.source.x + BOX_W + edge.target.x) / 2
-        return (head + f'<rect x="{_n(cx - lw / 2)}" y="{_n(cy - 9)}" width="{_n(lw)}" '
-                f'height="18" rx="3" fill="#ffffff" fill-opacity="0.95"/>'
-                f'<text x="{_n(cx)}" y="{_n(cy + 4)}" font-size="{LABEL_FONT}" '
-                f'text-anchor="middle" fill="{INK}">{_esc(text)}</text></g>')
-    cx = label.cx
-    out = [head, f'<rect x="{_n(cx - label.width / 2)}" y="{_n(label.top)}" '
-           f'width="{_n(label.width)}" height="{_n(label.height)}" rx="3" fill="#ffffff" '
-           'fill-opacity="0.95" stroke="#d0d5dc"/>']
-    ly = label.top + 3 + 10
-    for text, bold in label.lines:
-        weight = ' font-weight="bold"' if bold else ""
-        out.append(f'<text x="{_n(cx)}" y="{_n(ly)}" font-size="{LABEL_FONT}" '
-                   f'text-anchor="middle" fill="{INK if bold else MUTED}"{weight}>'
-                   f'{_esc(text)}</text>')
-        ly += LABEL_LINE
+        cy = drawing.channel_top + edge.track * BACK_TRACK
+    else:
+        cx, cy = label.cx, label.top + label.height / 2
+    return marker(edge.source.step.position, edge.target.step.position, label.number,
+                  label.title, cx, cy)
+
+
+def draft_mark(lang: str, right: float, top: float) -> str:
+    """"Draft: the description is not complete", right-aligned at `right`, in a dashed frame
+    (a printed or downloaded drawing of a draft says so)."""
+    text = translate("draft_title", lang)
+    width = _width(text, 12.5, True) + 22
+    return (f'<g class="ketju-draft-mark"><rect x="{_n(right - width)}" y="{_n(top)}" '
+            f'width="{_n(width)}" height="22" rx="3" fill="#fff4e5" stroke="#8a3b00" '
+            f'stroke-width="1.5" stroke-dasharray="5 3"/><text x="{_n(right - 8)}" '
+            f'y="{_n(top + 15.5)}" font-size="12" font-weight="bold" text-anchor="end" '
+            f'fill="#5c2600">{_esc(text)}</text></g>')
+
+
+def marker(source: int, target: int, number: int, title: str, cx: float, cy: float) -> str:
+    """A numbered marker centred on (cx, cy): a white disc with a dark ring and the number."""
+    text = str(number)
+    size = 11 if len(text) < 3 else 9
+    return (f'<g class="ketju-label ketju-marker" data-from="{source}" data-to="{target}" '
+            f'data-number="{number}"><title>{_esc(title)}</title>'
+            f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{MARKER_R}" fill="#ffffff" '
+            f'stroke="{HANDOVER}" stroke-width="1.6"/>'
+            f'<text x="{_n(cx)}" y="{_n(cy + size * 0.36)}" font-size="{size}" '
+            f'font-weight="bold" text-anchor="middle" fill="{INK}">{text}</text></g>')
+
+
+def handover_list(handovers: list[Handover], width: float, top: float,
+                  lang: str) -> tuple[str, float]:
+    """The hand-overs in words under the legend, numbered as their markers (for the drawing
+    on its own, downloaded: on the page the list is HTML under the drawing). Lines are
+    wrapped to `width`, never cut. Returns the markup and its height."""
+    if not handovers:
+        return "", 0
+    chars = max(20, int((width - 2 * MARGIN - 30) / (12 * 0.56)))
+    out = ['<g class="ketju-handover-list" font-size="12">',
+           f'<text x="{MARGIN}" y="{_n(top + 14)}" font-weight="bold" fill="{INK}">'
+           f'{_esc(translate("diagram_handovers", lang))}</text>']
+    y = top + 14 + 22
+    for handover in handovers:
+        out.append(f'<text x="{MARGIN + 18}" y="{_n(y)}" font-weight="bold" '
+                   f'text-anchor="end" fill="{INK}">{handover.number}.</text>')
+        for line in wrap(handover.text, chars, 1000):
+            out.append(f'<text x="{MARGIN + 26}" y="{_n(y)}" fill="{INK}">{_esc(line)}</text>')
+            y += 16
+        y += 4
     out.append('</g>')
-    return "".join(out)
+    return "".join(out), y - top
 
 
 def _curve(points: list[tuple[float, float]]) -> str:
@@ -329,17 +376,21 @@ def _legend(uid: str, lang: str, steps: list[Step], shown: dict[str, bool], widt
                    f'<text x="{_n(ex + 26)}" y="{_n(ey)}" fill="{INK}">{_esc(text)}</text>')
     x, y = float(MARGIN), y + line_h + 4
 
-    def symbol_item(symbol: Callable[[float, float], str], key: str) -> None:
+    def symbol_item(symbol: Callable[[float, float], str], key: str,
+                    text_key: str | None = None) -> None:
         if not shown[key]:
             return
-        text = t("diagram_legend_" + key, lang)
+        text = t("diagram_legend_" + (text_key or key), lang)
         sx, sy = place(46 + _width(text, 12))
         out.append(symbol(sx, sy))
         out.append(f'<text x="{_n(sx + 44)}" y="{_n(sy)}" fill="{INK}">{_esc(text)}</text>')
 
     symbol_item(lambda sx, sy: f'<path d="M{_n(sx)} {_n(sy - 4)}H{_n(sx + 36)}" '
-                f'stroke="{HANDOVER}" stroke-width="1.6" marker-end="url(#{uid}-h)"/>',
-                "handover")
+                f'stroke="{HANDOVER}" stroke-width="1.6" marker-end="url(#{uid}-h)"/>'
+                f'<circle cx="{_n(sx + 15)}" cy="{_n(sy - 4)}" r="7" fill="#ffffff" '
+                f'stroke="{HANDOVER}" stroke-width="1.4"/>'
+                f'<text x="{_n(sx + 15)}" y="{_n(sy - 0.8)}" font-size="9" font-weight="bold" '
+                f'text-anchor="middle" fill="{INK}">1</text>', "handover", "numbered")
     symbol_item(lambda sx, sy: f'<path d="M{_n(sx)} {_n(sy - 4)}H{_n(sx + 36)}" '
                 f'stroke="{FOLLOWS}" stroke-width="1.1" marker-end="url(#{uid}-f)"/>',
                 "follows")
