@@ -188,3 +188,15 @@ def test_differing_service_classes_are_named(server: InProcessServer) -> None:
     # Pohjois-Pohjanmaa's discharge step adds JHS 183 class P5.14 to Varsinais-Suomi's.
     shown = page(server, ",".join(HIP), "fi")
     assert "palveluluokat: – → Kotisairaanhoito ja omaishoito (P5.14)" in shown.text
+
+
+def test_a_draft_is_marked_where_it_is_suggested_and_compared(server: InProcessServer) -> None:
+    # Lappi's chain is a draft reused from Pohjois-Pohjanmaa's (data/lappi).
+    draft = "lappi/lonkkamurtuma-pohjois-pohjanmaa"
+    html = server.get(server.base + "/compare", params={"chains": HIP[0], "lang": "en"}).text
+    suggested = html.split('<ol class="suggestions">', 1)[1].split("</ol>", 1)[0]
+    item = next(part for part in suggested.split("<li>") if "lappi/chain" in part)
+    assert "draft-badge" in item and "Lapland wellbeing services county" in item
+    assert html.count("draft-badge") == 1, "only the draft is marked"
+    report = page(server, f"{HIP[2]},{draft}", "fi")
+    assert "Luonnos" in report.text

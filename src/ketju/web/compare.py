@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ketju.core.namespaces import ID
+from ketju.domain.chains import draft_chains
 from ketju.domain.compare import (
     UnknownChains,
     chain_index,
@@ -163,7 +164,8 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
     def page(status: int = 200, **context: Any) -> Response:
         values: dict[str, Any] = {"error": None, "result": None, "subject": None,
                                   "suggestions": [], "chains": [], "region": regions,
-                                  "score_words": score_words}
+                                  "score_words": score_words,
+                                  "drafts": draft_chains(snapshot)}
         return render_page(request, site, "compare.html", lang, status=status,
                            **{**values, **context})
 
