@@ -59,7 +59,7 @@ from ketju.web.http import (
 )
 from ketju.web.i18n import choose_language
 from ketju.web.observability import KEPT_ANSWERS
-from ketju.web.openapi_docs import RDF_MEDIA, answers
+from ketju.web.openapi_docs import RDF_MEDIA, SWAGGER_UI, answers, api_reference
 from ketju.web.security import content_security_policy
 from ketju.web.services import ServicesDep, SnapshotDep, snapshot_of
 from ketju.web.templating import render
@@ -585,3 +585,14 @@ async def http_error(request: Request, error: Exception) -> Response:
 def install_not_found(app: FastAPI) -> None:
     """A helpful 404 page for browsers; JSON for the API."""
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+@router.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
+async def api_docs(request: Request, services: ServicesDep, snapshot: SnapshotDep) -> Response:
+    """The API reference: every operation of the OpenAPI document, grouped as it tags them,
+    as plain HTML (Swagger UI, to try the calls, is at /docs/try)."""
+    site = Site(services.settings, snapshot)
+    spec = request.app.openapi()
+    return await site_page(request, site, "api_docs.html", lambda: {
+        "groups": api_reference(spec), "info": spec.get("info", {}),
+        "swagger_ui": SWAGGER_UI, "openapi_url": request.app.openapi_url})
