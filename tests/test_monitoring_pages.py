@@ -350,11 +350,10 @@ def served_real(built_project: Project, server_logs: Path) -> Iterator[object]:
 
 
 @pytest.mark.slow
-def test_charts_without_javascript_and_screenshots(browser: object, served_real: object
-                                                   ) -> None:
-    """The chart is in the page as sent (no script draws it); the README's screenshots of
-    the indicator page, a chain page's monitoring section and a national indicator's chart
-    are taken here (docs/)."""
+def test_charts_without_javascript_and_screenshots(browser: object, served_real: object,
+                                                   tmp_path: Path) -> None:
+    """The chart is in the page as sent (no script draws it), and the parts of pages that
+    `make screenshots` pictures for the README (tools/screenshots.py DETAILS) are there."""
     served = served_real
     context = browser.new_context(  # type: ignore[attr-defined]
         java_script_enabled=False, locale="fi-FI", viewport={"width": 1100, "height": 900})
@@ -362,7 +361,7 @@ def test_charts_without_javascript_and_screenshots(browser: object, served_real:
     tab.goto(served.base + path_of(VS_HOME) + "?lang=fi")  # type: ignore[attr-defined]
     chart = tab.get_by_role("img", name=re.compile("arvot ajanjaksoittain"))
     assert chart.count() == 1
-    docs = ROOT / "docs"
+    docs = tmp_path
     tab.locator("#monitoring-title").locator("xpath=..").screenshot(
         path=str(docs / "monitoring-indicator.png"))
     tab.goto(served.base + path_of(VS_CHAIN) + "?lang=fi")  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Debian's Chromium (no browser download), with the arguments the browser tests use.
@@ -47,6 +48,15 @@ PAGES = {
     "search": "/search?q=lonkka",
     "sparql": "/sparql",
     "api-docs": "/docs",
+}
+#: Parts of pages the README shows closer (at 1100 px, Finnish unless the path says):
+#: name, path and the element pictured.
+DETAILS = {
+    "monitoring-indicator": ("/id/varsinais-suomi/indicator/lonkkamurtuma-kotona-120-vrk",
+                             "section:has(> #monitoring-title)"),
+    "monitoring-chain": ("/id/varsinais-suomi/chain/lonkkamurtuma", "#monitoring"),
+    "monitoring-national": ("/id/national/indicator/lonkkamurtuma-kotona-120-vrk?lang=en",
+                            "figure.chart"),
 }
 #: The widths pictured: name, viewport (CSS px) and the height a picture is cut at.
 WIDTHS = {"desktop": ((1366, 900), 2700), "phone": ((390, 844), 4200)}
@@ -132,8 +142,28 @@ def take(base: str, out: Path, kinds: list[str], lang: str) -> list[Path]:
                     print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
                           f"  {w}×{min(height, max_height)}", flush=True)
                 context.close()
+            if lang == "fi" and set(kinds) == set(PAGES):
+                written += take_details(browser, base, out)
         finally:
             browser.close()
+    return written
+
+
+def take_details(browser: Any, base: str, out: Path) -> list[Path]:
+    """The DETAILS pictures (the README's monitoring figures)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="fi-FI",
+                                  device_scale_factor=1)
+    page = context.new_page()
+    written = []
+    for name, (path, selector) in DETAILS.items():
+        page.goto(base + path if "lang=" in path else page_url(base, path, "fi"),
+                  wait_until="load")
+        target = out / f"{name}.png"
+        page.locator(selector).first.screenshot(path=str(target), animations="disabled")
+        written.append(target)
+        print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}",
+              flush=True)
+    context.close()
     return written
 
 
