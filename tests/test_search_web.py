@@ -132,3 +132,17 @@ def test_search_page_names_regions_and_marks_drafts(server: Server) -> None:
     assert "draft-badge" in draft and "Lapplands" in draft and ", lappi<" not in draft
     finished = items["/id/varsinais-suomi/chain/lonkkamurtuma"]
     assert "draft-badge" not in finished and "Egentliga Finland" in finished
+
+
+def test_a_search_limited_to_a_kind_says_so_and_keeps_it(server: Server) -> None:
+    """The home page's boxes search one kind: the results page names it, its form keeps it,
+    and a link searches every kind again."""
+    page = server.get(server.base + "/search", params={
+        "q": "lonkkamurtuma", "kind": "ServiceChain", "lang": "en"}).text
+    assert '<input type="hidden" name="kind" value="ServiceChain">' in page
+    limited = page[page.index('class="search-limited"'):]
+    limited = limited[:limited.index("</p>")]
+    assert "Search limited to" in limited and "everything" in limited
+    assert "/search?q=lonkkamurtuma&amp;lang=en" in limited
+    every = server.get(server.base + "/search", params={"q": "lonkkamurtuma"}).text
+    assert 'name="kind"' not in every and "search-limited" not in every

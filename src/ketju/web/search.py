@@ -138,4 +138,10 @@ def search_answer(request: Request, site: Site, q: str, kind: list[SearchKind] |
                        page=page, pages=pages, first=offset + 1,
                        prev_url=page_url(page - 1) if page > 1 else None,
                        next_url=page_url(page + 1) if page < pages else None,
-                       drafts=chains.draft_chains(site.snapshot))
+                       drafts=chains.draft_chains(site.snapshot),
+                       # The kinds the search is limited to (the home page's boxes set one),
+                       # kept by the form and shown with a way back to every kind.
+                       limited_to=[(k.value, kind_label(k.value, lang)) for k in kind or []],
+                       every_kind_url="/search?" + urlencode(
+                           [(k, v) for k, v in request.query_params.multi_items()
+                            if k not in ("kind", "page")]))
