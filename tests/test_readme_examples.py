@@ -45,10 +45,11 @@ npx() { command npx --prefix "$NPM_TOOLS" "$@"; }
 
 def test_every_shell_example_runs_or_says_why_not() -> None:
     assert len(EXAMPLES) >= 10, "the README's ```sh blocks were not found"
-    unexplained = [f"README.md:{block.line}" for block in EXAMPLES if block.not_run == ""]
+    # A reason is a few words at least ("make run serves until stopped"), not a bare marker.
+    unexplained = [f"README.md:{block.line}" for block in EXAMPLES
+                   if block.not_run is not None and len(block.not_run.split()) < 3]
     assert not unexplained, "say why a block is not run: <!-- not run: REASON -->"
-    skipped = [block for block in EXAMPLES if block.not_run]
-    assert len(skipped) <= 2, [f"README.md:{b.line}: {b.not_run}" for b in skipped]
+    assert sum(block.not_run is None for block in EXAMPLES) >= 10
 
 
 def test_the_examples_point_at_files_that_exist() -> None:
