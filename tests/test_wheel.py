@@ -27,7 +27,6 @@ from tests.servers import _stop, free_port, wait_until_up
 SRC = ROOT / "src"
 CHAIN = "/id/varsinais-suomi/chain/lonkkamurtuma"
 
-pytestmark = pytest.mark.slow
 
 
 def package_files() -> set[str]:
@@ -52,6 +51,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return next(out.glob("ketju-*.whl"))
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_every_file_of_the_package(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -96,6 +96,7 @@ def served(ketju: Path, home: Path) -> Iterator[str]:
         _stop(process)
 
 
+@pytest.mark.slow
 def test_the_installed_wheel_builds_and_serves_pages(environment: Path,
                                                      tmp_path: Path) -> None:
     home = tmp_path / "project"
@@ -124,3 +125,20 @@ def test_the_installed_wheel_builds_and_serves_pages(environment: Path,
             assert httpx.get(base + static, timeout=60).status_code == 200, static
         editor = httpx.get(base + "/sparql", headers={"Accept": "text/html"}, timeout=60)
         assert editor.status_code == 200 and "yasgui" in editor.text
+
+
+def test_make_run_installs_only_what_serving_needs(tmp_path: Path) -> None:
+    """What `make run` would do in a fresh clone (`make -n`): create .venv, install ketju
+    without the test and benchmark extras, build, serve; `make test` installs the extras."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+
+    def planned(target: str) -> str:
+        return subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True,
+                              text=True, check=True).stdout
+
+    run = planned("run")
+    assert "-m venv .venv" in run and "pip install --progress-bar off -e .\n" in run
+    assert "[test" not in run and "bench]" not in run and "--quiet -e" not in run
+    assert run.index("ketju build") < run.index("ketju serve")
+    assert "[test,bench]" in planned("test")
