@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two installs into .venv: what serving needs (make run, make build), and on top of it the test
+# and benchmark extras (make test, quick, lint, bench, screenshots). Each step says what it does.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
 
-.PHONY: setup build run test quick lint bench clean browser tools screenshots
+.PHONY: setup setup-run build run test quick lint bench clean browser tools screenshots
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
@@ -12,13 +15,25 @@ SIZE ?= 1m
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	@echo "==> Creating the virtual environment $(VENV) with $(PYTHON) (3.11 or newer)"
+	$(PYTHON) -m venv $(VENV)
+	@echo "==> Updating pip in $(VENV)"
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing ketju and what serving needs into $(VENV) (no test or benchmark tools)"
+	$(BIN)/pip install --progress-bar off -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing ketju with the test and benchmark extras into $(VENV)"
+	$(BIN)/pip install --progress-bar off -e '.[test,bench]'
+	touch $(STAMP) $(RUN_STAMP)
 
 setup: $(STAMP)
+
+setup-run: $(RUN_STAMP)
 
 $(CHROMIUM):
 	apt-get install -y -q chromium chromium-driver || \
@@ -31,12 +46,15 @@ $(WRK):
 
 tools: $(CHROMIUM) $(WRK)
 
-build: setup
+build: $(RUN_STAMP)
 	$(BIN)/ketju build
 
-run: setup
+run: $(RUN_STAMP)
+	@echo "==> Building the store from ontology/, shapes/ and data/ (skipped when nothing changed)"
 	$(BIN)/ketju build --if-needed
+	@echo "==> What the store holds"
 	$(BIN)/ketju status
+	@echo "==> Starting the server (Ctrl-C stops it)"
 	$(BIN)/ketju serve --no-build
 
 # Every test, the slow tier included (real servers, browser, npm clients, remote engines,
