@@ -254,6 +254,10 @@ def test_406_only_when_accept_cannot_be_met_either(server: InProcessServer) -> N
     ("/search?q=lonkka", "application/json", "application/json"),
     ("/api/queries/class-coverage", "text/csv", "text/csv"),
     ("/api/observations?region=lappi", "text/csv", "text/csv"),
+    ("/graph-store?graph=https://w3id.org/ketju/graph/data/national/producers.ttl",
+     "application/ld+json", "application/ld+json"),
+    ("/feeds/ldes", "application/n-triples", "application/n-triples"),
+    ("/feeds/ldes", "text/html", "text/turtle"),  # a browser gets Turtle, format or not
 ])
 def test_every_route_that_reads_format_falls_back_to_accept(
         server: InProcessServer, path: str, accept: str, media_type: str) -> None:
