@@ -38,6 +38,7 @@ from ketju.core.queries import (
     NamedQuery,
     ParameterError,
 )
+from ketju.domain.compare import chain_iri
 from ketju.domain.entities import entity_rdf, names_of
 from ketju.domain.reuse import ReuseError, derive_chain
 from ketju.infra.jsonld import Compactor, context
@@ -542,7 +543,7 @@ def reuse_chain(
         description="Source producer IRI -> target producer IRI.")] = None,
 ) -> Response:
     try:
-        derived = derive_chain(snapshot, f"{ID}{region}/chain/{slug}", into,
+        derived = derive_chain(snapshot, chain_iri(f"{region}/{slug}"), into,
                                producer_map=producers)
     except ReuseError as error:
         status = 404 if str(error).startswith("There is no service chain") else 400

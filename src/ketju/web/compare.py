@@ -80,8 +80,9 @@ router = APIRouter()
 async def compare_api(
     request: Request, state: ServicesDep, snapshot: SnapshotDep,
     chains: Annotated[str, Query(max_length=2000, description=(
-        "Comma-separated chains: IRIs or region/slug, e.g. "
-        "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma."))],
+        "Comma-separated chains: IRIs, region/slug or region/chain/slug, e.g. "
+        "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma. A chain may be given "
+        "twice: with itself it scores 1."))],
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
     try:
@@ -111,7 +112,7 @@ async def similar_api(
 
 def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str, limit: int,
                    lang: str) -> Response:
-    iri = f"{ID}{region}/chain/{slug}"
+    iri = chain_iri(f"{region}/{slug}")
     index = chain_index(snapshot)
     if iri not in index:
         return problem(404, f"No such service chain: {iri}.")
