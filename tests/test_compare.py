@@ -17,6 +17,7 @@ from ketju.domain.chains import Chain, Step, Transition, load_chain
 from ketju.domain.compare import (
     ChainIndex,
     Comparison,
+    NotAChainName,
     StepRecord,
     UnknownChains,
     align,
@@ -206,11 +207,23 @@ def test_unknown_chains_are_named(snapshot: Snapshot, index: ChainIndex) -> None
     assert missing in str(error.value)
     with pytest.raises(UnknownChains):
         index.similar(missing)
-    assert chain_iri("varsinais-suomi/lonkkamurtuma") == VS
-    assert chain_iri("varsinais-suomi/chain/lonkkamurtuma") == VS
-    assert chain_iri(VS) == VS
-    with pytest.raises(ValueError):
-        chain_iri("lonkkamurtuma")
+
+
+@pytest.mark.parametrize("name", [
+    "varsinais-suomi/lonkkamurtuma", "varsinais-suomi/chain/lonkkamurtuma", VS, f" {VS} ",
+    "/varsinais-suomi/lonkkamurtuma/", "Varsinais-Suomi/Lonkkamurtuma"])
+def test_every_way_of_naming_a_chain_gives_its_iri(name: str) -> None:
+    """Issue 12: one function for the CLI and the API (the CLI once made
+    .../x/chain/chain/y of x/chain/y, and .../x/chain/x of a bare name)."""
+    assert chain_iri(name) == VS
+
+
+@pytest.mark.parametrize("name", [
+    "lonkkamurtuma", "varsinais-suomi/service/lonkkamurtuma", "a/b/c/d", "", "a b/c",
+    "varsinais-suomi/", "x/chain/y/z", "../etc/passwd"])
+def test_what_names_no_chain_is_refused_with_the_reason(name: str) -> None:
+    with pytest.raises(NotAChainName, match="region/slug"):
+        chain_iri(name)
 
 
 def test_compare_many_and_the_text_report(snapshot: Snapshot) -> None:

@@ -163,7 +163,6 @@ def test_the_picker_names_the_chain_and_suggests_the_most_similar_first(
 
 
 @pytest.mark.parametrize(("chains", "lang", "status", "said"), [
-    (f"{HIP[0]},{HIP[0]}", "sv", 400, "Samma kedja har angetts två gånger."),
     (f"{HIP[0]},kainuu/ei-ole", "en", 404, "There is no such service chain: kainuu/ei-ole."),
     ("kainuu/ei-ole", "fi", 404, "Tällaista palveluketjua ei ole: kainuu/ei-ole."),
     (",".join(["x/a", "x/b", "x/c", "x/d", "x/e", "x/f", "x/g"]), "fi", 400,
@@ -173,6 +172,19 @@ def test_the_picker_names_the_chain_and_suggests_the_most_similar_first(
 def test_what_cannot_be_compared_is_said_in_the_pages_language(
         server: InProcessServer, chains: str, lang: str, status: int, said: str) -> None:
     assert said in page(server, chains, lang, status).text
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fi", "hyvin samankaltaiset"),
+                                             ("sv", "mycket lika"), ("en", "very similar")])
+def test_a_chain_compared_with_itself_scores_one(server: InProcessServer, lang: str,
+                                                 words: str) -> None:
+    """Issue 12: the page, like /api/compare, compares a chain with itself (score 1), named
+    by its region (there is no other chain of that region to tell it from)."""
+    shown = page(server, f"{HIP[0]},varsinais-suomi/chain/lonkkamurtuma", lang)
+    region = REGIONS["varsinais-suomi"][lang]
+    assert f"{region} – {region}" in shown.text and f" 1 ({words})" in shown.text
+    assert f"{region}: 0, {region}: 0" in shown.text  # no step without a match
+    assert VS_CHAIN[lang] in shown.text
 
 
 def test_every_cell_is_labelled_for_a_phone(server: InProcessServer) -> None:

@@ -32,11 +32,28 @@ def test_compare_two_and_three_chains(server: Server) -> None:
     assert all(three["scores"][i][i] == 1.0 for i in range(3))
 
 
+def test_a_chain_compared_with_itself_scores_one(server: Server) -> None:
+    """Issue 12: a platform computing a similarity matrix asks for the diagonal too; the
+    chain may be named differently each time (region/slug, region/chain/slug, its IRI)."""
+    for chains in (f"{HIP[0]},{HIP[0]}",
+                   f"varsinais-suomi/chain/lonkkamurtuma,{ID}varsinais-suomi/chain/lonkkamurtuma"):
+        answer = server.get(server.base + "/api/compare", params={"chains": chains})
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+        assert result["scores"] == [[1.0, 1.0], [1.0, 1.0]]
+        (pair,) = result["pairs"]
+        assert pair["score"] == 1.0 and not pair["only_a"] and not pair["only_b"]
+    matrix = server.get(server.base + "/api/compare",
+                        params={"chains": ",".join([HIP[0], HIP[1], HIP[0]])}).json()["scores"]
+    assert matrix[0][2] == matrix[2][0] == 1.0 and matrix[0][1] == matrix[2][1] < 1
+
+
 @pytest.mark.parametrize(("chains", "status"), [
     ("varsinais-suomi/lonkkamurtuma,kainuu/ei-ole", 404),
     ("varsinais-suomi/lonkkamurtuma", 400),
     ("not a chain,x", 400),
-    ("varsinais-suomi/lonkkamurtuma,varsinais-suomi/lonkkamurtuma", 400),
+    ("lonkkamurtuma,varsinais-suomi/lonkkamurtuma", 400),
+    ("varsinais-suomi/service/lonkkamurtuma,varsinais-suomi/lonkkamurtuma", 400),
 ])
 def test_compare_refuses_with_the_reason(server: Server, chains: str, status: int) -> None:
     response = server.get(server.base + "/api/compare", params={"chains": chains})
@@ -101,4 +118,28 @@ def test_cli_compare_and_reuse(built_project: Project) -> None:
     unknown = run_cli(built_project, "compare", HIP[0], "kainuu/ei-ole")
     assert unknown.returncode == 1 and "kainuu/chain/ei-ole" in unknown.stderr
     reused = run_cli(built_project, "reuse", HIP[1], "--into", "kainuu")
+    assert reused.returncode == 0 and "prov:wasDerivedFrom" in reused.stdout
+
+
+@pytest.mark.slow
+def test_cli_names_chains_as_the_api_does(built_project: Project, server: Server) -> None:
+    """Issue 12: `ketju compare x/chain/y` once looked for .../x/chain/chain/y and a bare name
+    for .../x/chain/x; the CLI and /api/compare now read names with one function, and agree
+    on every way of naming a chain, the same chain twice included (score 1)."""
+    names = [("varsinais-suomi/chain/lonkkamurtuma", "pohjois-savo/lonkkamurtuma"),
+             (f"{ID}varsinais-suomi/chain/lonkkamurtuma", "pohjois-savo/chain/lonkkamurtuma"),
+             (HIP[0], "varsinais-suomi/chain/lonkkamurtuma")]
+    for a, b in names:
+        cli = run_cli(built_project, "compare", a, b, "--format", "json")
+        assert cli.returncode == 0, cli.stderr
+        api = server.get(server.base + "/api/compare", params={"chains": f"{a},{b}"}).json()
+        assert json.loads(cli.stdout)["score"] == pytest.approx(api["pairs"][0]["score"],
+                                                                 abs=1e-6)
+    assert json.loads(run_cli(built_project, "compare", HIP[0], HIP[0],
+                              "--format", "json").stdout)["score"] == 1.0
+    bare = run_cli(built_project, "compare", "lonkkamurtuma", HIP[1])
+    assert bare.returncode == 2 and "region/slug" in bare.stderr
+    assert "chain/chain" not in bare.stderr
+    reused = run_cli(built_project, "reuse", "pohjois-savo/chain/lonkkamurtuma", "--into",
+                     "kainuu")
     assert reused.returncode == 0 and "prov:wasDerivedFrom" in reused.stdout

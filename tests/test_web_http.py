@@ -1,6 +1,7 @@
 """web/http.py: the one negotiation function gives what each of the negotiators it replaced
 gave (issue 15), over many Accept headers and ?format= values; problem answers and
-conditional requests keep their shape."""
+conditional requests keep their shape. Issue 12 changed one thing, marked in the old
+negotiators below: a ?format= that names nothing on offer falls back to Accept."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def old_choose(formats: tuple[Format, ...], accept: str | None,
         for fmt in formats:
             if wanted in fmt.names or wanted == fmt.media_type or wanted in fmt.aliases:
                 return fmt
-        return None
+        # issue 12: no longer `return None`; Accept decides.
     ranges = parse_accept(accept)
     excluded = {media for media, q in ranges if q == 0.0}
     for media, q in ranges:
@@ -54,8 +55,8 @@ FORMAT_PARAMS = {"html": HTML, **{name: fmt for fmt in RDF_FORMATS for name in f
 
 
 def old_page_negotiate(accept: str | None, param: str | None) -> str | Format | None:
-    if param:
-        return FORMAT_PARAMS.get(param.lower())
+    if param and param.lower() in FORMAT_PARAMS:  # issue 12: else Accept decides
+        return FORMAT_PARAMS[param.lower()]
     for media, q in parse_accept(accept):
         if q <= 0:
             continue
@@ -68,8 +69,8 @@ def old_page_negotiate(accept: str | None, param: str | None) -> str | Format | 
 
 
 def old_catalog_negotiate(accept: str | None, param: str | None) -> str | Format | None:
-    if param:
-        return FORMAT_PARAMS.get(param.lower())
+    if param and param.lower() in FORMAT_PARAMS:  # issue 12: else Accept decides
+        return FORMAT_PARAMS[param.lower()]
     for media, q in parse_accept(accept):
         if q <= 0:
             continue
@@ -82,7 +83,7 @@ def old_catalog_negotiate(accept: str | None, param: str | None) -> str | Format
 
 
 def old_wants_json(accept: str | None, param: str | None) -> bool:
-    if param:
+    if param and param.lower() in ("json", "html"):  # issue 12: else Accept decides
         return param.lower() == "json"
     for media, q in parse_accept(accept):
         if q <= 0:
@@ -103,7 +104,7 @@ MEDIA = ["text/html", "application/xhtml+xml", "*/*", "text/*", "application/*",
          "application/sparql-results+xml", "text/tab-separated-values", "image/png"]
 PARAMS = [None, "", "html", "HTML", "turtle", "ttl", "nt", "n-triples", "jsonld", "json-ld",
           "json", "xml", "rdf", "owl", "rdfxml", "csv", "tsv", "srj", "srx", "text/turtle",
-          "application/json", "png"]
+          "application/json", "png", "n3"]
 Q = st.sampled_from(["", ";q=1", ";q=0.9", ";q=0.5", ";q=0.1", ";q=0", ";q=x", ";level=1"])
 ACCEPT = st.one_of(st.none(), st.just(""), st.lists(
     st.tuples(st.sampled_from(MEDIA), Q).map("".join), min_size=1, max_size=5).map(", ".join))
@@ -152,6 +153,29 @@ def test_named_queries_answer_csv_when_asked(accept: str | None, param: str | No
                                              csv: bool) -> None:
     offer = http.negotiate(http.JSON_OR_CSV, accept, param, default=http.JSON_OR_CSV[0])
     assert offer is not None and (offer.name == "csv") == csv
+
+
+@pytest.mark.parametrize(("offers", "accept", "values", "name"), [
+    # What SPARQLWrapper sends for JSON-LD, N3 and TSV (issue 12).
+    (http.RDF_OFFERS, "application/ld+json,application/x-json+ld",
+     ["json-ld", "application/ld+json,application/x-json+ld"], "jsonld"),
+    (http.RDF_OFFERS, "application/turtle,text/turtle,text/rdf+n3", ["n3"], "turtle"),
+    (http.RESULT_OFFERS, "text/tab-separated-values", ["tsv", "text/tab-separated-values"], "tsv"),
+    # The last value that names an offer wins; one that names none is passed over.
+    (http.RESULT_OFFERS, None, ["csv", "json", "nope"], "json"),
+    (http.RDF_OFFERS, "text/turtle", ["text/csv;q=1, application/n-triples"], "ntriples"),
+    (http.PAGE_OFFERS, "text/html", ["pdf"], "html"),
+])
+def test_every_format_value_is_read_and_one_that_names_nothing_gives_way(
+        offers: tuple[http.Offer, ...], accept: str | None, values: list[str],
+        name: str) -> None:
+    offer = http.negotiate(offers, accept, values, refusals=True)
+    assert offer is not None and offer.name == name
+
+
+def test_406_only_when_neither_format_nor_accept_can_be_met() -> None:
+    assert http.negotiate(http.RDF_OFFERS, "image/png", "csv", refusals=True) is None
+    assert http.negotiate(http.RDF_OFFERS, "text/turtle;q=0", "n3", refusals=True) is None
 
 
 def request(**headers: str) -> Request:

@@ -238,10 +238,15 @@ def serve(
 
 
 def _chain_iri(text: str) -> str:
-    """A chain given as an IRI or as region/slug."""
-    from ketju.core.namespaces import ID
+    """A chain given as its IRI, region/slug or region/chain/slug, by the function the API
+    uses too (`ketju.domain.compare.chain_iri`); exit 2 with the reason otherwise."""
+    from ketju.domain.compare import NotAChainName, chain_iri
 
-    return text if "://" in text else f"{ID}{text.split('/', 1)[0]}/chain/{text.split('/', 1)[-1]}"
+    try:
+        return chain_iri(text)
+    except NotAChainName as error:
+        err.print(str(error), style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _snapshot() -> Snapshot:
@@ -259,8 +264,9 @@ def _snapshot() -> Snapshot:
 
 @app.command()
 def compare(
-    chain_a: Annotated[str, typer.Argument(help="A chain: its IRI, or region/slug.")],
-    chain_b: Annotated[str, typer.Argument(help="Another chain.")],
+    chain_a: Annotated[str, typer.Argument(
+        help="A chain: its IRI, or region/slug (e.g. varsinais-suomi/lonkkamurtuma).")],
+    chain_b: Annotated[str, typer.Argument(help="Another chain (or the same one: score 1).")],
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
     lang: Annotated[Language | None, typer.Option(help="Language of names.")] = None,
 ) -> None:
@@ -270,10 +276,11 @@ def compare(
     from ketju.domain.compare import UnknownChains, format_comparison
     from ketju.domain.compare import compare as compare_chains
 
+    a, b = _chain_iri(chain_a), _chain_iri(chain_b)
     snapshot = _snapshot()
     language = (lang or _default_language()).value
     try:
-        result = compare_chains(snapshot, _chain_iri(chain_a), _chain_iri(chain_b))
+        result = compare_chains(snapshot, a, b)
     except UnknownChains as unknown:
         err.print(f"No such service chain: {', '.join(unknown.iris)}", style="red",
                   markup=False)
@@ -295,10 +302,11 @@ def reuse(
     """Derive a draft of another region's chain for your region (Turtle on standard output)."""
     from ketju.domain.reuse import ReuseError, derive_chain, read_producer_map
 
+    source = _chain_iri(chain)
     snapshot = _snapshot()
     try:
         mapping = read_producer_map(producers) if producers else None
-        derived = derive_chain(snapshot, _chain_iri(chain), into, producer_map=mapping)
+        derived = derive_chain(snapshot, source, into, producer_map=mapping)
     except (ReuseError, OSError) as error:
         message = error.messages.get(_default_language().value) if isinstance(
             error, ReuseError) else str(error)

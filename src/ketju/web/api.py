@@ -38,6 +38,7 @@ from ketju.core.queries import (
     NamedQuery,
     ParameterError,
 )
+from ketju.domain.compare import chain_iri
 from ketju.domain.entities import entity_rdf, names_of
 from ketju.domain.reuse import ReuseError, derive_chain
 from ketju.infra.jsonld import Compactor, context
@@ -216,7 +217,8 @@ PAGING = [
     {"name": "offset", "in": "query", "required": False, "description": "Rows to skip.",
      "schema": {"type": "integer", "minimum": 0, "default": 0}},
     {"name": "format", "in": "query", "required": False,
-     "description": "json (default) or csv; overrides Accept.",
+     "description": "json (default) or csv; overrides Accept (another value falls back to "
+                    "Accept).",
      "schema": {"type": "string", "enum": ["json", "csv"]}},
 ]
 
@@ -250,9 +252,6 @@ def answer_named(query: NamedQuery, request: Request, snapshot: Snapshot) -> Res
     if isinstance(paging, Response):
         return paging
     limit, offset = paging
-    fmt = request.query_params.get("format")
-    if fmt is not None and fmt.lower() not in ("json", "csv"):
-        return problem(400, "format must be json or csv.")
     raw: dict[str, str | list[str]] = {}
     for name in {k for k in request.query_params if k not in ("limit", "offset", "format")}:
         values = request.query_params.getlist(name)
@@ -544,7 +543,7 @@ def reuse_chain(
         description="Source producer IRI -> target producer IRI.")] = None,
 ) -> Response:
     try:
-        derived = derive_chain(snapshot, f"{ID}{region}/chain/{slug}", into,
+        derived = derive_chain(snapshot, chain_iri(f"{region}/{slug}"), into,
                                producer_map=producers)
     except ReuseError as error:
         status = 404 if str(error).startswith("There is no service chain") else 400

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ketju.core.namespaces import ID
 from ketju.domain.chains import draft_chains
 from ketju.domain.compare import (
+    NotAChainName,
     UnknownChains,
     chain_index,
     chain_iri,
@@ -42,24 +43,26 @@ class ChainListError(ValueError):
 
 
 def _chain_list(text: str) -> list[str]:
-    """The chains of a `chains` parameter (IRIs or region/slug, comma-separated)."""
+    """The chains of a `chains` parameter (IRIs, region/slug or region/chain/slug,
+    comma-separated; `chain_iri`, as the command line). A chain may be given twice: compared
+    with itself it scores 1 (a platform that computes a similarity matrix asks for the
+    diagonal too)."""
     iris = []
     for part in (part.strip() for part in text.split(",")):
         if not part:
             continue
         try:
             iri = chain_iri(part)
-        except ValueError as error:
+        except NotAChainName as error:
             raise ChainListError(str(error), "compare_not_a_chain", part[:200]) from None
         if not is_iri(iri):
-            raise ChainListError(f"not a chain IRI or region/slug: {iri[:200]!r}",
+            raise ChainListError(f"{part[:200]!r} is not a service chain: give its IRI or "
+                                 "region/slug, for example varsinais-suomi/lonkkamurtuma.",
                                  "compare_not_a_chain", part[:200])
         iris.append(iri)
     if len(iris) > MAX_CHAINS:
         raise ChainListError(f"compare at most {MAX_CHAINS} chains at a time",
                              "compare_too_many", str(MAX_CHAINS))
-    if len(set(iris)) != len(iris):
-        raise ChainListError("the same chain is given twice", "compare_twice")
     return iris
 
 
@@ -77,8 +80,9 @@ router = APIRouter()
 async def compare_api(
     request: Request, state: ServicesDep, snapshot: SnapshotDep,
     chains: Annotated[str, Query(max_length=2000, description=(
-        "Comma-separated chains: IRIs or region/slug, e.g. "
-        "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma."))],
+        "Comma-separated chains: IRIs, region/slug or region/chain/slug, e.g. "
+        "varsinais-suomi/lonkkamurtuma,pohjois-savo/lonkkamurtuma. A chain may be given "
+        "twice: with itself it scores 1."))],
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
     try:
@@ -108,7 +112,7 @@ async def similar_api(
 
 def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str, limit: int,
                    lang: str) -> Response:
-    iri = f"{ID}{region}/chain/{slug}"
+    iri = chain_iri(f"{region}/{slug}")
     index = chain_index(snapshot)
     if iri not in index:
         return problem(404, f"No such service chain: {iri}.")
@@ -147,10 +151,12 @@ class Regions:
 
     def titles(self, chains: list[dict[str, Any]]) -> dict[str, str]:
         """What tells each compared chain apart: its region's name, and the chain's own
-        name too when two chains of one region are compared."""
-        regions = [self(chain["iri"]) for chain in chains]
+        name too when two chains of one region are compared (a chain compared with itself
+        is named by its region alone)."""
+        distinct = {chain["iri"]: chain for chain in chains}.values()
+        regions = [self(chain["iri"]) for chain in distinct]
         return {chain["iri"]: region if regions.count(region) == 1
-                else f"{region}: {chain['label']}" for chain, region in zip(chains, regions,
+                else f"{region}: {chain['label']}" for chain, region in zip(distinct, regions,
                                                                            strict=True)}
 
 

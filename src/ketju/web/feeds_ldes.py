@@ -23,7 +23,15 @@ from fastapi.responses import Response
 from ketju.infra.feeds import ldes
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.formats import RDF_FORMATS, Format
-from ketju.web.http import cache_headers, negotiate, offers_of, problem, public_base_url, unchanged
+from ketju.web.http import (
+    cache_headers,
+    named_offer,
+    negotiate,
+    offers_of,
+    problem,
+    public_base_url,
+    unchanged,
+)
 from ketju.web.openapi_docs import answers
 from ketju.web.services import SnapshotDep
 
@@ -48,10 +56,12 @@ FormatParam = Annotated[str | None, Query(
 
 
 def _pick_format(request: Request, param: str | None) -> Format | None:
-    """`?format=` first, then Accept; None when nothing acceptable can be produced (406)."""
+    """`?format=` first (when it names a format on offer), then Accept; None when nothing
+    acceptable can be produced (406)."""
     accept = request.headers.get("accept")
     offer = negotiate(LDES_OFFERS, accept, param, refusals=True)
-    if offer is None and not param and accept and "text/html" in accept.lower():
+    if (offer is None and named_offer(LDES_OFFERS, param) is None and accept
+            and "text/html" in accept.lower()):
         return LDES_FORMATS[0]  # a browser: Turtle reads well enough
     return None if offer is None else offer.format
 

@@ -12,7 +12,11 @@ The one place for what every route does with HTTP:
   always answered so, like 406 with the formats on offer; a page for browsers, rendered by the
   caller);
 - `negotiate`: the answer's format, `?format=` first, then `Accept`, over a table of `Offer`s
-  (media types and synonyms; RDF formats from `ketju.infra.sparql.formats`);
+  (media types and synonyms; RDF formats from `ketju.infra.sparql.formats`). A `?format=`
+  that names nothing on offer falls back to `Accept` (issue 12): clients written for other
+  engines send values of their own (SPARQLWrapper sends `format=n3`, or `format=json-ld`
+  and `format=application/ld+json,application/x-json+ld`, beside a right `Accept`), and
+  `Accept` is the standard; 406 only when neither can be met;
 - `not_modified`, `cache_headers`: conditional requests (ETag, If-None-Match, If-Modified-Since
   -> 304) and the caching headers that go with them (ETag, Last-Modified, Vary);
 - `public_base_url`.
@@ -31,6 +35,10 @@ The one place for what every route does with HTTP:
 True
 >>> negotiate(RDF_OFFERS, "text/turtle;q=0, */*", refusals=True).name
 'ntriples'
+>>> negotiate(RDF_OFFERS, "text/turtle, application/n3", "n3").name
+'turtle'
+>>> negotiate(RDF_OFFERS, "*/*", ["json-ld", "application/ld+json,application/x-json+ld"]).name
+'jsonld'
 """
 
 from __future__ import annotations
@@ -140,23 +148,48 @@ DESCRIPTION_OFFERS: tuple[Offer, ...] = (
 #: Pages that are also JSON (search, the dumps list): JSON only when it is ranked first.
 JSON_OR_HTML: tuple[Offer, ...] = (
     Offer("json", frozenset({"json"}), frozenset({"application/json", "application/*"})),
-    Offer("html", frozenset(), frozenset({"text/html", "application/xhtml+xml", "text/*",
-                                          "*/*"})))
+    Offer("html", frozenset({"html"}), frozenset({"text/html", "application/xhtml+xml",
+                                                  "text/*", "*/*"})))
 #: Named queries: JSON unless CSV is asked for.
 JSON_OR_CSV: tuple[Offer, ...] = (
     Offer("json", frozenset({"json"}), frozenset({"application/json"})),
     Offer("csv", frozenset({"csv"}), frozenset({"text/csv"})))
 
 
-def negotiate(offers: Sequence[Offer], accept: str | None, param: str | None = None, *,
+def named_offer(offers: Sequence[Offer], param: str | Sequence[str] | None) -> Offer | None:
+    """The offer that `?format=` names, or None. `param` is one value or all the values
+    given; each may be a comma-separated list (of names or media types, parameters such as
+    `;q=` ignored). The last value that names an offer wins (a later parameter overrides an
+    earlier one); within a value, the first name that does.
+
+    >>> named_offer(RESULT_OFFERS, ["tsv", "text/tab-separated-values"]).name
+    'tsv'
+    >>> named_offer(RDF_OFFERS, "application/turtle, text/turtle;q=0.9").name
+    'turtle'
+    >>> named_offer(RDF_OFFERS, ["n3"]) is None
+    True
+    """
+    values = [param] if isinstance(param, str) else list(param or ())
+    for value in reversed(values):
+        for piece in value.split(","):
+            wanted = piece.split(";", 1)[0].strip().lower()
+            if not wanted:
+                continue
+            for offer in offers:
+                if wanted in offer.names:
+                    return offer
+    return None
+
+
+def negotiate(offers: Sequence[Offer], accept: str | None,
+              param: str | Sequence[str] | None = None, *,
               default: Offer | None = None, refusals: bool = False) -> Offer | None:
-    """The offer to answer with: the one `?format=` names (None when it names none), else
-    the first that the most wanted `Accept` range asks for (q-values, then specificity, then
-    order), else `default`. With `refusals`, an offer whose media type the client refused
-    (`q=0`) is never chosen."""
-    if param:
-        wanted = param.strip().lower()
-        return next((offer for offer in offers if wanted in offer.names), None)
+    """The offer to answer with: the one `?format=` names (`named_offer`); when it names
+    none (or is not given), the first that the most wanted `Accept` range asks for (q-values,
+    then specificity, then order); else `default`. With `refusals`, an offer whose media
+    type the client refused (`q=0`) is never chosen by `Accept`."""
+    if param and (named := named_offer(offers, param)) is not None:
+        return named
     ranges = parse_accept(accept)
     refused = {media for media, q in ranges if q <= 0} if refusals else set()
     for media, q in ranges:
@@ -171,10 +204,10 @@ def negotiate(offers: Sequence[Offer], accept: str | None, param: str | None = N
 
 def negotiate_request(request: Request, offers: Sequence[Offer], param: str | None = None,
                       **options: Any) -> Offer | None:
-    """`negotiate` with the request's `Accept` (and `?format=` unless `param` is given)."""
-    if param is None:
-        param = request.query_params.get("format")
-    return negotiate(offers, request.headers.get("accept"), param, **options)
+    """`negotiate` with the request's `Accept` and every `?format=` it gives (`param`, the
+    value a route declared, when the query string has none)."""
+    values = request.query_params.getlist("format") or ([param] if param else [])
+    return negotiate(offers, request.headers.get("accept"), values, **options)
 
 
 # --- conditional requests --------------------------------------------------------------------

@@ -32,7 +32,14 @@ from ketju.infra.sparql.backend import QueryBackend, QueryRequest
 from ketju.infra.sparql.formats import RDF_FORMATS, RESULT_FORMATS, Format, parse_accept
 from ketju.infra.sparql.metrics import ANSWERS_CAPPED, CACHE_HITS, QUERIES_STOPPED
 from ketju.infra.sparql.pool import QueryFailed, QueryPool
-from ketju.web.http import RDF_OFFERS, RESULT_OFFERS, negotiate, problem, public_base_url
+from ketju.web.http import (
+    RDF_OFFERS,
+    RESULT_OFFERS,
+    named_offer,
+    negotiate,
+    problem,
+    public_base_url,
+)
 
 log = logging.getLogger("ketju.sparql")
 
@@ -290,8 +297,9 @@ class SparqlEndpoint:
             raise ProtocolError(refused.status, refused.message) from None
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
         table = RDF_FORMATS if graph_form else RESULT_FORMATS
-        offer = negotiate(RDF_OFFERS if graph_form else RESULT_OFFERS, accept,
-                          formats[-1] if formats else None, refusals=True)
+        # A `format` that names no format on offer falls back to Accept (web.http).
+        offer = negotiate(RDF_OFFERS if graph_form else RESULT_OFFERS, accept, formats,
+                          refusals=True)
         fmt = None if offer is None else offer.format
         if fmt is None:
             offered = ", ".join(f.media_type for f in table)
@@ -392,12 +400,12 @@ class SparqlEndpoint:
                      formats: list[str]) -> tuple[int, bytes, dict[str, str]]:
         ranges = parse_accept(accept)
         top = ranges[0][1] if ranges else 0.0
-        wants_html = not formats and top > 0 and any(
+        wants_html = named_offer(RDF_OFFERS, formats) is None and top > 0 and any(
             media in ("text/html", "application/xhtml+xml") for media, q in ranges if q == top)
         if wants_html and self.page is not None:
             return 200, self.page(scope), {"Content-Type": "text/html; charset=utf-8",
                                             "Vary": "Accept"}
-        offer = negotiate(RDF_OFFERS, accept, formats[-1] if formats else None, refusals=True)
+        offer = negotiate(RDF_OFFERS, accept, formats, refusals=True)
         fmt = None if offer is None else offer.format
         if fmt is None:
             raise ProtocolError(406, "The service description is RDF: ask for text/turtle, "

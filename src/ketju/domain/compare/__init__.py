@@ -102,6 +102,7 @@ from ketju.domain.compare.alignment import (
 )
 from ketju.domain.compare.index import ChainIndex, StepRecord, UnknownChains, chain_index
 from ketju.domain.compare.loading import (
+    NotAChainName,
     chain_iri,
     compare,
     compare_many,
@@ -120,7 +121,8 @@ from ketju.domain.compare.similarity import (
 )
 
 __all__ = [
-    "SCORE_DEFINITION", "ChainGoals", "ChainIndex", "Comparison", "Difference", "StepRecord",
+    "SCORE_DEFINITION", "ChainGoals", "ChainIndex", "Comparison", "Difference", "NotAChainName",
+    "StepRecord",
     "UnknownChains", "align", "chain_index", "chain_iri", "compare", "compare_many",
     "format_comparison", "load_chains", "load_goals", "load_goals_of", "load_indexed_chains",
     "match_value", "parent_class", "region_name", "region_names", "region_of", "step_similarity",

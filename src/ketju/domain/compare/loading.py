@@ -3,10 +3,11 @@ two or more."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ketju.core.namespaces import ID
+from ketju.core.namespaces import ID, SLUG
 from ketju.domain.chains import (
     Chain,
     ChainNotFound,
@@ -21,17 +22,38 @@ from ketju.infra.snapshot import Snapshot
 
 # Loading and comparing many
 
+class NotAChainName(ValueError):
+    """A name of a chain that is neither an IRI nor `region/slug` (nor `region/chain/slug`)."""
+
+
+_SLUG = re.compile(SLUG)
+
+
 def chain_iri(text: str) -> str:
-    """A chain's IRI from an IRI or a short form: `region/chain/slug` or `region/slug`."""
+    """A chain's IRI from the ways people name it: its IRI, `region/slug` or
+    `region/chain/slug`. The one function for this: the command line (`ketju compare`,
+    `ketju reuse`), `/api/compare` and the compare page all call it.
+
+    >>> chain_iri("varsinais-suomi/lonkkamurtuma")
+    'https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma'
+    >>> chain_iri("varsinais-suomi/chain/lonkkamurtuma")
+    'https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma'
+    >>> chain_iri(" https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma ")
+    'https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma'
+    >>> chain_iri("lonkkamurtuma")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    NotAChainName: 'lonkkamurtuma' is not a service chain
+    """
     text = text.strip()
     if text.startswith(("https://", "http://")):
         return text
-    parts = [p for p in text.strip("/").split("/") if p]
-    if len(parts) == 2:
-        return f"{ID}{parts[0]}/chain/{parts[1]}"
+    parts = text.strip("/").lower().split("/")
     if len(parts) == 3 and parts[1] == "chain":
-        return ID + "/".join(parts)
-    raise ValueError(f"not a chain IRI or region/chain/slug: {text!r}")
+        parts = [parts[0], parts[2]]
+    if len(parts) == 2 and all(_SLUG.fullmatch(part) for part in parts):
+        return f"{ID}{parts[0]}/chain/{parts[1]}"
+    raise NotAChainName(f"{text[:200]!r} is not a service chain: give its IRI or region/slug, "
+                        "for example varsinais-suomi/lonkkamurtuma.")
 
 
 def region_of(iri: str) -> str:

@@ -1,7 +1,8 @@
 """Result and RDF formats: one table of each, with their media types, synonyms (`application/json`
 for SPARQL JSON results) and `?format=` names. The web layer chooses among them with one
-function (`ketju.web.http.negotiate`): `?format=` wins over `Accept`; within `Accept`, q-values
-and wildcards count; when nothing the client accepts can be produced the answer is 406.
+function (`ketju.web.http.negotiate`): a `?format=` that names a format wins over `Accept`, one
+that names none falls back to `Accept`; within `Accept`, q-values and wildcards count; when
+nothing the client accepts can be produced the answer is 406.
 
 >>> parse_accept("text/csv;q=0.5, application/sparql-results+json")[0]
 ('application/sparql-results+json', 1.0)
