@@ -275,6 +275,9 @@ def test_context_is_served_and_maps_every_key(server: InProcessServer) -> None:
     response = server.get(server.base + "/api/context.jsonld")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/ld+json")
+    again = server.get(server.base + "/api/context.jsonld",
+                       headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
     context = response.json()["@context"]
     assert context["@vocab"] == ONTOLOGY
     assert context["Collection"]["@id"] == HYDRA + "Collection"

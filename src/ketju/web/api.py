@@ -45,7 +45,15 @@ from ketju.infra.jsonld import Compactor, context
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.analysis import analyse
 from ketju.infra.sparql.results import spreadsheet_cell
-from ketju.web.http import JSON_OR_CSV, negotiate_request, problem, public_base_url
+from ketju.web.http import (
+    JSON_OR_CSV,
+    build_etag,
+    cache_headers,
+    negotiate_request,
+    problem,
+    public_base_url,
+    unchanged,
+)
 from ketju.web.openapi_docs import JSONLDResponse
 from ketju.web.services import ServicesDep, SnapshotDep
 
@@ -422,10 +430,16 @@ def jsonld_item(request: Request, snapshot: Snapshot, iri: str, type_iri: str) -
 
 
 @router.get("/context.jsonld", summary="The JSON-LD context of every API answer",
-            response_class=JSONLDResponse)
-def jsonld_context(snapshot: SnapshotDep) -> JSONResponse:
+            response_class=JSONLDResponse,
+            responses={304: {"description": "Not modified since the ETag given."}})
+def jsonld_context(request: Request, snapshot: SnapshotDep) -> Response:
+    # Fetched by a JSON-LD processor for every answer it reads: an ETag of the build lets it
+    # keep its copy.
+    headers = cache_headers(build_etag(snapshot.version, "jsonld-context"), vary=None)
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
     _, document = compactor(snapshot)
-    return JSONLDResponse(document)
+    return JSONLDResponse(document, headers=headers)
 
 
 def list_kind(kind: Kind, request: Request, data_base: str, snapshot: Snapshot,
