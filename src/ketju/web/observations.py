@@ -97,11 +97,12 @@ OFFERS: tuple[Offer, ...] = (
 
 #: The JSON-LD context of the answers: every term expands to the IRI of the standard.
 CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
     "ketju": ONTOLOGY, "qb": QB, "sdmx-attribute": SDMX_ATTRIBUTE,
     "sdmx-dimension": SDMX_DIMENSION, "sdmx-code": SDMX_CODE, "xsd": XSD,
-    "@version": 1.1,
+    # The list's terms (a page of a hydra:Collection), not those of the catalogue's items.
     **{term: definition for term, definition in COLLECTION_TERMS.items()
-       if term not in ("api", "region")},
+       if term not in ("api", "region", "Region")},
     "IndicatorObservation": "ketju:IndicatorObservation",
     "dataSet": {"@id": "qb:dataSet", "@type": "@id"},
     "indicator": {"@id": "ketju:indicator", "@type": "@id"},
@@ -193,8 +194,7 @@ class ObservationPage(BaseModel):
     items: list[ObservationItem]
 
 
-_JSONLD_PAGE = {"type": "object", "required": ["@context", "@id", "@type", "items"],
-                "properties": {
+_JSONLD_PAGE = {"type": "object", "required": ["@context", "@id", "@type", "items"], "properties": {
     "@context": {"type": "object"}, "@id": {"type": "string"},
     "@type": {"type": "string", "enum": ["Collection"]}, "total": {"type": "integer"},
     "limit": {"type": "integer"}, "offset": {"type": "integer"},
