@@ -324,3 +324,22 @@ def test_an_ontology_property_may_not_take_a_list_term() -> None:
         context([(ONTOLOGY + "next", "object", None)])
     assert context([(ONTOLOGY + "hasStep", "object", None)])["@context"]["hasStep"] == {
         "@id": ONTOLOGY + "hasStep", "@type": "@id"}
+
+
+@pytest.mark.parametrize("path", ["/api/chains?limit=2&offset=2", "/api/regions?limit=3",
+                                  "/api/search?q=lonkk&limit=3",
+                                  "/api/observations?region=varsinais-suomi&format=jsonld"
+                                  "&limit=2"])
+def test_rdflib_reads_a_list_as_a_hydra_collection(server: InProcessServer, path: str) -> None:
+    # A second JSON-LD processor (rdflib's, fetching the context through urllib from this
+    # server) agrees: members, and limit/offset said of the page, not of the collection.
+    from rdflib import Graph, URIRef
+
+    response = server.get(server.base + path)
+    body = response.json()
+    graph = Graph().parse(data=response.text, format="json-ld", base=str(response.url))
+    collection = URIRef(body["@id"])
+    assert {str(o) for o in graph.objects(collection, URIRef(HYDRA + "member"))} == {
+        i["@id"] for i in body["items"]}
+    assert [(str(s), o.toPython()) for s, o in graph.subject_objects(URIRef(HYDRA + "limit"))] \
+        == [(body["view"]["@id"], body["limit"])]
