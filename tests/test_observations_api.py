@@ -204,7 +204,9 @@ def test_jsonld_expands_to_the_standards_iris(server: InProcessServer) -> None:
         "https://w3id.org/ketju/vocab/unit/percent")
     assert graph.value(observation, URIRef(SDMX_ATTRIBUTE + "obsStatus")) == URIRef(
         "http://purl.org/linked-data/sdmx/2009/code#obsStatus-P")
-    assert graph.value(observation, URIRef(KETJU + "nationalIndicator")) == URIRef(NATIONAL)
+    # issue 12: the national indicator is the region's indicator's (as in the store), not
+    # the observation's.
+    assert graph.value(URIRef(PP_HOME), URIRef(KETJU + "nationalIndicator")) == URIRef(NATIONAL)
     # Every subject and property is an absolute IRI: nothing relative to the answer's URL.
     assert all(str(term).startswith(("http://", "https://"))
                for triple in graph for term in triple[:2])

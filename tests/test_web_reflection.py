@@ -204,9 +204,11 @@ def test_link_headers_keep_repeated_parameters(server: Server) -> None:
 
 
 def urls_in(value: Any) -> list[str]:
-    """Every http(s) URL in a JSON value."""
+    """Every http(s) URL in a JSON value (not the vocabulary IRIs of an inline JSON-LD
+    `@context`; a context's URL is one of this server's)."""
     if isinstance(value, dict):
-        return [u for v in value.values() for u in urls_in(v)]
+        return [u for k, v in value.items() if not (k == "@context" and isinstance(v, dict))
+                for u in urls_in(v)]
     if isinstance(value, list):
         return [u for v in value for u in urls_in(v)]
     return [value] if isinstance(value, str) and value.startswith(("http://", "https://")) \

@@ -3,7 +3,19 @@ turned into compact JSON-LD objects that use it, so the API's JSON is also RDF.
 
 Keys are the local names of ketju's properties (`serviceClass`, `hasStep`) plus a few standard
 terms (`label` for skos:prefLabel, `description`, `wasDerivedFrom`...); any other property keeps
-its full IRI as key, which JSON-LD allows.
+its full IRI as key, which JSON-LD allows. `@vocab` is ketju's ontology, so a type named by its
+local name (`ServiceChain`, `ChainStep`) is the ontology's class, never an IRI relative to the
+answer's URL.
+
+A list answer is a page of a Hydra collection (Hydra Core Vocabulary,
+https://www.w3.org/ns/hydra/core): the answer is a `hydra:Collection` whose `items` are its
+`hydra:member`s and `total` its `hydra:totalItems`; `view` is the page, a
+`hydra:PartialCollectionView` with its `first`, `previous`, `next` and `last` pages and its
+`limit` and `offset` (`hydra:limit`, `hydra:offset`). On the collection itself `limit` and
+`offset` are only JSON (a type-scoped context maps them to nothing there): they describe the
+page, not the collection. A list item's `api` is its API URL (`rdfs:seeAlso`), `page` its HTML
+page (`foaf:page`) and `region` the region's short name, which is JSON only; a region's
+`organiser` is the organiser whose area (`dct:spatial`) the region is.
 """
 
 from __future__ import annotations
@@ -16,6 +28,29 @@ import pyoxigraph as ox
 from ketju.core.namespaces import ONTOLOGY, PREFIXES, RDF, RDF_TYPE, XSD
 
 LANG_STRING = RDF + "langString"
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+#: The terms of list answers (pages of a Hydra collection) and of their items' links.
+COLLECTION_TERMS: dict[str, Any] = {
+    "hydra": HYDRA,
+    "Collection": {"@id": HYDRA + "Collection",
+                   "@context": {"limit": None, "offset": None}},
+    "PartialCollectionView": HYDRA + "PartialCollectionView",
+    "items": {"@id": HYDRA + "member"},
+    "total": {"@id": HYDRA + "totalItems"},
+    "view": {"@id": HYDRA + "view", "@type": "@id"},
+    "first": {"@id": HYDRA + "first", "@type": "@id"},
+    "previous": {"@id": HYDRA + "previous", "@type": "@id"},
+    "next": {"@id": HYDRA + "next", "@type": "@id"},
+    "last": {"@id": HYDRA + "last", "@type": "@id"},
+    "limit": {"@id": HYDRA + "limit"},
+    "offset": {"@id": HYDRA + "offset"},
+    "api": {"@id": PREFIXES["rdfs"] + "seeAlso", "@type": "@id"},
+    "region": None,
+    # A region in a list names its organiser, whose area it is (organiser dct:spatial region).
+    "Region": {"@id": ONTOLOGY + "Region", "@context": {
+        "organiser": {"@reverse": PREFIXES["dct"] + "spatial", "@type": "@id"}}},
+}
 
 #: Standard properties with short names; language-tagged ones become language maps.
 STANDARD_TERMS: dict[str, tuple[str, str]] = {
@@ -47,9 +82,8 @@ def context(store_ontology: list[tuple[str, str, str | None]]) -> dict[str, Any]
 
     kind is "object" or "datatype"; language-string ranges get language maps.
     """
-    terms: dict[str, Any] = {
-        prefix: iri for prefix, iri in PREFIXES.items() if prefix not in ("sh",)
-    }
+    terms: dict[str, Any] = {"@version": 1.1, "@vocab": ONTOLOGY}
+    terms.update({prefix: iri for prefix, iri in PREFIXES.items() if prefix not in ("sh",)})
     for name, (iri, kind) in STANDARD_TERMS.items():
         if kind == "@language":
             terms[name] = {"@id": iri, "@container": "@language"}
@@ -67,6 +101,10 @@ def context(store_ontology: list[tuple[str, str, str | None]]) -> dict[str, Any]
             terms[local] = {"@id": iri, "@type": value_range}
         else:
             terms[local] = iri
+    clashes = sorted(set(COLLECTION_TERMS) & set(terms))
+    if clashes:
+        raise ValueError(f"Ontology terms clash with the list answers' terms: {clashes}")
+    terms.update(COLLECTION_TERMS)
     return {"@context": terms}
 
 
@@ -76,6 +114,8 @@ class Compactor:
     def __init__(self, context_document: dict[str, Any]) -> None:
         self.by_iri: dict[str, tuple[str, Any]] = {}
         for term, definition in context_document["@context"].items():
+            if term in COLLECTION_TERMS:  # the list answers' own terms, not the data's
+                continue
             if isinstance(definition, dict):
                 self.by_iri[definition["@id"]] = (term, definition)
             elif isinstance(definition, str) and definition.startswith(("http", "urn")) \
@@ -103,6 +143,8 @@ class Compactor:
                 return {"@value": term.value, "@language": term.language}
             if definition.get("@type") == datatype:
                 return term.value
+            if "@type" in definition:  # a term that types its values: say this one's type
+                return {"@value": term.value, "@type": datatype}
             if datatype == XSD + "string":
                 return term.value
             if datatype == XSD + "boolean":

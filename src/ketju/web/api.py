@@ -5,7 +5,8 @@
   the true total.
 - `/api/regions`, `/api/packages`, `/api/chains`, `/api/services`, `/api/producers`,
   `/api/service-classes`: filterable, paged lists; each item also at its own URL, as JSON-LD
-  with the context published at `/api/context.jsonld`.
+  with the context published at `/api/context.jsonld`. A list is a page of a
+  `hydra:Collection` (`collection_page`; `ketju.infra.jsonld` says how its keys are RDF).
 
 Every URL in an answer (`@context`, `page`, `api`, `Link`) starts from the public base URL
 (`ketju.web.http.public_base_url`: `--public-base-url`, else a checked `Host`), and a `Link`
@@ -39,13 +40,21 @@ from ketju.core.queries import (
     ParameterError,
 )
 from ketju.domain.compare import chain_iri
-from ketju.domain.entities import entity_rdf, names_of
+from ketju.domain.entities import names_of
 from ketju.domain.reuse import ReuseError, derive_chain
 from ketju.infra.jsonld import Compactor, context
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.analysis import analyse
 from ketju.infra.sparql.results import spreadsheet_cell
-from ketju.web.http import JSON_OR_CSV, negotiate_request, problem, public_base_url
+from ketju.web.http import (
+    JSON_OR_CSV,
+    build_etag,
+    cache_headers,
+    negotiate_request,
+    problem,
+    public_base_url,
+    unchanged,
+)
 from ketju.web.openapi_docs import JSONLDResponse
 from ketju.web.services import ServicesDep, SnapshotDep
 
@@ -108,13 +117,32 @@ class Item(BaseModel):
     broader: str | None = None
 
 
-class ItemPage(BaseModel):
+class PageView(BaseModel):
+    """This page of a list (`hydra:PartialCollectionView`) and the pages around it."""
+
     model_config = ConfigDict(populate_by_name=True)
-    context: str = Field(alias="@context")
-    total: int
+    id: str = Field(alias="@id", description="This page's URL.")
+    type: str = Field(alias="@type", default="PartialCollectionView")
+    first: str
+    previous: str | None = Field(default=None, description="Absent on the first page.")
+    next: str | None = Field(default=None, description="Absent on the last page.")
+    last: str
     limit: int
     offset: int
-    items: list[Item]
+
+
+class ItemPage(BaseModel):
+    """A page of a list: JSON-LD, a `hydra:Collection` whose members are `items`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    context: str = Field(alias="@context")
+    id: str = Field(alias="@id", description="The whole list's URL (without paging).")
+    type: str = Field(alias="@type", default="Collection")
+    total: int = Field(description="Items in the whole list (hydra:totalItems).")
+    limit: int
+    offset: int
+    view: PageView
+    items: list[Item] = Field(description="This page's items (hydra:member).")
 
 
 PROBLEMS = {400: {"model": Problem, "description": "A parameter is wrong; the reason says why."},
@@ -144,11 +172,12 @@ def plain(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
     return term.value if isinstance(term, ox.NamedNode) else str(term)
 
 
-def link_header(request: Request, total: int, limit: int, offset: int,
-                keep: Collection[str]) -> str:
-    """`Link` to the first, previous, next and last page: this URL under the public base,
-    with the request's parameters named in `keep` (those the route declares and checked;
-    anything else a client adds is not repeated) and the page's offset."""
+def page_urls(request: Request, total: int, limit: int, offset: int,
+              keep: Collection[str]) -> dict[str, str]:
+    """The URLs of a paged answer: `collection` (the list without paging), `page` (this page)
+    and its `first`, `previous`, `next` and `last` pages (those that exist): this URL under the
+    public base, with the request's parameters named in `keep` (those the route declares and
+    checked; anything else a client adds is not repeated)."""
     params = [(k, v) for k, v in request.query_params.multi_items()
               if k in keep and k != "offset"]
     base = public_base_url(request) + quote(request.url.path)
@@ -156,14 +185,43 @@ def link_header(request: Request, total: int, limit: int, offset: int,
     def url(at: int) -> str:
         return base + "?" + urlencode([*params, ("offset", str(at))])
 
-    links = [f'<{url(0)}>; rel="first"']
+    unpaged = [(k, v) for k, v in params if k != "limit"]
+    urls = {"collection": base + ("?" + urlencode(unpaged) if unpaged else ""),
+            "page": url(offset), "first": url(0)}
     if offset > 0:
-        links.append(f'<{url(max(0, offset - limit))}>; rel="prev"')
+        urls["previous"] = url(max(0, offset - limit))
     if offset + limit < total:
-        links.append(f'<{url(offset + limit)}>; rel="next"')
-    last = max(0, ((total - 1) // limit) * limit) if total else 0
-    links.append(f'<{url(last)}>; rel="last"')
-    return ", ".join(links)
+        urls["next"] = url(offset + limit)
+    urls["last"] = url(max(0, ((total - 1) // limit) * limit) if total else 0)
+    return urls
+
+
+#: The `Link` relation of each page (RFC 8288 names the previous page `prev`).
+LINK_RELATIONS = {"first": "first", "previous": "prev", "next": "next", "last": "last"}
+
+
+def link_header(request: Request, total: int, limit: int, offset: int,
+                keep: Collection[str]) -> str:
+    """`Link` to the first, previous, next and last page (`page_urls`)."""
+    urls = page_urls(request, total, limit, offset, keep)
+    return ", ".join(f'<{urls[name]}>; rel="{relation}"'
+                     for name, relation in LINK_RELATIONS.items() if name in urls)
+
+
+def collection_page(request: Request, context_url: str | dict[str, Any], total: int,
+                    limit: int, offset: int, items: list[dict[str, Any]],
+                    keep: Collection[str], **extra: Any) -> dict[str, Any]:
+    """A list answer as JSON-LD: a page of a `hydra:Collection` (`items` its members, `total`
+    its `hydra:totalItems`) with `view`, the `hydra:PartialCollectionView` of this page and its
+    neighbours. `total`, `limit`, `offset` and `items` stay where plain JSON clients read
+    them."""
+    urls = page_urls(request, total, limit, offset, keep)
+    view = {"@id": urls["page"], "@type": "PartialCollectionView",
+            **{name: urls[name] for name in LINK_RELATIONS if name in urls},
+            "limit": limit, "offset": offset}
+    return {"@context": context_url, "@id": urls["collection"], "@type": "Collection",
+            **extra, "total": total, "limit": limit, "offset": offset, "view": view,
+            "items": items}
 
 
 def run_named(snapshot: Snapshot, query: NamedQuery,
@@ -322,9 +380,9 @@ def compactor(snapshot: Snapshot) -> tuple[Compactor, dict[str, Any]]:
 
 def item_page(request: Request, data_base: str, snapshot: Snapshot,
               iris: list[tuple[str, dict[str, Any]]], total: int, limit: int, offset: int,
-              type_name: str) -> dict[str, Any]:
-    """A page of a resource list: each IRI with its names, page and API URL and the extra
-    properties given (those without a value left out)."""
+              type_name: str, linked: Collection[str]) -> dict[str, Any]:
+    """A page of a resource list (`collection_page`): each IRI with its names, page and API
+    URL and the extra properties given (those without a value left out)."""
     names = names_of(snapshot, [iri for iri, _ in iris])
     base = public_base_url(request)
     listed = []
@@ -336,8 +394,8 @@ def item_page(request: Request, data_base: str, snapshot: Snapshot,
             "page": base + "/" + local if iri.startswith(data_base)
             else base + "/resource?" + urlencode({"iri": iri}),
             "api": extra.pop("api"), **{k: v for k, v in extra.items() if v}})
-    return {"@context": base + "/api/context.jsonld", "total": total, "limit": limit,
-            "offset": offset, "items": listed}
+    return collection_page(request, base + "/api/context.jsonld", total, limit, offset,
+                           listed, linked)
 
 
 def paged(request: Request, data_base: str, snapshot: Snapshot,
@@ -345,14 +403,18 @@ def paged(request: Request, data_base: str, snapshot: Snapshot,
           linked: Collection[str], **headers: str) -> JSONResponse:
     """The answer of a resource list: one page of `listed`, with its `Link` header."""
     body = item_page(request, data_base, snapshot, listed[offset:offset + limit],
-                     len(listed), limit, offset, type_name)
+                     len(listed), limit, offset, type_name, linked)
     return JSONResponse(body, headers={
         "Link": link_header(request, len(listed), limit, offset, linked), **headers})
 
 
 def jsonld_item(request: Request, snapshot: Snapshot, iri: str, type_iri: str) -> Response:
-    """One resource as JSON-LD under the published context; 404 unless it is a `type_iri`."""
-    triples = entity_rdf(snapshot, iri)
+    """One resource as JSON-LD under the published context; 404 unless it is a `type_iri`.
+
+    Its statements and those of its steps and hand-overs (`entity-rdf`), as the store has
+    them: not `entity_rdf`'s names of linked nodes, which the answer does not embed (and
+    whose rdfs:label, entailed, the store does not hold)."""
+    triples = snapshot.construct("entity-rdf", entity=ox.NamedNode(iri))
     subject, of_type = ox.NamedNode(iri), ox.NamedNode(type_iri)
     if not any(t.subject == subject and t.predicate.value.endswith("#type")
                and t.object == of_type for t in triples):
@@ -367,10 +429,16 @@ def jsonld_item(request: Request, snapshot: Snapshot, iri: str, type_iri: str) -
 
 
 @router.get("/context.jsonld", summary="The JSON-LD context of every API answer",
-            response_class=JSONLDResponse)
-def jsonld_context(snapshot: SnapshotDep) -> JSONResponse:
+            response_class=JSONLDResponse,
+            responses={304: {"description": "Not modified since the ETag given."}})
+def jsonld_context(request: Request, snapshot: SnapshotDep) -> Response:
+    # Fetched by a JSON-LD processor for every answer it reads: an ETag of the build lets it
+    # keep its copy.
+    headers = cache_headers(build_etag(snapshot.version, "jsonld-context"), vary=None)
+    if (answer := unchanged(request, headers)) is not None:
+        return answer
     _, document = compactor(snapshot)
-    return JSONLDResponse(document)
+    return JSONLDResponse(document, headers=headers)
 
 
 def list_kind(kind: Kind, request: Request, data_base: str, snapshot: Snapshot,

@@ -10,7 +10,9 @@
   (`application/json`, `application/ld+json`, `text/csv`), else JSON.
   - JSON: one flat object per observation, codes as in the contribution files.
   - JSON-LD: RDF Data Cube observations under an inline `@context` whose terms expand to
-    the IRIs of ketju, qb (RDF Data Cube) and SDMX; `items` is the `@graph`.
+    the IRIs of ketju, qb (RDF Data Cube) and SDMX; the answer is a page of a
+    `hydra:Collection` like the API's other lists (`ketju.web.api.collection_page`): `items`
+    are its `hydra:member`s, `total` its `hydra:totalItems`, `view` the page.
   - CSV: the columns of a contribution file (`indicator,period,value,unit,status,sex,
     age_group,from_level,to_level,chain,transition`) and `region`, text made safe for
     spreadsheets like every CSV answer.
@@ -54,9 +56,17 @@ from ketju.domain.observations import (
     observations,
 )
 from ketju.infra.feeds.catalog import CSVW_METADATA
+from ketju.infra.jsonld import COLLECTION_TERMS
 from ketju.infra.observations import contribution_columns
 from ketju.infra.sparql.results import spreadsheet_cell
-from ketju.web.api import DEFAULT_LIMIT, MAX_LIMIT, PROBLEMS, SLUG, link_header
+from ketju.web.api import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    PROBLEMS,
+    SLUG,
+    collection_page,
+    link_header,
+)
 from ketju.web.http import (
     Offer,
     build_etag,
@@ -87,9 +97,12 @@ OFFERS: tuple[Offer, ...] = (
 
 #: The JSON-LD context of the answers: every term expands to the IRI of the standard.
 CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
     "ketju": ONTOLOGY, "qb": QB, "sdmx-attribute": SDMX_ATTRIBUTE,
     "sdmx-dimension": SDMX_DIMENSION, "sdmx-code": SDMX_CODE, "xsd": XSD,
-    "items": "@graph",
+    # The list's terms (a page of a hydra:Collection), not those of the catalogue's items.
+    **{term: definition for term, definition in COLLECTION_TERMS.items()
+       if term not in ("api", "region", "Region")},
     "IndicatorObservation": "ketju:IndicatorObservation",
     "dataSet": {"@id": "qb:dataSet", "@type": "@id"},
     "indicator": {"@id": "ketju:indicator", "@type": "@id"},
@@ -124,17 +137,21 @@ def plain(o: Observation) -> dict[str, Any]:
 
 
 def node(o: Observation) -> dict[str, Any]:
-    """The JSON-LD node (under CONTEXT)."""
+    """The JSON-LD node (under CONTEXT): only what the store says of the observation, and
+    of its indicator the national indicator it follows."""
     node: dict[str, Any] = {
         "@id": o.iri, "@type": "IndicatorObservation", "indicator": o.indicator,
         "refArea": o.area, "refPeriod": {"@value": o.period, "@type": o.period_type},
         "observedValue": o.value, "sex": o.sex, "ageGroup": o.age_group,
         "fromLevel": o.from_level, "toLevel": o.to_level,
         "transition": o.transition}
-    for key, value in (("dataSet", o.dataset), ("nationalIndicator", o.national),
-                       ("unitMeasure", o.unit), ("obsStatus", o.status)):
+    for key, value in (("dataSet", o.dataset), ("unitMeasure", o.unit),
+                       ("obsStatus", o.status)):
         if value:
             node[key] = value
+    if o.national:
+        # The national indicator is the region's indicator's, as the store says.
+        node["indicator"] = {"@id": o.indicator, "nationalIndicator": o.national}
     return node
 
 
@@ -177,9 +194,11 @@ class ObservationPage(BaseModel):
     items: list[ObservationItem]
 
 
-_JSONLD_PAGE = {"type": "object", "required": ["@context", "items"], "properties": {
-    "@context": {"type": "object"}, "total": {"type": "integer"},
+_JSONLD_PAGE = {"type": "object", "required": ["@context", "@id", "@type", "items"], "properties": {
+    "@context": {"type": "object"}, "@id": {"type": "string"},
+    "@type": {"type": "string", "enum": ["Collection"]}, "total": {"type": "integer"},
     "limit": {"type": "integer"}, "offset": {"type": "integer"},
+    "view": {"$ref": "#/components/schemas/PageView"},
     "items": {"type": "array", "items": {"type": "object", "required": ["@id", "@type"]}}}}
 _CSV = {"schema": {"type": "string"}}
 _NOT_MODIFIED = {"description": "Not modified since the ETag given."}
@@ -246,8 +265,8 @@ def list_observations(
         return Response(to_csv(page, columns),
                         media_type="text/csv; charset=utf-8", headers=headers)
     if offer.name == "jsonld":
-        return JSONLDResponse({"@context": CONTEXT, "total": len(found), "limit": limit,
-                               "offset": offset, "items": [node(o) for o in page]},
+        return JSONLDResponse(collection_page(request, CONTEXT, len(found), limit, offset,
+                                              [node(o) for o in page], KEPT),
                               headers=headers)
     return JSONResponse({"total": len(found), "limit": limit, "offset": offset,
                          "items": [plain(o) for o in page]}, headers=headers)

@@ -3,6 +3,12 @@
 With the embedded store the index is the file the build wrote beside the store; a store built
 without one (an older ketju) or a remote engine gets an index built here once per snapshot
 (`search.index_for`, kept by the snapshot with its pooled connections).
+
+The JSON answer is also JSON-LD, under its own inline context (`CONTEXT`): a page of a
+`hydra:Collection` like the API's lists (`ketju.web.api.collection_page`) whose members are
+the entities found (`@id`, their class as `@type`, `page` their HTML page). What belongs to the
+search and not to the entity (the label picked, its language, snippet, score, kind in words,
+region's short name) is JSON only: no term of the context maps it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ketju.core.namespaces import organiser_iri
+from ketju.core import kinds as registry
+from ketju.core.namespaces import FOAF, SKOS, organiser_iri
 from ketju.domain import chains
 from ketju.domain.entities import names_of
 from ketju.infra import search
+from ketju.infra.jsonld import COLLECTION_TERMS
 from ketju.infra.snapshot import Snapshot
-from ketju.web.api import PROBLEMS, SLUG, link_header
+from ketju.web.api import PROBLEMS, SLUG, collection_page, link_header
 from ketju.web.http import JSON_OR_HTML, negotiate_request
 from ketju.web.i18n import translate
 from ketju.web.pages import Site, kept, page_language, render_page
@@ -39,11 +47,37 @@ def kind_label(kind: str, lang: str) -> str:
     return label if label != "kind_" + kind else translate("kind_Concept", lang)
 
 
+#: The inline JSON-LD context of a search answer: the list's terms, and of an item only its
+#: `page` (foaf:page); the other keys of an item are the search's, not the entity's.
+CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    **{term: definition for term, definition in COLLECTION_TERMS.items()
+       if term not in ("api", "region", "Region", "items")},
+    "items": {**COLLECTION_TERMS["items"], "@context": {
+        "page": {"@id": FOAF + "page", "@type": "@id"}}},
+}
+#: The class of each kind a hit can have (a SKOS concept of another scheme is a "Concept").
+KIND_TYPES = {**{kind.name: kind.iri for kind in registry.KINDS if kind.searched},
+              "Concept": SKOS + "Concept"}
+#: The answer in the OpenAPI document (JSON that is JSON-LD).
+SEARCH_PAGE: dict[str, Any] = {"type": "object", "required": [
+    "@context", "@id", "@type", "query", "total", "limit", "offset", "view", "items"],
+    "properties": {"@context": {"type": "object"}, "@id": {"type": "string"},
+                   "@type": {"type": "string"}, "query": {"type": "string"},
+                   "total": {"type": "integer"}, "limit": {"type": "integer"},
+                   "offset": {"type": "integer"}, "view": {"type": "object"},
+                   "items": {"type": "array", "items": {"type": "object",
+                                                        "required": ["@id", "iri", "page"]}}}}
+
+
 def _item(request: Request, site: Site, hit: search.Hit, lang: str) -> dict[str, Any]:
-    return {"iri": hit.iri, "page": site.href(hit.iri), "kind": hit.kind,
+    item = {"@id": hit.iri, "iri": hit.iri, "page": site.href(hit.iri), "kind": hit.kind,
             "kindLabel": kind_label(hit.kind, lang), "region": hit.region,
             "label": hit.label, "labelLanguage": hit.label_lang or None,
             "snippet": hit.snippet, "score": round(hit.score, 4)}
+    if (type_iri := KIND_TYPES.get(hit.kind)) is not None:
+        item["@type"] = type_iri
+    return item
 
 
 #: `/search` and `/api/search`.
@@ -59,14 +93,17 @@ def results(snapshot: Snapshot, q: str, lang: str, kind: list[SearchKind] | None
 
 def json_answer(request: Request, site: Site, found: search.SearchResults, q: str,
                 lang: str, limit: int, offset: int) -> JSONResponse:
-    body = {"query": q, "total": found.total, "limit": limit, "offset": offset,
-            "items": [_item(request, site, hit, lang) for hit in found.hits]}
+    body = collection_page(request, CONTEXT, found.total, max(1, limit), offset,
+                           [_item(request, site, hit, lang) for hit in found.hits],
+                           LINKED_PARAMS, query=q)
     return JSONResponse(body, headers={
         "Link": link_header(request, found.total, max(1, limit), offset, LINKED_PARAMS),
         "X-Total-Count": str(found.total), "Vary": "Accept"})
 
 
-@router.get("/api/search", tags=["Search"], responses=PROBLEMS, response_class=JSONResponse,
+@router.get("/api/search", tags=["Search"], response_class=JSONResponse, responses={
+    **PROBLEMS, 200: {"description": "A page of the entities found (JSON that is JSON-LD).",
+                      "content": {"application/json": {"schema": SEARCH_PAGE}}}},
             operation_id="search", summary="Search labels and descriptions in fi, sv and en")
 async def search_api(
     request: Request, state: ServicesDep, snapshot: SnapshotDep,
