@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build run test quick lint bench clean browser tools screenshots
+.PHONY: setup build run test quick lint bench clean browser virtuoso tools screenshots
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
 # use wrk as their load generator. Both come from the system packages.
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
+# The remote-mode tests run against Virtuoso 7 too (Debian's virtuoso-opensource; the tests
+# start their own on loopback ports, each with a database folder of its own).
+VIRTUOSO := /usr/bin/virtuoso-t
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +32,14 @@ browser: $(CHROMIUM)
 $(WRK):
 	apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
 
-tools: $(CHROMIUM) $(WRK)
+$(VIRTUOSO):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q virtuoso-opensource || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	   virtuoso-opensource)
+
+virtuoso: $(VIRTUOSO)
+
+tools: $(CHROMIUM) $(WRK) $(VIRTUOSO)
 
 build: setup
 	$(BIN)/ketju build
