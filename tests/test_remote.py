@@ -42,16 +42,10 @@ pytestmark = pytest.mark.slow
 
 ENGINES = ["oxigraph", "virtuoso"]
 #: What an engine still answers differently, and why (the tests expect these to fail).
-KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {
-    "virtuoso": {
-        "handover-within": "Virtuoso 7 has no xsd:dayTimeDuration cast (SR185) and keeps "
-                           "durations as numbers, so the wait cannot be compared portably",
-    },
-}
+KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {}
 #: Routes whose answer still differs on an engine (start of the path), and why.
 KNOWN_ROUTE_DIFFERENCES: dict[str, dict[str, str]] = {
     "virtuoso": {
-        "/api/queries/handover-within": "the named query handover-within (above)",
         "/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa": (
             "Virtuoso orders a language-tagged and a plain literal of one property the other "
             "way round under ORDER BY (SPARQL leaves it to the engine): the page lists the "
