@@ -44,14 +44,7 @@ ENGINES = ["oxigraph", "virtuoso"]
 #: What an engine still answers differently, and why (the tests expect these to fail).
 KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {}
 #: Routes whose answer still differs on an engine (start of the path), and why.
-KNOWN_ROUTE_DIFFERENCES: dict[str, dict[str, str]] = {
-    "virtuoso": {
-        "/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa": (
-            "Virtuoso orders a language-tagged and a plain literal of one property the other "
-            "way round under ORDER BY (SPARQL leaves it to the engine): the page lists the "
-            "chain's sources in another order"),
-    },
-}
+KNOWN_ROUTE_DIFFERENCES: dict[str, dict[str, str]] = {}
 
 
 @dataclass(frozen=True)
