@@ -296,3 +296,32 @@ def test_a_stopped_engine_is_told_not_a_python_error(built_project: Project, ser
         finally:
             os.killpg(virtuoso.process.pid, signal.SIGCONT)
         assert "Traceback" not in remote.log_text()
+
+
+def test_sparql_endpoint_gives_the_embedded_answer(servers: tuple[Server, Server],
+                                                   built_project: Project,
+                                                   engine: Engine) -> None:
+    """Users' queries through /sparql (the named queries that need no parameter) answer the
+    same rows over the engine as over the embedded store: the engine's terms are read the
+    same way there too."""
+    embedded, remote = servers
+    asked = 0
+    for query in load_queries(built_project.queries_dir).values():
+        if any(p.required for p in query.params) or analyse(query.body).form != "SELECT":
+            continue
+        answers = [server.post(server.sparql, data={"query": query.body}, timeout=120,
+                               headers={"Accept": "application/sparql-results+json"})
+                   for server in (embedded, remote)]
+        ours, theirs = (sparql_rows(answer, query.body) for answer in answers)
+        assert ours == theirs, (engine.name, query.name, sorted(ours ^ theirs)[:3])
+        asked += 1
+    assert asked >= 10
+
+
+def sparql_rows(response: httpx.Response, query: str) -> set[tuple[tuple[str, str], ...]]:
+    assert response.status_code == 200, response.text[:300]
+    solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+    names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+    rows = [{n: row[n] for n in names if row[n] is not None}  # type: ignore[index]
+            for row in solutions]  # type: ignore[union-attr]
+    return rows_set(rows, query)  # type: ignore[arg-type]
