@@ -1,6 +1,6 @@
 """Servers for the tests: the app in this process (`in_process_server`, what most web tests
-use), and real ones on free ports (`ketju serve` and `oxigraph serve-read-only`) for what only a
-real server shows: its processes, signals, access log, remote engines.
+use), and real ones on free ports (`ketju serve`, `oxigraph serve-read-only` and Virtuoso 7)
+for what only a real server shows: its processes, signals, access log, remote engines.
 
 Both kinds answer the same calls: `.base` (and `.sparql`) to build URLs from, and
 `get`/`post`/`put`/`head`/`options`/`request`/`client()` with httpx's signatures, so a test
@@ -276,7 +276,6 @@ def oxigraph_server(store: Path, log_dir: Path) -> Iterator[Server]:
         _stop(process)
 
 
-
 #: Debian's Virtuoso 7 (`make tools` installs the package `virtuoso-opensource`).
 VIRTUOSO = Path("/usr/bin/virtuoso-t")
 ISQL = Path("/usr/bin/isql-vt")
@@ -372,7 +371,7 @@ def virtuoso_server(dump: Path, log_dir: Path) -> Iterator[Virtuoso]:
 
 
 def load_into_virtuoso(server: Virtuoso, folder: Path) -> None:
-    """The bulk loader over the dump (each quad into its own graph), then only the graphs
+    """The bulk loader over the dump (each quad into the graph it names), then only the graphs
     of the dump readable by the endpoint's anonymous user: Virtuoso's own graphs (its
     mappings, service description, ...) are hidden from the union default graph."""
     server.isql(f"ld_dir('{folder}', 'ketju.nq.gz', 'https://w3id.org/ketju/graph/unnamed')",
