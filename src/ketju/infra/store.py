@@ -217,7 +217,8 @@ class _Known:
 
 
 class RemoteCatalogue:
-    """The same queries against a remote SPARQL 1.1 engine (union default graph).
+    """The same queries against a remote SPARQL 1.1 engine (union default graph), its
+    answers read as the embedded store gives them (`ketju.infra.sparql.engines`).
 
     Every call has a total deadline (`timeout`), and at most `connections` threads wait for
     the engine at once: the server's threads are shared with every route, so a hung engine
