@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: setup setup-run build run test quick lint bench clean browser tools screenshots
+.PHONY: setup setup-run build run test quick lint bench clean browser virtuoso tools screenshots
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
 # use wrk as their load generator. Both come from the system packages.
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
+# The remote-mode tests run against Virtuoso 7 too (Debian's virtuoso-opensource; the tests
+# start their own on loopback ports, each with a database folder of its own).
+VIRTUOSO := /usr/bin/virtuoso-t
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment $(VENV) with $(PYTHON) (3.11 or newer)"
@@ -44,7 +47,14 @@ browser: $(CHROMIUM)
 $(WRK):
 	apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
 
-tools: $(CHROMIUM) $(WRK)
+$(VIRTUOSO):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q virtuoso-opensource || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	   virtuoso-opensource)
+
+virtuoso: $(VIRTUOSO)
+
+tools: $(CHROMIUM) $(WRK) $(VIRTUOSO)
 
 build: $(RUN_STAMP)
 	$(BIN)/ketju build

@@ -1,6 +1,6 @@
 """Servers for the tests: the app in this process (`in_process_server`, what most web tests
-use), and real ones on free ports (`ketju serve` and `oxigraph serve-read-only`) for what only a
-real server shows: its processes, signals, access log, remote engines.
+use), and real ones on free ports (`ketju serve`, `oxigraph serve-read-only` and Virtuoso 7)
+for what only a real server shows: its processes, signals, access log, remote engines.
 
 Both kinds answer the same calls: `.base` (and `.sparql`) to build URLs from, and
 `get`/`post`/`put`/`head`/`options`/`request`/`client()` with httpx's signatures, so a test
@@ -274,6 +274,125 @@ def oxigraph_server(store: Path, log_dir: Path) -> Iterator[Server]:
         yield Server(f"http://127.0.0.1:{port}", process, log)
     finally:
         _stop(process)
+
+
+#: Debian's Virtuoso 7 (`make tools` installs the package `virtuoso-opensource`).
+VIRTUOSO = Path("/usr/bin/virtuoso-t")
+ISQL = Path("/usr/bin/isql-vt")
+#: The packaged configuration the tests' own is made from (paths and ports replaced).
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+
+class Virtuoso(Server):
+    """A running Virtuoso: `.base` is its HTTP server (SPARQL at `.endpoint`), `.isql(...)`
+    runs SQL as dba over its own SQL port."""
+
+    def __init__(self, base: str, process: subprocess.Popen[bytes], log: Path,
+                 sql_port: int) -> None:
+        super().__init__(base, process, log)
+        self.sql_port = sql_port
+
+    @property
+    def endpoint(self) -> str:
+        return self.base + "/sparql"
+
+    def isql(self, *statements: str, timeout: float = 300) -> str:
+        script = "".join(f"{statement.rstrip().rstrip(';')};\n" for statement in statements)
+        done = subprocess.run([str(ISQL), f"127.0.0.1:{self.sql_port}", "dba", "dba",
+                               "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ECHO=OFF",
+                               "ERRORS=STDOUT"],
+                              input=script.encode(), capture_output=True, timeout=timeout)
+        out = done.stdout.decode("utf-8", errors="replace")
+        if done.returncode != 0 or "*** Error" in out:
+            raise RuntimeError(f"isql failed ({done.returncode}): {out}\n{done.stderr!r}")
+        return out
+
+
+def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
+    """The packaged virtuoso.ini with its own database folder and loopback ports, no result
+    row limit, no partial ("anytime") answers and no query cost refusal: what ketju needs of
+    the engine (README, "Remote mode")."""
+    import configparser
+
+    config = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",),
+                                          interpolation=None)
+    config.optionxform = str  # type: ignore[assignment,method-assign]
+    config.read(VIRTUOSO_INI, encoding="utf-8")
+    files = {"DatabaseFile": "virtuoso.db", "ErrorLogFile": "virtuoso.log",
+             "LockFile": "virtuoso.lck", "TransactionFile": "virtuoso.trx",
+             "xa_persistent_file": "virtuoso.pxa"}
+    for key, name in files.items():
+        config["Database"][key] = str(folder / name)
+    config["TempDatabase"]["DatabaseFile"] = str(folder / "virtuoso-temp.db")
+    config["TempDatabase"]["TransactionFile"] = str(folder / "virtuoso-temp.trx")
+    parameters = config["Parameters"]
+    parameters["ServerPort"] = f"127.0.0.1:{sql_port}"
+    parameters["DirsAllowed"] = f"., {folder}, /usr/share/virtuoso-opensource-7/vad"
+    parameters["NumberOfBuffers"] = "20000"
+    parameters["MaxDirtyBuffers"] = "15000"
+    parameters["CheckpointInterval"] = "0"
+    parameters["DisableUnixSocket"] = "1"
+    config["HTTPServer"]["ServerPort"] = f"127.0.0.1:{http_port}"
+    config["HTTPServer"]["ServerThreads"] = "20"
+    config["HTTPServer"]["MaxClientConnections"] = "20"
+    sparql = config["SPARQL"]
+    sparql["ResultSetMaxRows"] = "10000000"
+    sparql["MaxQueryExecutionTime"] = "0"
+    sparql.pop("MaxQueryCostEstimationTime", None)
+    if config.has_section("Striping"):
+        config.remove_section("Striping")
+    out = io.StringIO()
+    config.write(out)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def virtuoso_server(dump: Path, log_dir: Path) -> Iterator[Virtuoso]:
+    """Virtuoso 7 on loopback ports with a database folder of its own, loaded from a build's
+    N-Quads dump (`ketju.nq.gz`) with its bulk loader, showing the catalogue's graphs only."""
+    sql_port, http_port = free_port(), free_port()
+    folder = log_dir / f"virtuoso-{http_port}"
+    folder.mkdir()
+    shutil.copy(dump, folder / "ketju.nq.gz")
+    ini = folder / "virtuoso.ini"
+    ini.write_text(virtuoso_ini(folder, sql_port, http_port), encoding="utf-8")
+    log = folder / "virtuoso-stdout.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([str(VIRTUOSO), "+foreground", "+configfile", str(ini)],
+                                   cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        server = Virtuoso(f"http://127.0.0.1:{http_port}", process, log, sql_port)
+        wait_until_up(server.endpoint + "?query=ASK%7B%7D", process, seconds=120)
+        load_into_virtuoso(server, folder)
+        yield server
+    finally:
+        _stop(process)
+
+
+def load_into_virtuoso(server: Virtuoso, folder: Path) -> None:
+    """The bulk loader over the dump (each quad into the graph it names), then only the graphs
+    of the dump readable by the endpoint's anonymous user: Virtuoso's own graphs (its
+    mappings, service description, ...) are hidden from the union default graph."""
+    server.isql(f"ld_dir('{folder}', 'ketju.nq.gz', 'https://w3id.org/ketju/graph/unnamed')",
+                "rdf_loader_run()", "checkpoint")
+    errors = server.isql("SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST "
+                         "WHERE ll_error IS NOT NULL")
+    assert "ketju.nq.gz" not in errors, errors
+    server.isql("DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 0)",
+                *(f"DB.DBA.RDF_GRAPH_USER_PERMS_SET('{graph}', 'nobody', 1)"
+                  for graph in sorted(dump_graphs(folder / "ketju.nq.gz"))))
+
+
+def dump_graphs(dump: Path) -> set[str]:
+    """The names of the graphs in an N-Quads dump."""
+    import gzip
+
+    import pyoxigraph as ox
+
+    with gzip.open(dump) as data:
+        return {quad.graph_name.value for quad in ox.parse(data, format=ox.RdfFormat.N_QUADS)
+                if isinstance(quad.graph_name, ox.NamedNode)}
 
 
 class Listener:

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -33,6 +34,7 @@ from ketju.core.queries import VALUES_MARKER
 from ketju.infra.remote import EngineClient, engine_message
 from ketju.infra.remote import EngineUnavailable as EngineUnavailable
 from ketju.infra.sparql.analysis import bind_values
+from ketju.infra.sparql.engines import normalise_rows, normalise_triple, readable_results
 
 log = logging.getLogger("ketju.store")
 T = TypeVar("T")
@@ -215,7 +217,8 @@ class _Known:
 
 
 class RemoteCatalogue:
-    """The same queries against a remote SPARQL 1.1 engine (union default graph).
+    """The same queries against a remote SPARQL 1.1 engine (union default graph), its
+    answers read as the embedded store gives them (`ketju.infra.sparql.engines`).
 
     Every call has a total deadline (`timeout`), and at most `connections` threads wait for
     the engine at once: the server's threads are shared with every route, so a hung engine
@@ -331,17 +334,18 @@ class RemoteCatalogue:
                           check, trip)
 
         def read() -> list[Row]:
-            results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            results = ox.parse_query_results(readable_results(body),
+                                             format=ox.QueryResultsFormat.JSON)
             if not isinstance(results, ox.QuerySolutions):
                 raise ValueError("not a results table")
-            return rows_of(results)
+            return normalise_rows(rows_of(results), query)
 
         return self._parse(read)
 
     def construct(self, query: str,
                   bindings: Mapping[str, Binding] | None = None) -> list[ox.Triple]:
         body = self._post(bind_values(query, bindings or {}), "application/n-triples")
-        return self._parse(lambda: [q.triple for q in ox.parse(
+        return self._parse(lambda: [normalise_triple(q.triple) for q in ox.parse(
             body, format=ox.RdfFormat.N_TRIPLES)])
 
     def ask(self, query: str, bindings: Mapping[str, Binding] | None = None) -> bool:
@@ -439,7 +443,7 @@ class RemoteCatalogue:
         row = rows[0] if rows else {}
         triples = row["triples"].value if "triples" in row else ""
         build = {"commit": row["commit"].value if "commit" in row else None,
-                 "built_at": row["time"].value if "time" in row else None,
+                 "built_at": _iso_time(row["time"].value) if "time" in row else None,
                  "triples": int(triples) if triples.isdigit() else None}
         version = build["built_at"] or "remote"
         known = self._known
@@ -459,6 +463,14 @@ class RemoteCatalogue:
     def close(self) -> None:
         self._closed = True
         self._engine.close()
+
+
+def _iso_time(value: str) -> str:
+    """A build time as the build's manifest writes it (`+00:00`, where engines write `Z`)."""
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return value
 
 
 def _on_event_loop() -> bool:

@@ -320,6 +320,9 @@ def bind_values(query: str, bindings: Mapping[str, Any]) -> str:
     >>> import pyoxigraph as ox
     >>> print(bind_values("SELECT ?x WHERE { ?x ?p ?v }", {"v": ox.Literal('a" } UNION { "b')}))
     SELECT ?x WHERE { VALUES (?v) { ("a\" } UNION { \"b") } ?x ?p ?v }
+    >>> print(bind_values("SELECT ?x WHERE { { ?x ?p ?v } UNION { ?v ?q ?x } }",
+    ...                   {"v": [ox.NamedNode("http://a"), ox.NamedNode("http://b")]}))
+    SELECT ?x WHERE { VALUES ?v { <http://a> <http://b> } { { ?x ?p ?v } UNION { ?v ?q ?x } } }
     """
     if not bindings:
         return query
@@ -328,10 +331,33 @@ def bind_values(query: str, bindings: Mapping[str, Any]) -> str:
     if scalars:
         block = ("VALUES (" + " ".join("?" + n for n in scalars) + ") { ("
                  + " ".join(str(bindings[n]) for n in scalars) + ") } ")
-    for name in sorted(set(bindings) - set(scalars)):
-        block += f"VALUES ?{name} {{ " + " ".join(str(v) for v in bindings[name]) + " } "
+    lists = "".join(f"VALUES ?{name} {{ " + " ".join(str(v) for v in bindings[name]) + " } "
+                    for name in sorted(set(bindings) - set(scalars)))
     at = _where_opens(query)
-    return query[:at] + " " + block + query[at:].lstrip()
+    if not lists:
+        return query[:at] + " " + block + query[at:].lstrip()
+    # Lists of values are joined with the whole WHERE group, made a group of its own:
+    # Virtuoso 7 ignores a VALUES block of several rows that opens a group holding UNIONs.
+    end = _where_closes(query)
+    return (query[:at] + " " + lists + "{ " + block + query[at:end].strip() + " } "
+            + query[end:])
+
+
+@lru_cache(maxsize=256)
+def _where_closes(query: str) -> int:
+    """Where the "}" that closes the WHERE clause starts in `query`."""
+    opens = _where_opens(query)
+    depth = 1
+    for match in _TOKEN.finditer(query, opens):
+        if match.lastgroup in ("ws", "comment"):
+            continue
+        if match.group() == "{":
+            depth += 1
+        elif match.group() == "}":
+            depth -= 1
+            if depth == 0:
+                return match.start()
+    raise ValueError("the WHERE clause is not closed")
 
 
 @lru_cache(maxsize=256)

@@ -19,9 +19,16 @@ import pyoxigraph as ox
 
 from ketju.core.settings import Settings
 from ketju.infra.remote import EngineAnswer, EngineUnavailable, engine_message, post_query
+from ketju.infra.sparql.engines import normalise_rows, normalise_triple, readable_results
 from ketju.infra.sparql.formats import OXIGRAPH_RESULTS
 from ketju.infra.sparql.pool import QueryFailed, QueryPool
-from ketju.infra.sparql.results import serialize_select, serialize_triples, write_boolean
+from ketju.infra.sparql.results import (
+    Answer,
+    serialize_triples,
+    take,
+    write_boolean,
+    write_solutions,
+)
 from ketju.infra.sparql.worker import stack_bytes
 
 if TYPE_CHECKING:
@@ -160,7 +167,8 @@ class RemoteBackend:
     """User queries forwarded to another SPARQL 1.1 engine, answers re-serialised and capped.
 
     The engine must use the union of its graphs as default graph, as ketju does (Oxigraph:
-    `--union-default-graph`). Each query has a total deadline (the query time limit) over
+    `--union-default-graph`; Virtuoso does without FROM). Its terms are read as the embedded
+    store writes them (sparql.engines). Each query has a total deadline (the query time limit) over
     sending, waiting and reading the whole answer: 504 when it passes, 502 when the engine
     cannot be reached or fails, 400 with the engine's own words when it refuses the query.
     The catalogue of the same engine tells which build it holds (the answers' cache key).
@@ -250,14 +258,26 @@ def _read_answer(request: QueryRequest, body: bytes, graph_form: bool) -> QueryA
     """The engine's answer in the format asked for, capped; what is not that format (or is
     cut off) raises SyntaxError."""
     if graph_form:
-        triples = (q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        triples = (normalise_triple(q.triple)
+                   for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         answer = serialize_triples(triples, request.format, request.max_rows)
         return QueryAnswer(request.form or "CONSTRUCT", answer.body, answer.count,
                            answer.capped)
-    results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    results = ox.parse_query_results(readable_results(body), format=ox.QueryResultsFormat.JSON)
     if isinstance(results, ox.QueryBoolean):
         return QueryAnswer("ASK", write_boolean(bool(results), request.format), 1, False)
     if request.format not in OXIGRAPH_RESULTS:
         raise QueryFailed(406, "A SELECT query gives a results table.", "query")
-    answer = serialize_select(results, request.format, request.max_rows)
+    answer = _remote_select(results, request)
     return QueryAnswer("SELECT", answer.body, answer.count, answer.capped)
+
+
+def _remote_select(results: ox.QuerySolutions, request: QueryRequest) -> Answer:
+    """The first rows of an engine's results table, read as the embedded store gives them
+    (sparql.engines), in the format asked for."""
+    names = [v.value for v in results.variables]
+    kept, capped = take(({n: t for n, t in zip(names, s, strict=True) if t is not None}
+                         for s in results), request.max_rows)
+    rows = normalise_rows(kept, request.query)  # type: ignore[arg-type]
+    body = write_solutions(names, [[row.get(n) for n in names] for row in rows], request.format)
+    return Answer(body, len(rows), capped)
