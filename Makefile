@@ -11,9 +11,11 @@ STAMP := $(VENV)/.installed-test
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
-# use wrk as their load generator. Both come from the system packages.
+# use wrk as their load generator; the scale-out test puts nginx in front of two servers. All
+# come from the system packages.
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
+NGINX := /usr/sbin/nginx
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment $(VENV) with $(PYTHON) (3.11 or newer)"
@@ -44,7 +46,12 @@ browser: $(CHROMIUM)
 $(WRK):
 	apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
 
-tools: $(CHROMIUM) $(WRK)
+# nginx-light (a few hundred kB): the test runs it as a process of its own on a free port.
+# Debian's package also installs the system service, which its own start rules may start.
+$(NGINX):
+	apt-get install -y -q nginx-light || (apt-get update -q && apt-get install -y -q nginx-light)
+
+tools: $(CHROMIUM) $(WRK) $(NGINX)
 
 build: $(RUN_STAMP)
 	$(BIN)/ketju build
@@ -58,7 +65,7 @@ run: $(RUN_STAMP)
 	$(BIN)/ketju serve --no-build
 
 # Every test, the slow tier included (real servers, browser, npm clients, remote engines,
-# the benchmark's quick run): what CI runs.
+# the proxy in front of two servers, the benchmark's quick run): what CI runs.
 test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
 	$(BIN)/python -m pytest
