@@ -35,9 +35,6 @@ from tests.servers import (
     wait_until_up,
 )
 
-#: Real servers: nginx, two ketju processes, the Oxigraph server.
-pytestmark = pytest.mark.slow
-
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMPLATE = ROOT / "deploy" / "nginx-ketju.conf"
 DEPLOYMENT = ROOT / "docs" / "DEPLOYMENT.md"
@@ -107,7 +104,7 @@ def answered(server: Server) -> int:
 def deployment(built_project: Project, server_logs: Path,
                tmp_path_factory: pytest.TempPathFactory,
                ) -> Iterator[tuple[str, list[Server], Path]]:
-    """The proxy's URL, the two backends and nginx's access log."""
+    """Real servers: the proxy's URL, the two backends and nginx's access log."""
     assert Path(NGINX).exists(), "nginx is not installed: `make tools` installs it"
     port = free_port()
     proxy = f"http://127.0.0.1:{port}"
@@ -127,6 +124,7 @@ def deployment(built_project: Project, server_logs: Path,
             yield proxy, [first, second], access_log
 
 
+@pytest.mark.slow
 def test_two_backends_answer_through_the_proxy(
         deployment: tuple[str, list[Server], Path]) -> None:
     proxy, backends, access_log = deployment
@@ -187,6 +185,10 @@ def test_two_backends_answer_through_the_proxy(
     hits = get("/api/search", params={"q": "lonkk"}).json()
     assert hits["items"]
 
+    # The dataset description: its endpoint is the proxy's.
+    catalog = get("/catalog", headers={"Accept": "text/turtle"})
+    assert f"<{proxy}/sparql>" in catalog.text
+
     # Both backends answered, and between them exactly the requests sent (none twice).
     after = [answered(backend) for backend in backends]
     shares = [later - earlier for earlier, later in zip(before, after, strict=True)]
@@ -197,6 +199,7 @@ def test_two_backends_answer_through_the_proxy(
     assert upstreams == {backend.base.removeprefix("http://") for backend in backends}
 
 
+@pytest.mark.slow
 def test_a_backend_gone_is_passed_over(deployment: tuple[str, list[Server], Path]) -> None:
     """nginx sends requests to the backend that is left when one stops (nothing a request
     needs lives in one process)."""
@@ -210,3 +213,23 @@ def test_a_backend_gone_is_passed_over(deployment: tuple[str, list[Server], Path
 def test_deployment_document_quotes_the_config_the_test_runs() -> None:
     """docs/DEPLOYMENT.md shows deploy/nginx-ketju.conf word for word (they cannot drift)."""
     assert TEMPLATE.read_text(encoding="utf-8") in DEPLOYMENT.read_text(encoding="utf-8")
+
+
+def test_the_containerfile_builds_what_the_wheel_test_installs() -> None:
+    """The image cannot be built here (no container runtime); what it is made of can be
+    checked: its first stage builds the wheel from what tests/test_wheel.py builds it from,
+    the project folders it copies exist, and every KETJU_* variable it and
+    docs/DEPLOYMENT.md name is a setting of `ketju serve`."""
+    containerfile = (ROOT / "Containerfile").read_text(encoding="utf-8")
+    copies = re.findall(r"^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$", containerfile, re.M)
+    sources = [word for line in copies for word in line.split()]
+    assert sources[:3] == ["pyproject.toml", "README.md", "src"]
+    assert "pip wheel" in containerfile and "python:3.11-slim" in containerfile
+    assert {"queries", "ontology", "shapes", "standards", "data"} <= set(sources[3:])
+    assert all((ROOT / source).exists() for source in sources), sources
+    settings = set(re.findall(r'envvar="(KETJU_[A-Z_]+)"',
+                              (ROOT / "src" / "ketju" / "cli.py").read_text(encoding="utf-8")))
+    named = set(re.findall(r"KETJU_[A-Z_]+[A-Z]", containerfile
+                           + DEPLOYMENT.read_text(encoding="utf-8")))
+    assert {"KETJU_SPARQL_ENDPOINT", "KETJU_PUBLIC_BASE_URL"} <= named
+    assert named - {"KETJU_HOME"} <= settings, named - settings
