@@ -11,12 +11,14 @@ STAMP := $(VENV)/.installed-test
 
 SIZE ?= 1m
 # The browser tests drive Debian's Chromium (no browser download at test time); the benchmarks
-# use wrk as their load generator. Both come from the system packages.
+# use wrk as their load generator; the scale-out test puts nginx in front of two servers. All
+# come from the system packages.
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
 # The remote-mode tests run against Virtuoso 7 too (Debian's virtuoso-opensource; the tests
 # start their own on loopback ports, each with a database folder of its own).
 VIRTUOSO := /usr/bin/virtuoso-t
+NGINX := /usr/sbin/nginx
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment $(VENV) with $(PYTHON) (3.11 or newer)"
@@ -54,7 +56,13 @@ $(VIRTUOSO):
 
 virtuoso: $(VIRTUOSO)
 
-tools: $(CHROMIUM) $(WRK) $(VIRTUOSO)
+
+# nginx-light (a few hundred kB): the test runs it as a process of its own on a free port.
+# Debian's package also installs the system service, which its own start rules may start.
+$(NGINX):
+	apt-get install -y -q nginx-light || (apt-get update -q && apt-get install -y -q nginx-light)
+
+tools: $(CHROMIUM) $(WRK) $(VIRTUOSO) $(NGINX)
 
 build: $(RUN_STAMP)
 	$(BIN)/ketju build
@@ -68,7 +76,7 @@ run: $(RUN_STAMP)
 	$(BIN)/ketju serve --no-build
 
 # Every test, the slow tier included (real servers, browser, npm clients, remote engines,
-# the benchmark's quick run): what CI runs.
+# the proxy in front of two servers, the benchmark's quick run): what CI runs.
 test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
 	$(BIN)/python -m pytest
