@@ -166,9 +166,31 @@ def judged(direction: str | None, polarity: str | None) -> str | None:
     return "better" if (direction == "up") == (polarity == HIGHER) else "worse"
 
 
-_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?"
-                       r"(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?"
-                       r"(?:(\d+(?:\.\d+)?)S)?)?$")
+#: A plain ISO 8601 duration (a decimal may have a comma, as ISO 8601 allows).
+_DURATION = re.compile(
+    r"P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?"
+    r"(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?"
+    r"(?:(\d+(?:[.,]\d+)?)S)?)?"
+)
+DURATION_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+_DAYS = {"year": 365.0, "month": 30.0, "week": 7.0, "day": 1.0, "hour": 1 / 24,
+         "minute": 1 / 1440, "second": 1 / 86400}
+
+
+def duration_parts(value: str) -> list[tuple[str, str]] | None:
+    """The (unit, number) parts of a plain ISO 8601 duration, largest unit first, or None:
+    what the pages write in words and what `duration_days` counts.
+
+    >>> duration_parts("P1Y2M"), duration_parts("PT"), duration_parts("-P1D")
+    ([('year', '1'), ('month', '2')], None, None)
+    """
+    text = value.strip()
+    match = _DURATION.fullmatch(text)
+    if not match or text.endswith(("P", "T")):
+        return None
+    parts = [(unit, number) for unit, number in zip(DURATION_UNITS, match.groups(),
+                                                    strict=True) if number is not None]
+    return parts or None
 
 
 def duration_days(duration: str) -> float | None:
@@ -180,13 +202,10 @@ def duration_days(duration: str) -> float | None:
     >>> duration_days("2 days") is None, duration_days("P") is None
     (True, True)
     """
-    match = _DURATION.match(duration.strip())
-    if match is None or duration.strip() in ("P", "PT") or duration.strip().endswith("T"):
+    parts = duration_parts(duration)
+    if parts is None:
         return None
-    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0
-                                                           for g in match.groups())
-    return (years * 365 + months * 30 + weeks * 7 + days + hours / 24 + minutes / 1440
-            + seconds / 86400)
+    return sum(float(number.replace(",", ".")) * _DAYS[unit] for unit, number in parts)
 
 
 def number(text: str) -> float | None:

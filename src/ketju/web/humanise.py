@@ -3,7 +3,8 @@ writes it ("P2D", "true", "2026-12-04", "82.5") nor a property by its local name
 
 * durations in words, "at most" where the property is a maximum: "P2D" of ketju:maximumWait
   is "enintään 2 päivää" / "högst 2 dagar" / "at most 2 days" (the chain diagram's short form,
-  "2 pv", is `ketju.web.diagram.layout.humanise_duration`; both read the same ISO 8601 form);
+  "2 pv", is `ketju.web.diagram.layout.humanise_duration`; both read it with
+  `ketju.domain.monitoring.duration_parts`);
 * dates as each language writes them: 4.12.2026 / 4.12.2026 / 4 December 2026;
 * booleans as words: kyllä/ei, ja/nej, yes/no;
 * numbers with the language's decimal separator (`ketju.domain.monitoring.format_number`);
@@ -27,8 +28,7 @@ from __future__ import annotations
 import re
 
 from ketju.core.namespaces import ONTOLOGY, XSD
-from ketju.domain.monitoring import format_number
-from ketju.web.diagram.layout import _DURATION, _DURATION_UNITS
+from ketju.domain.monitoring import duration_parts, format_number
 from ketju.web.i18n import translate
 
 #: Properties whose duration is a maximum ("at most ...").
@@ -48,21 +48,6 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|[_-]+")
 def _t(key: str, lang: str, **values: str) -> str:
     text = translate(key, lang)
     return text.format(**values) if values else text
-
-
-def duration_parts(value: str) -> list[tuple[str, str]] | None:
-    """The (unit, number) parts of a plain ISO 8601 duration, largest unit first, or None.
-
-    >>> duration_parts("P1Y2M"), duration_parts("PT"), duration_parts("-P1D")
-    ([('year', '1'), ('month', '2')], None, None)
-    """
-    text = value.strip()
-    match = _DURATION.fullmatch(text)
-    if not match or text.endswith(("P", "T")):
-        return None
-    parts = [(unit, number) for unit, number in zip(_DURATION_UNITS, match.groups(),
-                                                    strict=True) if number is not None]
-    return parts or None
 
 
 def duration(value: str, lang: str, *, maximum: bool = False) -> str:

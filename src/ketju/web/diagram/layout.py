@@ -14,6 +14,7 @@ from typing import Literal
 
 from ketju.core.languages import DEFAULT, LANGUAGES
 from ketju.domain.chains import Chain, Step, Transition, draft_status, is_placeholder
+from ketju.domain.monitoring import duration_parts
 from ketju.web.i18n import translate
 
 LaneMode = Literal["producer", "sector"]
@@ -90,12 +91,6 @@ NO_LEVEL_TEXT = text_colour_on(NO_LEVEL_COLOUR)
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SAFE_URL = re.compile(r"(?i:https?://)[^\x00-\x20\x7f\\]+|/(?![/\\])[^\x00-\x20\x7f\\]*")
-_DURATION = re.compile(
-    r"P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?"
-    r"(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?"
-    r"(?:(\d+(?:[.,]\d+)?)S)?)?"
-)
-_DURATION_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                           "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
@@ -128,13 +123,11 @@ def humanise_duration(value: str, lang: str) -> str:
 
     Anything that is not a plain positive ISO 8601 duration is returned as it is.
     """
-    match = _DURATION.fullmatch(value.strip())
-    if not match or value.strip().endswith(("P", "T")):
+    found = duration_parts(value)
+    if found is None:
         return value
     parts = []
-    for unit, number in zip(_DURATION_UNITS, match.groups(), strict=True):
-        if number is None:
-            continue
+    for unit, number in found:
         number = number.replace(",", ".")
         shown = number.rstrip("0").rstrip(".") if "." in number else str(int(number))
         if lang != "en":
