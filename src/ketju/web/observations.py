@@ -238,9 +238,8 @@ def list_observations(
     fmt: Annotated[str | None, Query(
         alias="format", description="json (default), jsonld or csv; overrides Accept.")] = None,
 ) -> Response:
-    offer = negotiate_request(request, OFFERS, default=OFFERS[0])
-    if offer is None:
-        return problem(400, "format must be json, jsonld or csv.")
+    # An unknown `format` falls back to Accept, and Accept to JSON: never refused.
+    offer = negotiate_request(request, OFFERS, default=OFFERS[0]) or OFFERS[0]
     if not (indicator or nationalIndicator or region):
         return problem(400, NEEDS_FILTER)
     raw = {name: value for name, value in (
