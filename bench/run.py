@@ -15,6 +15,8 @@ its reference measured in the same run, in bench/RESULTS.md:
   (CSV contributions, `bench/generate.py`); reported are the validation of one changed
   observation file of 10 000 rows, and the build's added time for the observations against
   `oxigraph load` of the same observations as N-Triples (the build's reference loads them too);
+- remote mode (issue 12): Virtuoso 7 behind two `ketju serve` processes and nginx, the
+  named-query mix through the proxy against the same queries sent to Virtuoso directly;
 - memory: peak RSS of the build and of the server.
 
 The load generator is wrk (a separate process, C) with a Lua script cycling through request
@@ -298,6 +300,38 @@ def with_language_links(paths: list[str]) -> list[str]:
             for i, path in enumerate(paths)]
 
 
+def named_query_mix(found: dict[str, list[str]]) -> list[str]:
+    """The named-query mix: a region's chains, and services by JHS 183 class."""
+    named = [f"/api/queries/chains?{urlencode({'organiser': o})}" for o in found["organisers"]]
+    named += [f"/api/queries/services-by-class?{urlencode({'serviceClass': c})}&limit=50"
+              for c in found["classes"][:40]]
+    return named
+
+
+def engine_paths(named: list[str]) -> list[str]:
+    """The named-query mix as a remote-mode server sends it to its engine: the same query
+    text with the same values bound (`bind_values`), as `/sparql?query=` GET requests.
+
+    >>> engine_paths(["/api/queries/chains?organiser=https%3A%2F%2Fw3id.org%2Fketju%2Fx"]
+    ...              )[0].startswith("/sparql?query=")
+    True
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    from ketju.core.queries import load_queries
+    from ketju.infra.sparql.analysis import bind_values
+
+    queries = load_queries(ROOT / "queries")
+    paths = []
+    for path in named:
+        url = urlsplit(path)
+        query = queries[url.path.rsplit("/", 1)[1]]
+        raw = {k: v[0] for k, v in parse_qs(url.query).items() if k not in ("limit", "offset")}
+        text = bind_values(query.body, query.bindings(raw))
+        paths.append("/sparql?" + urlencode({"query": text}))
+    return paths
+
+
 def api_paths(found: dict[str, list[str]], rng: random.Random) -> dict[str, list[str]]:
     chains = found["ServiceChain"]
     entities = found["Service"][:300] + found["Producer"][:100] + found["ServicePackage"][:100]
@@ -311,9 +345,7 @@ def api_paths(found: dict[str, list[str]], rng: random.Random) -> dict[str, list
              "mielenterveys", "perhe", "vanhus", "ohjaus", "sosiaali", "terveys", "asumis",
              "lapsi", "kotisairaanhoito", "vamma", "päihde", "suun", "rokotus"]
     searches = [f"/search?q={quote(w[:n])}&format=json" for w in words for n in (4, 6, len(w))]
-    named = [f"/api/queries/chains?{urlencode({'organiser': o})}" for o in found["organisers"]]
-    named += [f"/api/queries/services-by-class?{urlencode({'serviceClass': c})}&limit=50"
-              for c in found["classes"][:40]]
+    named = named_query_mix(found)
     return {
         "entity pages": with_language_links([local(i) for i in entities]),
         "chain pages (with diagram)": with_language_links([local(c) for c in chains[:300]]),
@@ -651,6 +683,50 @@ def bench_rdflib_endpoint(size: str, seconds: int) -> dict[str, Any]:
                                            accept="application/sparql-results+json")
     results["triples"] = json.loads(((tree / "var" / "store").resolve() / "build.json")
                                     .read_text())["triples"]
+    return results
+
+
+#: Virtuoso's memory for the benchmark: 8 KiB pages, what its guide advises for 4 GB (the
+#: tests' small catalogue runs on the packaged default).
+VIRTUOSO_BUFFERS = 340000
+
+
+def bench_remote(tree: Path, found: dict[str, list[str]], seconds: int) -> dict[str, Any]:
+    """Remote mode as docs/DEPLOYMENT.md draws it: Virtuoso 7 loaded from the build's N-Quads
+    dump with its bulk loader, two `ketju serve --sparql-endpoint` processes (one worker each)
+    behind nginx round robin (deploy/nginx-ketju.conf); the named-query mix through the proxy,
+    side by side with the same queries (the same text and bound values a remote ketju sends)
+    asked of Virtuoso's `/sparql` directly."""
+    sys.path.insert(0, str(ROOT))
+    from tests.servers import nginx, virtuoso_server
+
+    named = named_query_mix(found)
+    direct = engine_paths(named)
+    dump = (tree / "var" / "store").resolve() / "dumps" / "ketju.nq.gz"
+    folder = OUT / "remote"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    results: dict[str, Any] = {"requests": len(named)}
+    started = time.monotonic()
+    with virtuoso_server(dump, folder, buffers=VIRTUOSO_BUFFERS) as engine:
+        results["load_s"] = time.monotonic() - started
+        wrk(engine.base, direct, 3, accept="application/sparql-results+json")
+        results["Virtuoso directly"] = wrk(engine.base, direct, seconds,
+                                           accept="application/sparql-results+json",
+                                           watch=engine.process.pid)
+        port = free_port()
+        proxy = f"http://127.0.0.1:{port}"
+        for label, extra in (("ketju ×2 behind nginx (answers kept)", {}),
+                             ("ketju ×2 behind nginx (cache off)",
+                              {"result_cache_entries": "0"})):
+            settings = {"sparql_endpoint": engine.endpoint, "public_base_url": proxy, **extra}
+            with ketju_serve(tree, workers=1, **settings) as (first, _), \
+                    ketju_serve(tree, workers=1, **settings) as (second, _):
+                prefix = folder / f"nginx-{len(results)}"
+                backends = [first.removeprefix("http://"), second.removeprefix("http://")]
+                with nginx(prefix, port, backends):
+                    wrk(proxy, named, 3)
+                    results[label] = wrk(proxy, named, seconds)
     return results
 
 
@@ -1003,6 +1079,16 @@ def write_report(results: dict[str, Any], path: Path) -> None:
                         f" triples | {fmt(k['rps'], 0)} req/s | {fmt(r['rps'], 1)} req/s | "
                         f"{ratio(k['rps'], r['rps'])} | ≥ 5× | "
                         f"{verdict(k['rps'] >= 5 * r['rps'])} |")
+    remote = results.get("remote")
+    if remote:
+        v = remote["Virtuoso directly"]
+        for how in ("cache off", "answers kept"):
+            k = remote[f"ketju ×2 behind nginx ({how})"]
+            headline.append(f"| named queries, remote mode on Virtuoso through nginx ({how}) | "
+                            f"{fmt(k['rps'], 0)} req/s, p99 {fmt(k.get('p99', 0))} ms | "
+                            f"Virtuoso directly {fmt(v['rps'], 0)} req/s, p99 "
+                            f"{fmt(v.get('p99', 0))} ms | {ratio(k['rps'], v['rps'])} "
+                            f"throughput | – | reported |")
     api = results.get("api")
     if api:
         for name, target in PAGE_TARGETS.items():
@@ -1141,6 +1227,27 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         lines.append("")
         lines += afresh_table(api.get("afresh") or afresh_against_healthz(api))
         lines += bounds(api)
+    if remote:
+        lines += ["## Remote mode (Virtuoso 7 behind two ketju processes and nginx)", "",
+                  f"Virtuoso 7 (Debian's package) bulk-loaded the build's N-Quads dump in "
+                  f"{fmt(remote['load_s'])} s (start-up included). Two `ketju serve "
+                  f"--sparql-endpoint` processes with one worker each run behind nginx round "
+                  f"robin (`deploy/nginx-ketju.conf`), as docs/DEPLOYMENT.md draws it. The "
+                  f"named-query mix ({remote['requests']} distinct requests: a region's chains, "
+                  f"services by JHS 183 class) goes through the proxy; *Virtuoso directly* gets "
+                  f"the same queries, with the same text and bound values a remote ketju sends "
+                  f"it, at its own `/sparql`. *Answers kept*: each ketju process keeps a named "
+                  f"query's rows until the next build; *cache off*: every request goes to the "
+                  f"engine. Everything shares the same two cores.", "",
+                  "| path | req/s | p50 ms | p90 ms | p99 ms | errors | ratio (req/s) |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        base_rps = remote["Virtuoso directly"]["rps"]
+        for name, r in remote.items():
+            if isinstance(r, dict):
+                lines.append(f"| {name} | {fmt(r['rps'], 0)} | {fmt(r.get('p50', 0), 1)} | "
+                             f"{fmt(r.get('p90', 0), 1)} | {fmt(r.get('p99', 0), 1)} | "
+                             f"{int(r.get('non2xx', 0))} | {ratio(r['rps'], base_rps)} |")
+        lines.append("")
     if results.get("notes"):
         lines += ["## Notes", "", *results["notes"], ""]
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -1189,6 +1296,7 @@ def main(argv: list[str] | None = None) -> int:
     step("sparql", lambda: bench_sparql(tree, sparql_mix(found, rng), seconds))
     step("api", lambda: bench_api(tree, api_paths(found, rng), seconds,
                                   warm_passes=1 if args.quick else 12))
+    step("remote", lambda: bench_remote(tree, found, seconds))
     if not args.quick:
         step("rdflib_endpoint", lambda: bench_rdflib_endpoint("0.1m", seconds))
     results["notes"].append(f"Whole run: {time.monotonic() - started:.0f} s.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import email.message
+import getpass
 import http.cookiejar
 import io
 import itertools
@@ -308,10 +309,11 @@ class Virtuoso(Server):
         return out
 
 
-def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
+def virtuoso_ini(folder: Path, sql_port: int, http_port: int, buffers: int = 20000) -> str:
     """The packaged virtuoso.ini with its own database folder and loopback ports, no result
     row limit, no partial ("anytime") answers and no query cost refusal: what ketju needs of
-    the engine (README, "Remote mode")."""
+    the engine (README, "Remote mode"). `buffers` are 8 KiB pages of memory: the tests' small
+    catalogue needs few; the benchmark gives Virtuoso what its guide advises for 4 GB."""
     import configparser
 
     config = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",),
@@ -328,8 +330,8 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
     parameters = config["Parameters"]
     parameters["ServerPort"] = f"127.0.0.1:{sql_port}"
     parameters["DirsAllowed"] = f"., {folder}, /usr/share/virtuoso-opensource-7/vad"
-    parameters["NumberOfBuffers"] = "20000"
-    parameters["MaxDirtyBuffers"] = "15000"
+    parameters["NumberOfBuffers"] = str(buffers)
+    parameters["MaxDirtyBuffers"] = str(buffers * 3 // 4)
     parameters["CheckpointInterval"] = "0"
     parameters["DisableUnixSocket"] = "1"
     config["HTTPServer"]["ServerPort"] = f"127.0.0.1:{http_port}"
@@ -347,7 +349,7 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
 
 
 @contextlib.contextmanager
-def virtuoso_server(dump: Path, log_dir: Path) -> Iterator[Virtuoso]:
+def virtuoso_server(dump: Path, log_dir: Path, buffers: int = 20000) -> Iterator[Virtuoso]:
     """Virtuoso 7 on loopback ports with a database folder of its own, loaded from a build's
     N-Quads dump (`ketju.nq.gz`) with its bulk loader, showing the catalogue's graphs only."""
     sql_port, http_port = free_port(), free_port()
@@ -355,7 +357,7 @@ def virtuoso_server(dump: Path, log_dir: Path) -> Iterator[Virtuoso]:
     folder.mkdir()
     shutil.copy(dump, folder / "ketju.nq.gz")
     ini = folder / "virtuoso.ini"
-    ini.write_text(virtuoso_ini(folder, sql_port, http_port), encoding="utf-8")
+    ini.write_text(virtuoso_ini(folder, sql_port, http_port, buffers), encoding="utf-8")
     log = folder / "virtuoso-stdout.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([str(VIRTUOSO), "+foreground", "+configfile", str(ini)],
@@ -434,3 +436,61 @@ class Listener:
         self._running = False
         self._thread.join()
         self.socket.close()
+
+
+# -- nginx (Debian's package; `make tools` installs `nginx-light`) ---------------------------
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+#: The site configuration docs/DEPLOYMENT.md quotes.
+TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "nginx-ketju.conf"
+
+#: What the test wraps around deploy/nginx-ketju.conf: what /etc/nginx/nginx.conf gives a
+#: deployment, with every path inside the test's folder. `user` is only heeded when nginx
+#: starts as root (then its workers run as this user, who can write the folder).
+MAIN = """\
+user {user};
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$request_method $request_uri $status $upstream_addr';
+    access_log {prefix}/access.log upstream;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/ketju.conf;
+}}
+"""
+
+
+def site_config(listen: str, backends: list[str]) -> str:
+    """deploy/nginx-ketju.conf with its @...@ words filled in."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    servers = "\n".join(f"    server {backend};" for backend in backends)
+    return text.replace("@BACKENDS@", servers).replace("@LISTEN@", listen) \
+        .replace("@SERVER_NAME@", "_")
+
+
+@contextlib.contextmanager
+def nginx(prefix: Path, port: int, backends: list[str]) -> Iterator[Path]:
+    """nginx in the foreground on 127.0.0.1:`port`, round robin over `backends`; yields its
+    access log."""
+    prefix.mkdir()
+    (prefix / "ketju.conf").write_text(site_config(f"127.0.0.1:{port}", backends))
+    conf = prefix / "nginx.conf"
+    conf.write_text(MAIN.format(user=getpass.getuser(), prefix=prefix))
+    checked = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(prefix)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    with open(prefix / "stderr.log", "wb") as out:
+        process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(prefix),
+                                    "-g", "daemon off;"],
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, seconds=20)
+        yield prefix / "access.log"
+    finally:
+        _stop(process)

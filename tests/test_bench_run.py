@@ -33,6 +33,9 @@ def test_bench_quick_run_writes_every_section(tmp_path: Path) -> None:
     assert "| build's added time for " in report and "observations |" in report
     assert "| indicator pages (with chart) |" in report
     assert "| package pages (with monitoring) made afresh, one client |" in report
+    # Issue 12: remote mode on Virtuoso through nginx, beside Virtuoso asked directly.
+    assert "## Remote mode" in report and "| Virtuoso directly |" in report
+    assert "| ketju ×2 behind nginx (cache off) |" in report
 
 
 def test_profile_summary_ranks_ketju_functions_among_busy_samples() -> None:

@@ -12,10 +12,7 @@ configuration of the test's own (pid, logs and temporary files in the test's fol
 
 from __future__ import annotations
 
-import contextlib
-import getpass
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,69 +24,18 @@ from ketju.core.project import Project
 from tests.conftest import ROOT
 from tests.servers import (
     BIN,
+    NGINX,
+    TEMPLATE,
     Server,
     _stop,
     free_port,
     ketju_server,
+    nginx,
     oxigraph_server,
-    wait_until_up,
 )
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-TEMPLATE = ROOT / "deploy" / "nginx-ketju.conf"
 DEPLOYMENT = ROOT / "docs" / "DEPLOYMENT.md"
 CHAIN = "/id/varsinais-suomi/chain/lonkkamurtuma"
-
-#: What the test wraps around deploy/nginx-ketju.conf: what /etc/nginx/nginx.conf gives a
-#: deployment, with every path inside the test's folder. `user` is only heeded when nginx
-#: starts as root (then its workers run as this user, who can write the folder).
-MAIN = """\
-user {user};
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    log_format upstream '$request_method $request_uri $status $upstream_addr';
-    access_log {prefix}/access.log upstream;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/ketju.conf;
-}}
-"""
-
-
-def site_config(listen: str, backends: list[str]) -> str:
-    """deploy/nginx-ketju.conf with its @...@ words filled in."""
-    text = TEMPLATE.read_text(encoding="utf-8")
-    servers = "\n".join(f"    server {backend};" for backend in backends)
-    return text.replace("@BACKENDS@", servers).replace("@LISTEN@", listen) \
-        .replace("@SERVER_NAME@", "_")
-
-
-@contextlib.contextmanager
-def nginx(prefix: Path, port: int, backends: list[str]) -> Iterator[Path]:
-    """nginx in the foreground on 127.0.0.1:`port`, round robin over `backends`; yields its
-    access log."""
-    prefix.mkdir()
-    (prefix / "ketju.conf").write_text(site_config(f"127.0.0.1:{port}", backends))
-    conf = prefix / "nginx.conf"
-    conf.write_text(MAIN.format(user=getpass.getuser(), prefix=prefix))
-    checked = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(prefix)],
-                             capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stderr
-    with open(prefix / "stderr.log", "wb") as out:
-        process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(prefix),
-                                    "-g", "daemon off;"],
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, seconds=20)
-        yield prefix / "access.log"
-    finally:
-        _stop(process)
 
 
 def answered(server: Server) -> int:
