@@ -13,6 +13,11 @@ about the catalogue, and says all the store says about the entity it describes.
   described entity's statements in the store must all be in the answer.
 - No property or type expands to a relative IRI or one on this server's host (the complaint
   of the issue: `@type: ServiceChain` became `http://host/api/chains/.../ServiceChain`).
+- Named queries (every one, with its declared examples) as JSON-LD: a CONSTRUCT's page gives
+  exactly its triples (all of the store's answer when the page holds it all); a SELECT's page
+  gives rs:ResultSolution rows whose values are the store's terms (IRI, datatype, language)
+  and read as the JSON answer's rows. A comparison and a similar-chains list name chains of
+  the store, each with its score (ketju:similarity).
 """
 
 from __future__ import annotations
@@ -458,7 +463,10 @@ def check_comparison(server: InProcessServer, document: dict[str, Any],
 
 @pytest.mark.parametrize("path", ["/api/chains?limit=2", "/api/regions?limit=2",
                                   "/api/service-classes?limit=2",
-                                  "/api/search?q=lonkk&limit=2"])
+                                  "/api/search?q=lonkk&limit=2",
+                                  "/api/chains/varsinais-suomi/lonkkamurtuma/similar?limit=2",
+                                  "/api/compare?chains=varsinais-suomi/lonkkamurtuma,"
+                                  "pohjois-savo/lonkkamurtuma"])
 def test_a_list_asked_as_jsonld_is_answered_as_jsonld(server: InProcessServer,
                                                       path: str) -> None:
     asked = server.get(server.base + path, headers={"Accept": "application/ld+json"})

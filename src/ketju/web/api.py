@@ -1,12 +1,14 @@
 """The REST/JSON API: named queries as typed endpoints, and the catalogue's resources as JSON-LD.
 
 - `/api/queries/{name}`: every `queries/*.rq`, its declared parameters checked and bound (never
-  pasted), answers as plain JSON objects or CSV, paged with `limit`/`offset`, `Link` headers and
-  the true total.
+  pasted), answers as plain JSON objects, JSON-LD (`named_jsonld`: a page of a
+  `hydra:Collection` of the query's triples or result-set solutions) or CSV, paged with
+  `limit`/`offset`, `Link` headers and the true total.
 - `/api/regions`, `/api/packages`, `/api/chains`, `/api/services`, `/api/producers`,
   `/api/service-classes`: filterable, paged lists; each item also at its own URL, as JSON-LD
   with the context published at `/api/context.jsonld`. A list is a page of a
-  `hydra:Collection` (`collection_page`; `ketju.infra.jsonld` says how its keys are RDF).
+  `hydra:Collection` (`collection_page`; `ketju.infra.jsonld` says how its keys are RDF),
+  answered as `application/ld+json` when it is asked for (`list_response`).
 
 Every URL in an answer (`@context`, `page`, `api`, `Link`) starts from the public base URL
 (`ketju.web.http.public_base_url`: `--public-base-url`, else a checked `Host`), and a `Link`

@@ -4,7 +4,8 @@ side-by-side page (`/compare`), all calling `ketju.domain.compare`.
 The API's answers are JSON that is also JSON-LD (`ketju.infra.jsonld.COMPARISON_CONTEXT`): a
 comparison names its chains (`iri` is `@id`) and its pairs with their score; the similar
 chains are a `hydra:Collection` whose members each name a chain and its score. Every key the
-JSON had is kept."""
+JSON had is kept. Asked for as `application/ld+json`, they are answered so (the same
+body); `application/json` otherwise."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from ketju.domain.compare import (
 from ketju.domain.entities import names_of
 from ketju.infra.jsonld import COMPARISON_CONTEXT
 from ketju.infra.snapshot import Snapshot
-from ketju.web.api import PROBLEMS, SLUG
+from ketju.web.api import PROBLEMS, SLUG, list_media, list_response
 from ketju.web.http import problem, public_base_url
 from ketju.web.monitoring import compare_section
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
@@ -115,9 +116,10 @@ async def compare_api(
         iris = _chain_list(chains)
         if len(iris) < 2:
             return problem(400, "Give at least two chains to compare.")
-        return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
-                          lambda: JSONResponse(comparison_answer(request, snapshot, iris,
-                                                                 lang)))
+        return await kept(request, Site(state.settings, snapshot),
+                          f"answer|{request.url}|{list_media(request)}",
+                          lambda: list_response(request, comparison_answer(
+                              request, snapshot, iris, lang), {}))
     except UnknownChains as unknown:
         return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
     except ValueError as error:
@@ -135,7 +137,8 @@ async def similar_api(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
-    return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
+    return await kept(request, Site(state.settings, snapshot),
+                      f"answer|{request.url}|{list_media(request)}",
                       lambda: similar_answer(request, snapshot, region, slug, limit, lang))
 
 def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str, limit: int,
@@ -153,8 +156,9 @@ def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str,
               "region": other.removeprefix(ID).split("/", 1)[0],
               "compare": f"{base}/api/compare?chains={iri},{other}"}
              for other, score in ranked]
-    return JSONResponse({"@context": COMPARISON_CONTEXT, "@id": url, "@type": "Collection",
-                         "chain": iri, "total": len(items), "items": items})
+    return list_response(request, {"@context": COMPARISON_CONTEXT, "@id": url,
+                                   "@type": "Collection", "chain": iri, "total": len(items),
+                                   "items": items}, {})
 
 #: How a similarity reads in words: (lowest score, message key), highest first.
 SCORE_WORDS = ((0.8, "compare_score_high"), (0.5, "compare_score_medium"),
