@@ -229,38 +229,39 @@ def collection_page(request: Request, context_url: str | dict[str, Any], total: 
 
 def run_named(snapshot: Snapshot, query: NamedQuery,
               bindings: dict[str, Any]) -> list[dict[str, Any]]:
-    """A named query's whole answer as plain rows, kept in the snapshot's cache (by query and
-    parameters), so paging through it does not run it again. The rows are `named_terms`'s,
-    in its order: a JSON page and a JSON-LD page of the same offset hold the same rows."""
-    key = ("rows", query.name, repr(sorted((k, str(v)) for k, v in bindings.items())))
-    if (rows := snapshot.cache.get(key)) is not None:
-        return rows  # type: ignore[no-any-return]
-    terms = named_terms(snapshot, query, bindings)
-    if analyse(query.body).form == "CONSTRUCT":
-        rows = [{"subject": plain(t.subject), "predicate": plain(t.predicate),
-                 "object": plain(t.object)} for t in terms]  # type: ignore[union-attr]
-    else:
-        rows = [{k: plain(v) for k, v in row.items()} for row in terms]  # type: ignore[union-attr]
-    snapshot.cache.put(key, rows)
-    return rows
+    """A named query's whole answer as plain rows (`named_answer`)."""
+    return named_answer(snapshot, query, bindings)[1]
 
 
 def named_terms(snapshot: Snapshot, query: NamedQuery,
                 bindings: dict[str, Any]) -> list[ox.Triple] | list[dict[str, Any]]:
-    """A named query's whole answer as RDF terms (triples of a CONSTRUCT, {variable: term}
-    rows of a SELECT), kept in the snapshot's cache: what `run_named`'s plain rows and the
-    JSON-LD answer (`named_jsonld`) are made of. A CONSTRUCT's triples are sorted (an engine
-    gives them in no defined order), so its pages stay the same pages."""
-    key = ("terms", query.name, repr(sorted((k, str(v)) for k, v in bindings.items())))
+    """A named query's whole answer as RDF terms (`named_answer`), for its JSON-LD."""
+    return named_answer(snapshot, query, bindings)[0]
+
+
+def named_answer(snapshot: Snapshot, query: NamedQuery, bindings: dict[str, Any]
+                 ) -> tuple[list[ox.Triple] | list[dict[str, Any]], list[dict[str, Any]]]:
+    """A named query's whole answer, run once and kept in the snapshot's cache (one entry, by
+    query and parameters), so paging through it does not run it again: as RDF terms (the
+    triples of a CONSTRUCT, {variable: term} rows of a SELECT; the JSON-LD answer's,
+    `named_jsonld`) and as plain rows in the same order (the JSON and CSV answers'), so a JSON
+    page and a JSON-LD page of the same offset hold the same rows. A CONSTRUCT's triples are
+    sorted (an engine gives them in no defined order), so its pages stay the same pages."""
+    key = ("rows", query.name, repr(sorted((k, str(v)) for k, v in bindings.items())))
     if (found := snapshot.cache.get(key)) is not None:
         return found  # type: ignore[no-any-return]
     terms: list[ox.Triple] | list[dict[str, Any]]
     if analyse(query.body).form == "CONSTRUCT":
-        terms = sorted(snapshot.data.construct(query.body, bindings), key=str)
+        triples = sorted(snapshot.data.construct(query.body, bindings), key=str)
+        rows = [{"subject": plain(t.subject), "predicate": plain(t.predicate),
+                 "object": plain(t.object)} for t in triples]
+        terms = triples
     else:
-        terms = list(snapshot.data.select(query.body, bindings))
-    snapshot.cache.put(key, terms)
-    return terms
+        selected = list(snapshot.data.select(query.body, bindings))
+        rows = [{k: plain(v) for k, v in row.items()} for row in selected]
+        terms = selected
+    snapshot.cache.put(key, (terms, rows))
+    return terms, rows
 
 
 def named_jsonld(request: Request, snapshot: Snapshot, query: NamedQuery,
