@@ -13,6 +13,11 @@ about the catalogue, and says all the store says about the entity it describes.
   described entity's statements in the store must all be in the answer.
 - No property or type expands to a relative IRI or one on this server's host (the complaint
   of the issue: `@type: ServiceChain` became `http://host/api/chains/.../ServiceChain`).
+- Named queries (every one, with its declared examples) as JSON-LD: a CONSTRUCT's page gives
+  exactly its triples (all of the store's answer when the page holds it all); a SELECT's page
+  gives rs:ResultSolution rows whose values are the store's terms (IRI, datatype, language)
+  and read as the JSON answer's rows. A comparison and a similar-chains list name chains of
+  the store, each with its score (ketju:similarity).
 """
 
 from __future__ import annotations
@@ -28,12 +33,21 @@ import pytest
 from pyld import jsonld
 
 from ketju.core.namespaces import FOAF, ID, ONTOLOGY, RDF_TYPE, VOCAB
-from ketju.web.api import LISTED
+from ketju.core.project import Project
+from ketju.core.queries import NamedQuery, example_values, load_queries
+from ketju.infra.sparql.analysis import analyse
+from ketju.infra.store import EmbeddedCatalogue
+from ketju.web.api import LISTED, plain
 from tests.conftest import ROOT
 from tests.servers import InProcessServer
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+RS = "http://www.w3.org/2001/sw/DataAccess/tests/result-set#"
+SIMILARITY = ONTOLOGY + "similarity"
+COMPARED = ONTOLOGY + "comparedChain"
+PS_CHAIN = f"{ID}pohjois-savo/chain/lonkkamurtuma"
 JHS = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/"
 VS_CHAIN = f"{ID}varsinais-suomi/chain/lonkkamurtuma"
 #: Properties by which an answer links to this server's pages and API URLs (not the store's).
@@ -93,8 +107,25 @@ def observation_filters() -> list[dict[str, str]]:
             for r in spread(regions)]
 
 
+@cache
+def named_queries() -> dict[str, NamedQuery]:
+    return load_queries(ROOT / "queries")
+
+
+def named_asks(query: NamedQuery) -> Asks:
+    """A named query with its declared examples, as JSON-LD: the first page (up to 500 rows,
+    the whole answer of most) and, for a long answer, a later one."""
+    params = {**example_values(query), "format": "jsonld"}
+    return [(f"/api/queries/{query.name}", {**params, "limit": "500"}),
+            (f"/api/queries/{query.name}", {**params, "limit": "3", "offset": "3"})]
+
+
+def chain_paths(count: int = 3) -> list[str]:
+    return spread(kind_paths(ONTOLOGY + "ServiceChain", "chain"), count)
+
+
 #: What to ask of each JSON-LD route: its URLs, paths and query parameters (from data/).
-Asks = list[tuple[str, dict[str, str]]]
+Asks = list[tuple[str, dict[str, Any]]]
 ROUTES: dict[str, Callable[[], Asks]] = {
     "/api/context.jsonld": lambda: [("/api/context.jsonld", {})],
     "/api/regions": lambda: [("/api/regions", {}), ("/api/regions", {"limit": "5",
@@ -114,6 +145,15 @@ ROUTES: dict[str, Callable[[], Asks]] = {
     **{f"/api/{kind.api}/{{region}}/{{slug}}": (lambda kind=kind: [
         (f"/api/{kind.api}/{path}", {}) for path in kind_paths(kind.iri, str(kind.segment))])
        for kind in LISTED.values()},
+    **{f"/api/queries/{name}": (lambda query=query: named_asks(query))
+       for name, query in named_queries().items()},
+    "/api/compare": lambda: [
+        ("/api/compare", {"chains": f"{VS_CHAIN},{PS_CHAIN}", "lang": "sv"}),
+        ("/api/compare", {"chains": ",".join(chain_paths()), "lang": "en"}),
+        ("/api/compare", {"chains": "varsinais-suomi/lonkkamurtuma,"
+                                    "varsinais-suomi/lonkkamurtuma"})],
+    "/api/chains/{region}/{slug}/similar": lambda: [
+        (f"/api/chains/{path}/similar", {"limit": "5"}) for path in chain_paths()],
 }
 
 
@@ -194,8 +234,8 @@ def asks() -> list[tuple[str, str, dict[str, str]]]:
 @pytest.mark.parametrize(("route", "path", "params"), asks(),
                          ids=lambda v: v if isinstance(v, str) else "&".join(
                              f"{k}={w}" for k, w in v.items()) or "-")
-def test_answer_is_the_stores_rdf(server: InProcessServer, route: str, path: str,
-                                  params: dict[str, str]) -> None:
+def test_answer_is_the_stores_rdf(server: InProcessServer, built_project: Project,
+                                  route: str, path: str, params: dict[str, Any]) -> None:
     response = server.get(server.base + path, params=params,
                           headers={"Accept": "application/ld+json"})
     assert response.status_code == 200, response.text
@@ -218,6 +258,14 @@ def test_answer_is_the_stores_rdf(server: InProcessServer, route: str, path: str
         for term in terms:
             assert term.value.startswith(("http://", "https://", "urn:")), triple
             assert host not in term.value, f"{term.value} is on the answer's host"
+
+    if route.startswith("/api/queries/"):
+        check_named(server, built_project, route.removeprefix("/api/queries/"), path, params,
+                    document, triples)
+        return
+    if route in ("/api/compare", "/api/chains/{region}/{slug}/similar"):
+        check_comparison(server, document, triples)
+        return
 
     catalogue = {t for t in triples if isinstance(t.subject, ox.NamedNode)
                  and not t.subject.value.startswith(here)}
@@ -266,6 +314,186 @@ def test_answer_is_the_stores_rdf(server: InProcessServer, route: str, path: str
         assert own
         absent = {blank_free(t) for t in own} - {blank_free(t) for t in triples}
         assert not absent, sorted(map(str, absent))[:10]
+
+
+# -- named queries, comparisons --------------------------------------------------------------
+
+
+ANSWERS: dict[tuple[str, str], list[Any]] = {}
+
+
+def embedded_answer(project: Project, name: str) -> list[Any]:
+    """A named query's whole answer with its declared examples, from the built store read
+    directly (not through the API): CONSTRUCT triples or SELECT rows of terms."""
+    key = (str(project.store_link), name)
+    if key not in ANSWERS:
+        query = named_queries()[name]
+        store = EmbeddedCatalogue.open(project)
+        bindings = query.bindings(example_values(query))
+        ANSWERS[key] = (list(store.construct(query.body, bindings))
+                        if analyse(query.body).form == "CONSTRUCT"
+                        else list(store.select(query.body, bindings)))
+    return ANSWERS[key]
+
+
+def collection_of(document: dict[str, Any], triples: set[ox.Triple]) -> set[ox.Term]:
+    """The members of the answer's collection (hydra:member), checked to be one."""
+    collection = ox.NamedNode(document["@id"])
+    assert ox.Triple(collection, ox.NamedNode(RDF_TYPE),
+                     ox.NamedNode(HYDRA + "Collection")) in triples
+    assert ox.Triple(collection, ox.NamedNode(HYDRA + "totalItems"), ox.Literal(
+        str(document["total"]), datatype=ox.NamedNode(XSD + "integer"))) in triples
+    return {t.object for t in triples
+            if t.subject == collection and t.predicate.value == HYDRA + "member"}
+
+
+def check_named(server: InProcessServer, project: Project, name: str, path: str,
+                params: dict[str, Any], document: dict[str, Any],
+                triples: set[ox.Triple]) -> None:
+    """A named query's JSON-LD page says exactly its rows: a CONSTRUCT's triples, a SELECT's
+    solutions with each value the store's term (IRI, datatype, language)."""
+    whole = embedded_answer(project, name)
+    limit, offset = int(params["limit"]), int(params.get("offset", 0))
+    size = len(whole[offset:offset + limit])
+    assert document["total"] == len(whole)
+    members = collection_of(document, triples)
+    here = server.base + "/"
+    # The JSON answer's page: the same rows, in the same order.
+    as_json = server.get(server.base + path, params={**params, "format": "json"}).json()
+    assert len(as_json["items"]) == size
+
+    def loose(value: Any) -> Any:  # blank node labels are not kept by pyld
+        return None if isinstance(value, str) and value.startswith("_:") else value
+
+    if analyse(named_queries()[name].body).form == "CONSTRUCT":
+        said = {blank_free(t) for t in triples if not (isinstance(t.subject, ox.NamedNode)
+                                                       and t.subject.value.startswith(here))}
+        everything = {blank_free(t) for t in whole}
+        # Only the store's answer, and on a page that holds it all, all of it.
+        assert said <= everything, sorted(map(str, said - everything))[:5]
+        if size == len(whole):
+            assert said == everything, name
+        assert {tuple(loose(plain(v)) if v is not None else None for v in t) for t in said} \
+            == {(loose(r["subject"]), r["predicate"], loose(r["object"]))
+                for r in as_json["items"]}
+        assert {m for m in members if isinstance(m, ox.NamedNode)} == {
+            t[0] for t in said if isinstance(t[0], ox.NamedNode)}
+        return
+    collection = ox.NamedNode(document["@id"])
+    assert ox.Triple(collection, ox.NamedNode(RDF_TYPE),
+                     ox.NamedNode(RS + "ResultSet")) in triples
+    variables = {t.object.value for t in triples if t.subject == collection
+                 and t.predicate.value == RS + "resultVariable"}
+    assert variables == {v for row in whole for v in row}
+    by_subject: dict[ox.Term, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+
+    def one(subject: ox.Term, predicate: str) -> ox.Term:
+        [found] = [t.object for t in by_subject[subject] if t.predicate.value == predicate]
+        return found
+
+    read: dict[int, dict[str, ox.Term]] = {}
+    for member in members:
+        bindings = [t.object for t in by_subject[member] if t.predicate.value == RS + "binding"]
+        read[int(one(member, RS + "index").value)] = {
+            one(b, RS + "variable").value: one(b, RS + "value") for b in bindings}
+    assert sorted(read) == list(range(offset + 1, offset + size + 1))
+    rows = [read[i] for i in sorted(read)]
+
+    def key(row: dict[str, Any]) -> str:
+        return repr(sorted((k, None if isinstance(v, ox.BlankNode) else str(v))
+                           for k, v in row.items()))
+
+    # Values and kinds of term as the store has them (IRI, datatype, language) ...
+    everything_rows = {key(row) for row in whole}
+    assert {key(row) for row in rows} <= everything_rows, name
+    if size == len(whole):
+        assert sorted(map(key, rows)) == sorted(map(key, whole)), name
+    # ... and the same rows as the JSON answer's, in its order.
+    assert [{k: loose(plain(v)) for k, v in row.items()} for row in rows] == [
+        {k: loose(v) for k, v in row.items()} for row in as_json["items"]]
+
+
+def check_comparison(server: InProcessServer, document: dict[str, Any],
+                     triples: set[ox.Triple]) -> None:
+    """A comparison or similar-chains answer names chains of the store, each with its score
+    (ketju:similarity, an xsd:double) as the JSON says it."""
+    double = ox.NamedNode(XSD + "double")
+    chains_in_store = {t.subject.value for t in store_triples(
+        server, {o.value for t in triples if t.predicate.value == COMPARED
+                 for o in [t.object]}) if t.predicate.value == RDF_TYPE
+        and t.object.value == ONTOLOGY + "ServiceChain"}
+    named = {t.object.value for t in triples if t.predicate.value == COMPARED}
+    assert named and named <= chains_in_store
+    top = ox.NamedNode(document["@id"])
+    if "items" in document:
+        # Similar chains: a hydra:Collection about one chain; each member a chain and score.
+        assert ox.Triple(top, ox.NamedNode(COMPARED), ox.NamedNode(document["chain"])) \
+            in triples
+        members = collection_of(document, triples)
+        read = {}
+        for member in members:
+            [chain] = [t.object.value for t in triples
+                       if t.subject == member and t.predicate.value == COMPARED]
+            [score] = [t.object for t in triples
+                       if t.subject == member and t.predicate.value == SIMILARITY]
+            assert score.datatype == double  # type: ignore[union-attr]
+            read[chain] = float(score.value)
+        assert read == {i["chain"]: i["score"] for i in document["items"]}
+        return
+    # A comparison: its chains, and each pair of chains with its score.
+    assert ox.Triple(top, ox.NamedNode(RDF_TYPE),
+                     ox.NamedNode(ONTOLOGY + "ChainComparison")) in triples
+    assert {t.object.value for t in triples if t.subject == top
+            and t.predicate.value == COMPARED} == {c["iri"] for c in document["chains"]}
+    pairs = [t.object for t in triples if t.subject == top
+             and t.predicate.value == ONTOLOGY + "pairComparison"]
+    read = []
+    for pair in pairs:
+        chains = sorted(t.object.value for t in triples
+                        if t.subject == pair and t.predicate.value == COMPARED)
+        [score] = [t.object for t in triples
+                   if t.subject == pair and t.predicate.value == SIMILARITY]
+        assert score.datatype == double  # type: ignore[union-attr]
+        read.append((chains, float(score.value)))
+    assert sorted(read) == sorted((sorted({p["a"]["iri"], p["b"]["iri"]}), p["score"])
+                                  for p in document["pairs"])
+
+
+@pytest.mark.parametrize("path", ["/api/chains?limit=2", "/api/regions?limit=2",
+                                  "/api/service-classes?limit=2",
+                                  "/api/search?q=lonkk&limit=2",
+                                  "/api/chains/varsinais-suomi/lonkkamurtuma/similar?limit=2",
+                                  "/api/compare?chains=varsinais-suomi/lonkkamurtuma,"
+                                  "pohjois-savo/lonkkamurtuma"])
+def test_a_list_asked_as_jsonld_is_answered_as_jsonld(server: InProcessServer,
+                                                      path: str) -> None:
+    asked = server.get(server.base + path, headers={"Accept": "application/ld+json"})
+    plain_json = server.get(server.base + path, headers={"Accept": "application/json"})
+    default = server.get(server.base + path)
+    assert asked.headers["content-type"].startswith("application/ld+json")
+    assert plain_json.headers["content-type"].startswith("application/json")
+    assert default.headers["content-type"].startswith("application/json")
+    assert asked.json() == plain_json.json()
+    assert all("Accept" in r.headers["vary"] for r in (asked, plain_json, default))
+
+
+def test_named_query_negotiates_jsonld(server: InProcessServer) -> None:
+    url = server.base + "/api/queries/chains"
+    assert server.get(url).headers["content-type"].startswith("application/json")
+    asked = server.get(url, headers={"Accept": "application/ld+json"})
+    assert asked.headers["content-type"].startswith("application/ld+json")
+    assert "ResultSet" in asked.json()["@type"]
+    by_name = server.get(url, params={"format": "json-ld"})
+    assert by_name.headers["content-type"].startswith("application/ld+json")
+    assert by_name.json()["items"] == asked.json()["items"]
+    # A format the route cannot match falls back to Accept; CSV is unchanged.
+    fallback = server.get(url, params={"format": "n3"},
+                          headers={"Accept": "application/ld+json"})
+    assert fallback.headers["content-type"].startswith("application/ld+json")
+    assert server.get(url, params={"format": "csv"}).headers["content-type"].startswith(
+        "text/csv")
 
 
 # -- the published context --------------------------------------------------------------------

@@ -197,3 +197,88 @@ class Compactor:
         if types:
             out["@type"] = types[0] if len(types) == 1 else sorted(types)
         return out
+
+    def graph(self, triples: list[ox.Triple]) -> list[dict[str, Any]]:
+        """Every subject of `triples` (IRIs and blank nodes) as a compact object of exactly
+        its statements there, nothing embedded, in the order subjects first appear."""
+        by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+        for triple in triples:
+            subject = triple.subject
+            key = "_:" + subject.value if isinstance(subject, ox.BlankNode) else str(
+                subject.value if isinstance(subject, ox.NamedNode) else subject)
+            by_subject[key].append(triple)
+        return [self._object(key, by_subject, False, seen={key}) for key in by_subject]
+
+
+# -- named queries' SELECT answers ------------------------------------------------------------
+
+#: The W3C vocabulary of SPARQL result sets (the Data Access working group's test suite).
+RS = "http://www.w3.org/2001/sw/DataAccess/tests/result-set#"
+
+#: The context of a SELECT named query's JSON-LD answer: a page of a hydra:Collection that is
+#: also the rs:ResultSet (with its rs:resultVariable), whose members are its rs:ResultSolution
+#: nodes, each with its rs:index (position in the whole answer, 1-based: JSON-LD members are
+#: a set) and one rs:binding (rs:variable, rs:value) per bound variable.
+RESULT_SET_CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    **COLLECTION_TERMS,
+    "rs": RS,
+    "ResultSet": RS + "ResultSet",
+    "ResultSolution": RS + "ResultSolution",
+    "resultVariable": RS + "resultVariable",
+    "binding": {"@id": RS + "binding"},
+    "variable": RS + "variable",
+    "value": RS + "value",
+    "index": RS + "index",
+}
+
+
+def term_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, Any]:
+    """An RDF term as an explicit JSON-LD value: `{"@id"}` for IRIs and blank nodes, `{"@value",
+    "@language"}` or `{"@value", "@type"}` for literals (no JSON native types: the datatype is
+    kept as the store has it)."""
+    if isinstance(term, ox.NamedNode):
+        return {"@id": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": "_:" + term.value}
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        return {"@value": term.value, "@type": term.datatype.value}
+    return {"@value": str(term)}
+
+
+def solutions(rows: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+    """SELECT rows ({variable: term}) as rs:ResultSolution nodes, numbered from offset + 1."""
+    return [{"@type": "ResultSolution", "index": offset + number,
+             "binding": [{"variable": name, "value": term_value(term)}
+                         for name, term in sorted(row.items())]}
+            for number, row in enumerate(rows, start=1)]
+
+
+# -- comparisons of chains --------------------------------------------------------------------
+
+#: The context of `/api/compare` and `/api/chains/{region}/{slug}/similar`. Nothing standard
+#: says "this chain is this similar to that one", so three terms of the ketju namespace (the
+#: context's `@vocab` elsewhere) say it: `ketju:comparedChain` (a comparison, a pair or a
+#: similar-chains entry, and the chain it is about), `ketju:pairComparison` (a comparison's
+#: pairs) and `ketju:similarity` (the score, an xsd:double from 0 to 1). A chain is its IRI
+#: (`iri` is `@id`); `rdfs:seeAlso` links an entry to the comparison of the two chains. The
+#: rest of the answer (labels, the step table, the score matrix, the differences) is JSON
+#: only: these keys are not defined here (no `@vocab`), so they expand to nothing.
+COMPARISON_CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    **COLLECTION_TERMS,
+    "ketju": ONTOLOGY,
+    "iri": "@id",
+    "ChainComparison": ONTOLOGY + "ChainComparison",
+    "ChainSimilarity": ONTOLOGY + "ChainSimilarity",
+    "chains": {"@id": ONTOLOGY + "comparedChain"},
+    "a": {"@id": ONTOLOGY + "comparedChain"},
+    "b": {"@id": ONTOLOGY + "comparedChain"},
+    "chain": {"@id": ONTOLOGY + "comparedChain", "@type": "@id"},
+    "pairs": {"@id": ONTOLOGY + "pairComparison"},
+    "score": {"@id": ONTOLOGY + "similarity", "@type": XSD + "double"},
+    "compare": {"@id": PREFIXES["rdfs"] + "seeAlso", "@type": "@id"},
+    "label": None,
+}

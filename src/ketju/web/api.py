@@ -1,12 +1,14 @@
 """The REST/JSON API: named queries as typed endpoints, and the catalogue's resources as JSON-LD.
 
 - `/api/queries/{name}`: every `queries/*.rq`, its declared parameters checked and bound (never
-  pasted), answers as plain JSON objects or CSV, paged with `limit`/`offset`, `Link` headers and
-  the true total.
+  pasted), answers as plain JSON objects, JSON-LD (`named_jsonld`: a page of a
+  `hydra:Collection` of the query's triples or result-set solutions) or CSV, paged with
+  `limit`/`offset`, `Link` headers and the true total.
 - `/api/regions`, `/api/packages`, `/api/chains`, `/api/services`, `/api/producers`,
   `/api/service-classes`: filterable, paged lists; each item also at its own URL, as JSON-LD
   with the context published at `/api/context.jsonld`. A list is a page of a
-  `hydra:Collection` (`collection_page`; `ketju.infra.jsonld` says how its keys are RDF).
+  `hydra:Collection` (`collection_page`; `ketju.infra.jsonld` says how its keys are RDF),
+  answered as `application/ld+json` when it is asked for (`list_response`).
 
 Every URL in an answer (`@context`, `page`, `api`, `Link`) starts from the public base URL
 (`ketju.web.http.public_base_url`: `--public-base-url`, else a checked `Host`), and a `Link`
@@ -42,14 +44,15 @@ from ketju.core.queries import (
 from ketju.domain.compare import chain_iri
 from ketju.domain.entities import names_of
 from ketju.domain.reuse import ReuseError, derive_chain
-from ketju.infra.jsonld import Compactor, context
+from ketju.infra.jsonld import RESULT_SET_CONTEXT, Compactor, context, solutions
 from ketju.infra.snapshot import Snapshot
 from ketju.infra.sparql.analysis import analyse
 from ketju.infra.sparql.results import spreadsheet_cell
 from ketju.web.http import (
-    JSON_OR_CSV,
+    Offer,
     build_etag,
     cache_headers,
+    negotiate,
     negotiate_request,
     problem,
     public_base_url,
@@ -226,20 +229,74 @@ def collection_page(request: Request, context_url: str | dict[str, Any], total: 
 
 def run_named(snapshot: Snapshot, query: NamedQuery,
               bindings: dict[str, Any]) -> list[dict[str, Any]]:
-    """A named query's whole answer as plain rows, kept in the snapshot's cache (by query and
-    parameters), so paging through it does not run it again."""
+    """A named query's whole answer as plain rows (`named_answer`)."""
+    return named_answer(snapshot, query, bindings)[1]
+
+
+def named_terms(snapshot: Snapshot, query: NamedQuery,
+                bindings: dict[str, Any]) -> list[ox.Triple] | list[dict[str, Any]]:
+    """A named query's whole answer as RDF terms (`named_answer`), for its JSON-LD."""
+    return named_answer(snapshot, query, bindings)[0]
+
+
+def named_answer(snapshot: Snapshot, query: NamedQuery, bindings: dict[str, Any]
+                 ) -> tuple[list[ox.Triple] | list[dict[str, Any]], list[dict[str, Any]]]:
+    """A named query's whole answer, run once and kept in the snapshot's cache (one entry, by
+    query and parameters), so paging through it does not run it again: as RDF terms (the
+    triples of a CONSTRUCT, {variable: term} rows of a SELECT; the JSON-LD answer's,
+    `named_jsonld`) and as plain rows in the same order (the JSON and CSV answers'), so a JSON
+    page and a JSON-LD page of the same offset hold the same rows. A CONSTRUCT's triples are
+    sorted (an engine gives them in no defined order), so its pages stay the same pages."""
     key = ("rows", query.name, repr(sorted((k, str(v)) for k, v in bindings.items())))
-    if (rows := snapshot.cache.get(key)) is not None:
-        return rows  # type: ignore[no-any-return]
+    if (found := snapshot.cache.get(key)) is not None:
+        return found  # type: ignore[no-any-return]
+    terms: list[ox.Triple] | list[dict[str, Any]]
     if analyse(query.body).form == "CONSTRUCT":
+        triples = sorted(snapshot.data.construct(query.body, bindings), key=str)
         rows = [{"subject": plain(t.subject), "predicate": plain(t.predicate),
-                 "object": plain(t.object)}
-                for t in snapshot.data.construct(query.body, bindings)]
+                 "object": plain(t.object)} for t in triples]
+        terms = triples
     else:
-        rows = [{k: plain(v) for k, v in row.items()}
-                for row in snapshot.data.select(query.body, bindings)]
-    snapshot.cache.put(key, rows)
-    return rows
+        selected = list(snapshot.data.select(query.body, bindings))
+        rows = [{k: plain(v) for k, v in row.items()} for row in selected]
+        terms = selected
+    snapshot.cache.put(key, (terms, rows))
+    return terms, rows
+
+
+def named_jsonld(request: Request, snapshot: Snapshot, query: NamedQuery,
+                 bindings: dict[str, Any], limit: int, offset: int,
+                 declared: Collection[str]) -> dict[str, Any]:
+    """A page of a named query's answer as JSON-LD, a page of a `hydra:Collection`
+    (`collection_page`): the paging is the JSON answer's (rows), the same rows in the same
+    order.
+
+    - CONSTRUCT: the page's triples, grouped by subject into nodes under the published
+      context (`Compactor.graph`), are the collection's members: expanded, the answer says
+      exactly those triples (and its own paging). A subject whose triples span two pages is a
+      member of both.
+    - SELECT: the collection is also the `rs:ResultSet` of the W3C result-set vocabulary
+      (`ketju.infra.jsonld.RESULT_SET_CONTEXT`), its members the page's `rs:ResultSolution`s.
+      A standard vocabulary rather than keys under a per-query `@vocab`: a variable is not a
+      property of anything, and its name would become an IRI that nobody defined; the
+      bindings keep each value as the store has it (IRIs as `@id`, typed literals with their
+      datatype, language-tagged ones with their language) where the JSON answer's `plain`
+      values cannot say which is which.
+    """
+    terms = named_terms(snapshot, query, bindings)
+    page = terms[offset:offset + limit]
+    base = public_base_url(request)
+    if analyse(query.body).form == "CONSTRUCT":
+        compact, _ = compactor(snapshot)
+        nodes = compact.graph(page)  # type: ignore[arg-type]
+        return collection_page(request, base + "/api/context.jsonld", len(terms), limit,
+                               offset, nodes, declared)
+    variables = sorted({name for row in terms for name in row})  # type: ignore[union-attr]
+    body = collection_page(request, RESULT_SET_CONTEXT, len(terms), limit, offset,
+                           solutions(page, offset), declared,  # type: ignore[arg-type]
+                           resultVariable=variables)
+    body["@type"] = ["Collection", "ResultSet"]
+    return body
 
 
 def _openapi_parameter(param: Any) -> dict[str, Any]:
@@ -275,10 +332,16 @@ PAGING = [
     {"name": "offset", "in": "query", "required": False, "description": "Rows to skip.",
      "schema": {"type": "integer", "minimum": 0, "default": 0}},
     {"name": "format", "in": "query", "required": False,
-     "description": "json (default) or csv; overrides Accept (another value falls back to "
-                    "Accept).",
-     "schema": {"type": "string", "enum": ["json", "csv"]}},
+     "description": "json (default), jsonld or csv; overrides Accept (another value falls "
+                    "back to Accept).",
+     "schema": {"type": "string", "enum": ["json", "jsonld", "csv"]}},
 ]
+
+#: Named queries: JSON unless JSON-LD or CSV is asked for.
+NAMED_OFFERS: tuple[Offer, ...] = (
+    Offer("json", frozenset({"json"}), frozenset({"application/json"})),
+    Offer("jsonld", frozenset({"jsonld", "json-ld"}), frozenset({"application/ld+json"})),
+    Offer("csv", frozenset({"csv"}), frozenset({"text/csv"})))
 
 
 def _paging(request: Request) -> tuple[int, int] | Response:
@@ -305,7 +368,8 @@ def _csv(rows: list[dict[str, Any]], page: list[dict[str, Any]]) -> str:
 
 
 def answer_named(query: NamedQuery, request: Request, snapshot: Snapshot) -> Response:
-    """`/api/queries/{name}`: a page of a named query's answer, as JSON or CSV."""
+    """`/api/queries/{name}`: a page of a named query's answer, as JSON, JSON-LD
+    (`named_jsonld`) or CSV."""
     paging = _paging(request)
     if isinstance(paging, Response):
         return paging
@@ -323,10 +387,14 @@ def answer_named(query: NamedQuery, request: Request, snapshot: Snapshot) -> Res
     declared = {p.name for p in query.params} | {"limit", "format"}
     headers = {"Link": link_header(request, len(rows), limit, offset, declared),
                "X-Total-Count": str(len(rows)), "Cache-Control": "public, max-age=60"}
-    offer = negotiate_request(request, JSON_OR_CSV, default=JSON_OR_CSV[0])
+    offer = negotiate_request(request, NAMED_OFFERS, default=NAMED_OFFERS[0])
+    headers["Vary"] = "Accept"
     if offer is not None and offer.name == "csv":
         return Response(_csv(rows, page), media_type="text/csv; charset=utf-8",
                         headers=headers)
+    if offer is not None and offer.name == "jsonld":
+        return JSONLDResponse(named_jsonld(request, snapshot, query, bindings, limit, offset,
+                                           declared), headers=headers)
     answer = {"query": query.name, "parameters": {k: str(v) for k, v in raw.items()},
               "total": len(rows), "limit": limit, "offset": offset, "items": page}
     return JSONResponse(answer, headers=headers)
@@ -350,6 +418,7 @@ def named_query_routes(app: FastAPI, queries: Mapping[str, NamedQuery]) -> None:
             tags=["Named queries"],
             summary=query.summary, description=query.description or query.summary,
             response_model=QueryAnswer, responses={**PROBLEMS, 200: {"content": {
+                "application/ld+json": {"schema": {"type": "object"}},
                 "text/csv": {"schema": {"type": "string"}}}}},
             openapi_extra={"parameters": [_openapi_parameter(p) for p in query.params]
                            + PAGING},
@@ -398,13 +467,34 @@ def item_page(request: Request, data_base: str, snapshot: Snapshot,
                            listed, linked)
 
 
+#: A list asked for as JSON-LD is answered as such; JSON otherwise (the same body).
+LIST_OFFERS: tuple[Offer, ...] = (
+    Offer("json", frozenset(), frozenset({"application/json"})),
+    Offer("jsonld", frozenset(), frozenset({"application/ld+json"})))
+
+
+def list_media(request: Request) -> str:
+    """`jsonld` when the client's `Accept` ranks `application/ld+json` above
+    `application/json`, else `json` (a kept answer's key names it)."""
+    offer = negotiate(LIST_OFFERS, request.headers.get("accept"), default=LIST_OFFERS[0])
+    return offer.name if offer is not None else "json"
+
+
+def list_response(request: Request, body: dict[str, Any], headers: dict[str, str]
+                  ) -> JSONResponse:
+    """A list answer (`collection_page`) as `application/ld+json` when it is asked for
+    (`list_media`), else as `application/json`; `Vary: Accept` either way."""
+    kind = JSONLDResponse if list_media(request) == "jsonld" else JSONResponse
+    return kind(body, headers={**headers, "Vary": "Accept"})
+
+
 def paged(request: Request, data_base: str, snapshot: Snapshot,
           listed: list[tuple[str, dict[str, Any]]], limit: int, offset: int, type_name: str,
           linked: Collection[str], **headers: str) -> JSONResponse:
     """The answer of a resource list: one page of `listed`, with its `Link` header."""
     body = item_page(request, data_base, snapshot, listed[offset:offset + limit],
                      len(listed), limit, offset, type_name, linked)
-    return JSONResponse(body, headers={
+    return list_response(request, body, {
         "Link": link_header(request, len(listed), limit, offset, linked), **headers})
 
 

@@ -1,5 +1,11 @@
 """Compare chains across regions: the API (`/api/compare`, `/api/chains/.../similar`) and the
-side-by-side page (`/compare`), all calling `ketju.domain.compare`."""
+side-by-side page (`/compare`), all calling `ketju.domain.compare`.
+
+The API's answers are JSON that is also JSON-LD (`ketju.infra.jsonld.COMPARISON_CONTEXT`): a
+comparison names its chains (`iri` is `@id`) and its pairs with their score; the similar
+chains are a `hydra:Collection` whose members each name a chain and its score. Every key the
+JSON had is kept. Asked for as `application/ld+json`, they are answered so (the same
+body); `application/json` otherwise."""
 
 from __future__ import annotations
 
@@ -22,8 +28,9 @@ from ketju.domain.compare import (
     region_of,
 )
 from ketju.domain.entities import names_of
+from ketju.infra.jsonld import COMPARISON_CONTEXT
 from ketju.infra.snapshot import Snapshot
-from ketju.web.api import PROBLEMS, SLUG
+from ketju.web.api import PROBLEMS, SLUG, list_media, list_response
 from ketju.web.http import problem, public_base_url
 from ketju.web.monitoring import compare_section
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
@@ -71,10 +78,30 @@ def comparison(snapshot: Snapshot, chains: list[str], lang: str) -> dict[str, An
     return compare_many(loaded, goals, lang)
 
 
+def comparison_answer(request: Request, snapshot: Snapshot, iris: list[str],
+                      lang: str) -> dict[str, Any]:
+    """`/api/compare`'s answer: `comparison` as JSON-LD, a `ketju:ChainComparison` whose IRI
+    is this URL under the public base."""
+    url = public_base_url(request) + request.url.path + (
+        "?" + request.url.query if request.url.query else "")
+    return {"@context": COMPARISON_CONTEXT, "@id": url, "@type": "ChainComparison",
+            **comparison(snapshot, iris, lang)}
+
+
 #: The comparison API, similar chains and the compare page.
 router = APIRouter()
 
-@router.get("/api/compare", tags=["Compare and reuse"], responses=PROBLEMS,
+
+def _jsonld_answer(description: str) -> dict[int | str, Any]:
+    """The routes' `responses=`: JSON that is JSON-LD (an `@context`), and the problems."""
+    return {**PROBLEMS, 200: {"description": description, "content": {"application/json": {
+        "schema": {"type": "object", "properties": {
+            "@context": {"type": "object", "description": "The JSON-LD context."},
+            "@id": {"type": "string", "format": "uri"}, "@type": {"type": "string"}}}}}}}
+
+
+@router.get("/api/compare", tags=["Compare and reuse"],
+            responses=_jsonld_answer("The comparison (JSON that is JSON-LD)."),
             summary="Align the steps of two or more chains and score their similarity",
             operation_id="compare_chains", response_class=JSONResponse)
 async def compare_api(
@@ -89,15 +116,18 @@ async def compare_api(
         iris = _chain_list(chains)
         if len(iris) < 2:
             return problem(400, "Give at least two chains to compare.")
-        return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
-                          lambda: JSONResponse(comparison(snapshot, iris, lang)))
+        return await kept(request, Site(state.settings, snapshot),
+                          f"answer|{request.url}|{list_media(request)}",
+                          lambda: list_response(request, comparison_answer(
+                              request, snapshot, iris, lang), {}))
     except UnknownChains as unknown:
         return problem(404, f"No such service chain: {', '.join(unknown.iris)}.")
     except ValueError as error:
         return problem(400, str(error))
 
 @router.get("/api/chains/{region}/{slug}/similar", tags=["Compare and reuse"],
-            responses=PROBLEMS, response_class=JSONResponse,
+            responses=_jsonld_answer("The most similar chains, a hydra:Collection (JSON "
+                                     "that is JSON-LD)."), response_class=JSONResponse,
             summary="The chains of the whole catalogue most similar to this one",
             operation_id="similar_chains")
 async def similar_api(
@@ -107,7 +137,8 @@ async def similar_api(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
-    return await kept(request, Site(state.settings, snapshot), f"answer|{request.url}",
+    return await kept(request, Site(state.settings, snapshot),
+                      f"answer|{request.url}|{list_media(request)}",
                       lambda: similar_answer(request, snapshot, region, slug, limit, lang))
 
 def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str, limit: int,
@@ -119,12 +150,15 @@ def similar_answer(request: Request, snapshot: Snapshot, region: str, slug: str,
     ranked = index.similar(iri, limit)
     names = index.names_of(snapshot, [other for other, _ in ranked])
     base = public_base_url(request)
-    return JSONResponse({"chain": iri, "items": [
-        {"chain": other, "score": round(score, 6),
-         "label": names[other].pick(lang)[0] if other in names else other,
-         "region": other.removeprefix(ID).split("/", 1)[0],
-         "compare": f"{base}/api/compare?chains={iri},{other}"}
-        for other, score in ranked]})
+    url = base + request.url.path + ("?" + request.url.query if request.url.query else "")
+    items = [{"@type": "ChainSimilarity", "chain": other, "score": round(score, 6),
+              "label": names[other].pick(lang)[0] if other in names else other,
+              "region": other.removeprefix(ID).split("/", 1)[0],
+              "compare": f"{base}/api/compare?chains={iri},{other}"}
+             for other, score in ranked]
+    return list_response(request, {"@context": COMPARISON_CONTEXT, "@id": url,
+                                   "@type": "Collection", "chain": iri, "total": len(items),
+                                   "items": items}, {})
 
 #: How a similarity reads in words: (lowest score, message key), highest first.
 SCORE_WORDS = ((0.8, "compare_score_high"), (0.5, "compare_score_medium"),

@@ -28,7 +28,14 @@ from ketju.domain.entities import names_of
 from ketju.infra import search
 from ketju.infra.jsonld import COLLECTION_TERMS
 from ketju.infra.snapshot import Snapshot
-from ketju.web.api import PROBLEMS, SLUG, collection_page, link_header
+from ketju.web.api import (
+    PROBLEMS,
+    SLUG,
+    collection_page,
+    link_header,
+    list_media,
+    list_response,
+)
 from ketju.web.http import JSON_OR_HTML, negotiate_request
 from ketju.web.i18n import translate
 from ketju.web.pages import Site, kept, page_language, render_page
@@ -96,9 +103,9 @@ def json_answer(request: Request, site: Site, found: search.SearchResults, q: st
     body = collection_page(request, CONTEXT, found.total, max(1, limit), offset,
                            [_item(request, site, hit, lang) for hit in found.hits],
                            LINKED_PARAMS, query=q)
-    return JSONResponse(body, headers={
+    return list_response(request, body, {
         "Link": link_header(request, found.total, max(1, limit), offset, LINKED_PARAMS),
-        "X-Total-Count": str(found.total), "Vary": "Accept"})
+        "X-Total-Count": str(found.total)})
 
 
 @router.get("/api/search", tags=["Search"], response_class=JSONResponse, responses={
@@ -125,7 +132,7 @@ async def search_api(
         found = results(snapshot, q, lang, kind, region, limit, offset)
         return json_answer(request, site, found, q, lang, limit, offset)
 
-    return await kept(request, site, f"search|{request.url}", produce)
+    return await kept(request, site, f"search|{request.url}|{list_media(request)}", produce)
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
