@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -195,14 +196,17 @@ def wrk(base: str, paths: list[str], seconds: int, accept: str = "application/js
 
 
 def tree_for(size: str) -> Path:
+    """The generated catalogue of `size`, made again when bench/generate.py changed (the data
+    must follow the shapes of the code measured)."""
     target = parse_size(size)
     tree = OUT / f"tree-{size}"
     marker = tree / "generated.json"
-    if marker.exists():
+    generator = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()
+    if marker.exists() and json.loads(marker.read_text()).get("generator") == generator:
         return tree
     shutil.rmtree(tree, ignore_errors=True)
     counts = generate(tree, target, SEED)
-    marker.write_text(json.dumps(counts), encoding="utf-8")
+    marker.write_text(json.dumps({**counts, "generator": generator}), encoding="utf-8")
     return tree
 
 
