@@ -269,3 +269,55 @@ def test_item_json_ld_carries_the_life_cycle(server: Served) -> None:
         entry = context[term]
         assert (entry["@id"] if isinstance(entry, dict) else entry) in (
             ONTOLOGY + term, f"ketju:{term}")
+
+
+# -- the feeds: CPSV-AP and the LDES change stream ------------------------------------------------
+
+def test_cpsv_ap_feed_carries_the_life_cycle(built_project: Project) -> None:
+    from ketju.infra.feeds.cpsv import feed_file
+
+    store = ox.Store()
+    store.load(path=str(feed_file(built_project.store_link.resolve(), "turtle")),
+               format=ox.RdfFormat.TURTLE)
+    k = f"<{ONTOLOGY}"
+    adms, dcat = "<http://www.w3.org/ns/adms#status>", "http://www.w3.org/ns/dcat#"
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    # Status (as CPSV-AP's adms:status, a skos:Concept with its names), successor, validity
+    # as a DCAT-AP period.
+    assert ask(store, f"<{TARGET}> {adms} <{KSTATUS}Proposed> ; {k}modelState> "
+                      f"<{MODEL_STATE}target> ; {k}targetModelOf> <{CURRENT}> . "
+                      f"<{KSTATUS}Proposed> a <{skos}Concept> ; <{skos}prefLabel> "
+                      '"ehdotettu"@fi')
+    assert ask(store, f"<{RETIRED}> {adms} <{ADMS_STATUS}Deprecated> ; "
+                      f"<{DCT}isReplacedBy> <{YOUTH}> ; <{DCT}temporal> ?period . "
+                      f"?period a <{DCT}PeriodOfTime> ; <{dcat}startDate> ?from ; "
+                      f"<{dcat}endDate> ?until . <{YOUTH}> <{DCT}replaces> <{RETIRED}> "
+                      'FILTER(STR(?from) = "2023-09-01" && STR(?until) = "2025-03-31")')
+    # The approving decision: date, reference, the deciding body by name.
+    assert ask(store, f"<{CURRENT}> {k}approvedBy> ?decision ; {k}validFrom> ?from . "
+                      f"?decision a {k}Decision> ; <{DCT}date> ?date ; <{DCT}identifier> ?ref ;"
+                      " <http://www.w3.org/ns/prov#wasAssociatedWith> ?body . "
+                      f"?body <{skos}prefLabel> ?name "
+                      'FILTER(STRSTARTS(?ref, "Aluehallitus") && LANG(?name) = "fi")')
+
+
+def test_change_stream_members_carry_the_life_cycle(built_project: Project) -> None:
+    from tests.test_ldes import all_members, local_pages
+
+    root, pages = local_pages(built_project)
+    latest = {member.entity.value: member for member in all_members(root, pages)}
+    k = ONTOLOGY
+    expected = {
+        TARGET: {(k + "modelState", MODEL_STATE + "target"), (k + "targetModelOf", CURRENT),
+                 ("http://www.w3.org/ns/adms#status", KSTATUS + "Proposed")},
+        CURRENT: {(k + "modelState", MODEL_STATE + "current"), (k + "validFrom", "2024-06-01"),
+                  (k + "approvedBy", ID + "varsinais-suomi/decision/lonkkamurtuma-2024")},
+        RETIRED: {(k + "validUntil", "2025-03-31"), (DCT + "isReplacedBy", YOUTH),
+                  ("http://www.w3.org/ns/adms#status", ADMS_STATUS + "Deprecated")},
+        YOUTH: {(DCT + "replaces", RETIRED), (k + "validFrom", "2025-04-01")},
+    }
+    for entity, pairs in expected.items():
+        member = latest[entity]
+        own = {(t.predicate.value, t.object.value) for t in member.triples
+               if t.subject == member.iri}
+        assert pairs <= own, (entity, pairs - own)
