@@ -91,6 +91,12 @@ SHOWN_BY_TEMPLATE = {
 }
 
 
+def with_shown(shown: Shown, properties: Iterable[str]) -> Shown:
+    """`shown` and the `properties` a page's section shows too (its life cycle)."""
+    extra = frozenset(properties)
+    return Shown(shown.properties | extra, shown.linking_segments) if extra else shown
+
+
 @dataclass(frozen=True)
 class Fact:
     """One property of the entity and its values as the page shows them."""
