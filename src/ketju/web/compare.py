@@ -23,7 +23,7 @@ from ketju.domain.compare import (
 )
 from ketju.domain.compare.states import target_changes
 from ketju.domain.entities import names_of
-from ketju.domain.lifecycle import current_and_target
+from ketju.domain.lifecycle import current_and_target, lifecycle_of
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG
 from ketju.web.http import problem, public_base_url
@@ -184,7 +184,8 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
         values: dict[str, Any] = {"error": None, "result": None, "subject": None,
                                   "suggestions": [], "chains": [], "region": regions,
                                   "score_words": score_words,
-                                  "drafts": draft_chains(snapshot), "states": None}
+                                  "drafts": draft_chains(snapshot), "states": None,
+                                  "state_pairs": []}
         return render_page(request, site, "compare.html", lang, status=status,
                            **{**values, **context})
 
@@ -211,7 +212,11 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
             return {"iri": iri, "label": texts.pick(lang)[0] if texts else _short(iri),
                     "region": regions(iri)}
 
-        return page(chains=iris, subject=named(iris[0]),
+        # A current state or target model is offered the comparison with its counterpart.
+        lived = lifecycle_of(snapshot, iris[0])
+        pairs = [[lived.current_state.iri, iris[0]] if lived.current_state else
+                 [iris[0], other.iri] for other in lived.counterparts] if lived else []
+        return page(chains=iris, subject=named(iris[0]), state_pairs=pairs,
                     suggestions=[{**named(other), "score": score} for other, score in ranked])
     result = comparison(snapshot, iris, lang)
     _name_service_classes(snapshot, result, lang)

@@ -22,10 +22,15 @@ def _literal(value: str | None) -> list[dict[str, str]]:
     return [{"value": value, "label": value}] if value else []
 
 
-def _handover(transition: Transition, lang: str) -> dict[str, Any]:
+def _handover(transition: Transition, chain: Chain, lang: str) -> dict[str, Any]:
+    """A hand-over by the positions and names of its steps (in its own chain)."""
+    steps = chain.by_position
+    source, to = steps.get(transition.from_position), steps.get(transition.to_position)
     return {"iri": transition.iri, "from": transition.from_position,
-            "to": transition.to_position, "kind": _node_dict(transition.kind, lang),
-            "maximum_wait": transition.maximum_wait}
+            "to": transition.to_position,
+            "from_label": source.label(lang) if source else "",
+            "to_label": to.label(lang) if to else "",
+            "kind": _node_dict(transition.kind, lang), "maximum_wait": transition.maximum_wait}
 
 
 def _step_changes(a: Step, b: Step, found: list[dict[str, Any]], lang: str
@@ -69,7 +74,7 @@ def target_changes(current: Chain, target: Chain, lang: str = "fi",
         ends = (to_target.get(transition.from_position), to_target.get(transition.to_position))
         other = theirs.get(ends) if None not in ends else None  # type: ignore[arg-type]
         if other is None:
-            handovers_removed.append(_handover(transition, lang))
+            handovers_removed.append(_handover(transition, current, lang))
             continue
         seen.add(ends)  # type: ignore[arg-type]
         differences = []
@@ -80,10 +85,10 @@ def target_changes(current: Chain, target: Chain, lang: str = "fi",
             differences.append({"kind": "handover-kind", "a": [_node_dict(transition.kind, lang)],
                                 "b": [_node_dict(other.kind, lang)]})
         if differences:
-            handovers_changed.append({"current": _handover(transition, lang),
-                                      "target": _handover(other, lang),
+            handovers_changed.append({"current": _handover(transition, current, lang),
+                                      "target": _handover(other, target, lang),
                                       "differences": differences})
-    handovers_added = [_handover(t, lang) for ends, t in sorted(theirs.items())
+    handovers_added = [_handover(t, target, lang) for ends, t in sorted(theirs.items())
                        if ends not in seen]
     return {
         "added": [_step_dict(s, lang) for s in result.only_b],
