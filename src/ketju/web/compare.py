@@ -98,6 +98,10 @@ async def compare_api(
         "twice: with itself it scores 1."))],
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
+    """Pairwise alignments, scores and a side-by-side table against the first chain. Two
+    chains that are a current state and its own target model (`ketju:targetModelOf`, either
+    order) also get `lifecycle`: which is which and what the target model changes (steps
+    added, removed, changed and moved, hand-overs changed, added and removed)."""
     try:
         iris = _chain_list(chains)
         if len(iris) < 2:
