@@ -162,6 +162,24 @@ def test_a_proposed_description_says_what_approval_still_needs(
     assert words[1] in shown.text("lifecycle")
 
 
+@pytest.mark.parametrize(("lang", "retired", "proposed", "target"), [
+    ("fi", "vanhentunut", "ehdotettu", "tavoitetila"),
+    ("en", "retired", "proposed", "target model"),
+])
+def test_the_regions_lists_mark_retired_proposed_and_target_models(
+        server: InProcessServer, lang: str, retired: str, proposed: str, target: str) -> None:
+    response = server.get(f"{server.base}/id/varsinais-suomi/organiser/varsinais-suomi"
+                          f"?lang={lang}")
+    marks: dict[str, list[str]] = {}
+    for item in re.findall(r"<li>(.*?)</li>", response.text):
+        link = re.search(r'href="([^"]+)"', item)
+        if link:
+            marks[link.group(1)] = re.findall(r'class="tag lifecycle-mark">([^<]+)<', item)
+    assert marks[path(RETIRED)] == [retired]
+    assert marks[path(TARGET)] == [proposed, target]
+    assert marks[path(SUCCESSOR)] == marks[path(CURRENT)] == []
+
+
 def test_what_approval_needs_is_what_the_shapes_require() -> None:
     proposed = Node("http://example.org/vocab/status/Proposed")
     lived = Lifecycle("http://example.org/x",

@@ -157,6 +157,28 @@ def lifecycle_table(snapshot: Snapshot) -> LifecycleTable:
     return snapshot.kept("lifecycle", make)
 
 
+#: The stages lists of descriptions mark (a draft has its own mark: `chains.draft_chains`).
+MARKED_STAGES = ("proposed", "retired", "withdrawn")
+
+
+def marks(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """What lists of descriptions mark on each (made once per build): its stage when it is
+    proposed, retired or withdrawn, and "target" for a target model."""
+
+    def make() -> dict[str, tuple[str, ...]]:
+        table = lifecycle_table(snapshot)
+        found: dict[str, tuple[str, ...]] = {}
+        for iri, values in table.values.items():
+            stage = STAGES.get(values[STATUS][0]) if values.get(STATUS) else None
+            marked = ((stage,) if stage in MARKED_STAGES else ()) + (
+                ("target",) if values.get(MODEL_STATE) == [TARGET] else ())
+            if marked:
+                found[iri] = marked
+        return found
+
+    return snapshot.kept("lifecycle-marks", make)
+
+
 def lifecycle_of(snapshot: Snapshot, iri: str) -> Lifecycle | None:
     """The life cycle of the description `iri`, its links named; None when it states none and
     nothing points to it by a life-cycle property."""

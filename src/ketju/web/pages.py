@@ -311,6 +311,8 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     context.update(in_words(snapshot, description, template, lang))
     # Draft chains are marked wherever a page lists chains (kept per build: no query).
     context["drafts"] = chains.draft_chains(snapshot)
+    # So are proposed, retired and withdrawn descriptions and target models (per build too).
+    context["lifecycle_marks"] = lifecycle.marks(snapshot)
     return render_page(request, site, template, lang, **context)
 
 
