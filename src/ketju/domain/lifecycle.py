@@ -4,9 +4,10 @@ decision that approved it, the description it replaces and the one replacing it,
 is a current state (nykytila) or a target model (tavoitetila) and of which.
 
 The model is ketju's (ontology: `ketju:validFrom`, `ketju:validUntil`, `ketju:approvedBy`,
-`ketju:modelState`, `ketju:targetModelOf`; `dct:replaces`, `dct:isReplacedBy`, `adms:status`);
-see docs and the shapes. Every life cycle of the build comes from one `lifecycle` query, kept
-per build (`lifecycle_table`): a page only looks up its own entry and names it.
+`ketju:modelState`, `ketju:targetModelOf`; `dct:replaces`, `dct:isReplacedBy`, `adms:status`;
+docs/MODELLING.md, "Life cycle of a description"; the IRIs are `ketju.core.lifecycle`'s). Every
+life cycle of the build comes from one `lifecycle` query, kept per build (`lifecycle_table`): a
+page only looks up its own entry and names it.
 
 Links are read in both directions: a successor that does not say `dct:replaces` still links
 back to the description whose `dct:isReplacedBy` names it, and a current state lists the
@@ -18,20 +19,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ketju.core.namespaces import ADMS, ADMS_STATUS, DCT, FOAF, ONTOLOGY, PROV, VOCAB
+from ketju.core.lifecycle import (
+    APPROVED_BY,
+    STATE_WORDS,
+    STATUS_WORDS,
+    TARGET_MODEL_OF,
+    VALID_FROM,
+    VALID_UNTIL,
+)
+from ketju.core.lifecycle import MODEL_STATE_PROPERTY as MODEL_STATE
+from ketju.core.namespaces import ADMS, ADMS_STATUS, DCT, FOAF, PROV
 from ketju.domain.entities import names_of
 from ketju.domain.texts import Node, Texts
 from ketju.infra.snapshot import Snapshot
 
-K = ONTOLOGY
 STATUS = ADMS + "status"
-VALID_FROM = K + "validFrom"
-VALID_UNTIL = K + "validUntil"
-APPROVED_BY = K + "approvedBy"
 REPLACES = DCT + "replaces"
 REPLACED_BY = DCT + "isReplacedBy"
-MODEL_STATE = K + "modelState"
-TARGET_MODEL_OF = K + "targetModelOf"
 #: The life-cycle properties of a description (the page shows them in its own block).
 PROPERTIES = frozenset({STATUS, VALID_FROM, VALID_UNTIL, APPROVED_BY, REPLACES, REPLACED_BY,
                         MODEL_STATE, TARGET_MODEL_OF})
@@ -39,18 +43,12 @@ PROPERTIES = frozenset({STATUS, VALID_FROM, VALID_UNTIL, APPROVED_BY, REPLACES, 
 DECISION_PROPERTIES = frozenset({PROV + "wasAssociatedWith", DCT + "date", DCT + "identifier",
                                  FOAF + "page", APPROVED_BY})
 
-MODEL_STATES = VOCAB + "model-state/"
-CURRENT = MODEL_STATES + "current"
-TARGET = MODEL_STATES + "target"
-PROPOSED = VOCAB + "status/Proposed"
-#: The stage of the life cycle each status stands for.
-STAGES = {
-    ADMS_STATUS + "UnderDevelopment": "draft",
-    PROPOSED: "proposed",
-    ADMS_STATUS + "Completed": "approved",
-    ADMS_STATUS + "Deprecated": "retired",
-    ADMS_STATUS + "Withdrawn": "withdrawn",
-}
+CURRENT = STATE_WORDS["current"]
+TARGET = STATE_WORDS["target"]
+#: The stage of the life cycle each status stands for (the status words of the API, with a
+#: retired description that has no successor, `Withdrawn`, told apart as "withdrawn").
+STAGES = {**{iri: word for word, iris in STATUS_WORDS.items() for iri in iris},
+          ADMS_STATUS + "Withdrawn": "withdrawn"}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
+from ketju.core import lifecycle as core_lifecycle
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
@@ -342,7 +343,7 @@ def in_words(snapshot: Snapshot, description: Description, template: str,
 
 #: The kinds whose pages show a life cycle (descriptions) and the decision's own.
 DESCRIPTIONS = frozenset({ONTOLOGY + "ServicePackage", ONTOLOGY + "ServiceChain"})
-DECISION = ONTOLOGY + "Decision"
+DECISION = core_lifecycle.DECISION
 
 
 def lifecycle_context(snapshot: Snapshot, description: Description) -> dict[str, Any]:
