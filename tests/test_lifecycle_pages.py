@@ -162,6 +162,22 @@ def test_a_proposed_description_says_what_approval_still_needs(
     assert words[1] in shown.text("lifecycle")
 
 
+def test_a_drafts_notice_lists_what_approval_needs_among_what_remains(
+        server: InProcessServer) -> None:
+    """A chain derived with `ketju reuse` (a draft with placeholders) has one notice: what
+    remains to complete, then what approval needs."""
+    response = server.get(f"{server.base}/id/lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"
+                          "?lang=en")
+    notice = re.search(r'<section class="draft-notice".*?</section>', response.text, re.S)
+    assert notice is not None
+    text = " ".join(re.sub(r"<[^>]+>", " ", notice.group(0)).split())
+    remaining, approval = text.split("Missing before it can be approved")
+    assert "Producers to replace with the region" in remaining and "TO BE COMPLETED" in remaining
+    assert "the approving decision" in approval and "the date from which it is valid" in approval
+    assert "lifecycle-missing" not in response.text.replace(
+        'class="draft-items lifecycle-missing"', "")
+
+
 @pytest.mark.parametrize(("lang", "retired", "proposed", "target"), [
     ("fi", "vanhentunut", "ehdotettu", "tavoitetila"),
     ("en", "retired", "proposed", "target model"),
