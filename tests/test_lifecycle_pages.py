@@ -196,6 +196,17 @@ def test_the_regions_lists_mark_retired_proposed_and_target_models(
     assert marks[path(SUCCESSOR)] == marks[path(CURRENT)] == []
 
 
+@pytest.mark.parametrize(("lang", "bodies"), [("fi", "Toimielimet"), ("sv", "Organ"),
+                                              ("en", "Governing bodies")])
+def test_a_regions_deciding_bodies_are_not_named_by_a_type(server: InProcessServer,
+                                                          lang: str, bodies: str) -> None:
+    response = server.get(f"{server.base}/id/varsinais-suomi/organiser/varsinais-suomi"
+                          f"?lang={lang}")
+    headings = re.findall(r'<h3 id="related-\d+">([^<]+)</h3>', response.text)
+    assert f"{bodies} (1)" in headings, headings
+    assert not any("Organisation" in h or "Organization" in h for h in headings)
+
+
 def test_what_approval_needs_is_what_the_shapes_require() -> None:
     proposed = Node("http://example.org/vocab/status/Proposed")
     lived = Lifecycle("http://example.org/x",
