@@ -207,6 +207,18 @@ def test_a_regions_deciding_bodies_are_not_named_by_a_type(server: InProcessServ
     assert not any("Organisation" in h or "Organization" in h for h in headings)
 
 
+@pytest.mark.parametrize(("lang", "words"), [
+    ("fi", ["Kuvauksen tila on luonnos", "hyväksyvä päätös", "päivämäärä, josta alkaen"]),
+    ("en", ["Its status is draft", "the approving decision", "the date from which"]),
+])
+def test_a_draft_package_says_what_approval_still_needs(server: InProcessServer, lang: str,
+                                                        words: list[str]) -> None:
+    shown = page(server, ID + "keski-suomi/package/nuorten-palvelukokonaisuus", lang)
+    assert shown.order[0] == "lifecycle-missing"
+    for word in words:
+        assert word in shown.text("lifecycle-missing")
+
+
 def test_what_approval_needs_is_what_the_shapes_require() -> None:
     proposed = Node("http://example.org/vocab/status/Proposed")
     lived = Lifecycle("http://example.org/x",
