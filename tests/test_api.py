@@ -70,6 +70,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], Callable[[Items], bool]]] = {
     "chains-derived-from": ({"source": f"{ID}pohjois-pohjanmaa/chain/lonkkamurtuma"},
                             lambda items: [i["chain"] for i in items] == [
                                 f"{ID}lappi/chain/lonkkamurtuma-pohjois-pohjanmaa"]),
+    "lifecycle": ({}, lambda items: any(
+        i["description"] == VS_CHAIN and i["property"].endswith("#status") for i in items)),
     "class-coverage": ({}, lambda items: any(
         i["organiser"].endswith("etela-karjala") and i["notation"] == "P4" for i in items)),
     "entity-statements": ({"entity": f"{ID}national/producer/kela"}, lambda items: any(

@@ -30,6 +30,7 @@ from ketju.core.settings import Settings
 from ketju.domain.compare import chain_index
 from ketju.domain.entities import name_table
 from ketju.domain.home import home_overview
+from ketju.domain.lifecycle import lifecycle_table
 from ketju.infra.snapshot import Snapshot, SnapshotSource
 from ketju.infra.sparql.backend import EmbeddedBackend, QueryBackend, QueryRequest, RemoteBackend
 from ketju.infra.sparql.description import renderer
@@ -234,6 +235,7 @@ def warm_builds(source: SnapshotSource, ready: Callable[[], None] = lambda: None
             ready()
         try:
             home_overview(snapshot)
+            lifecycle_table(snapshot)  # the life cycles the pages of descriptions show
         except Exception:  # pragma: no cover - the home page makes it and reports
             return
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ketju.core.namespaces import ID
-from ketju.domain.chains import draft_chains
+from ketju.domain.chains import draft_chains, load_chain
 from ketju.domain.compare import (
     NotAChainName,
     UnknownChains,
@@ -27,11 +27,15 @@ from ketju.domain.compare import (
     region_names,
     region_of,
 )
+from ketju.domain.compare.states import target_changes
 from ketju.domain.entities import names_of
+from ketju.domain.lifecycle import current_and_target, lifecycle_of
 from ketju.infra.jsonld import COMPARISON_CONTEXT
 from ketju.infra.snapshot import Snapshot
 from ketju.web.api import PROBLEMS, SLUG, list_media, list_response
 from ketju.web.http import problem, public_base_url
+from ketju.web.humanise import duration
+from ketju.web.i18n import translate
 from ketju.web.monitoring import compare_section
 from ketju.web.pages import Site, is_iri, kept, page_language, render_page
 from ketju.web.services import ServicesDep, SnapshotDep
@@ -74,8 +78,17 @@ def _chain_list(text: str) -> list[str]:
 
 
 def comparison(snapshot: Snapshot, chains: list[str], lang: str) -> dict[str, Any]:
+    """The comparison of `chains`; of a current state and its own target model (two chains,
+    either order) also `lifecycle`: which is which and what the target model changes
+    (`ketju.domain.compare.states`), from the two full chains."""
     loaded, goals = load_indexed_chains(snapshot, chains)
-    return compare_many(loaded, goals, lang)
+    result = compare_many(loaded, goals, lang)
+    pair = current_and_target(snapshot, chains[0], chains[1]) if len(chains) == 2 else None
+    if pair is not None:
+        current, target = (load_chain(snapshot, iri) for iri in pair)
+        result["lifecycle"] = {"current": pair[0], "target": pair[1],
+                               "changes": target_changes(current, target, lang)}
+    return result
 
 
 def comparison_answer(request: Request, snapshot: Snapshot, iris: list[str],
@@ -112,6 +125,10 @@ async def compare_api(
         "twice: with itself it scores 1."))],
     lang: Annotated[str, Query(pattern="^(fi|sv|en)$")] = "fi",
 ) -> Response:
+    """Pairwise alignments, scores and a side-by-side table against the first chain. Two
+    chains that are a current state and its own target model (`ketju:targetModelOf`, either
+    order) also get `lifecycle`: which is which and what the target model changes (steps
+    added, removed, changed and moved, hand-overs changed, added and removed)."""
     try:
         iris = _chain_list(chains)
         if len(iris) < 2:
@@ -205,7 +222,8 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
         values: dict[str, Any] = {"error": None, "result": None, "subject": None,
                                   "suggestions": [], "chains": [], "region": regions,
                                   "score_words": score_words,
-                                  "drafts": draft_chains(snapshot)}
+                                  "drafts": draft_chains(snapshot), "states": None,
+                                  "state_pairs": []}
         return render_page(request, site, "compare.html", lang, status=status,
                            **{**values, **context})
 
@@ -219,6 +237,10 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
     unknown = [iri for iri in iris if iri not in index]
     if unknown:
         return page(404, error=("compare_unknown", ", ".join(_short(iri) for iri in unknown)))
+    # A current state and its own target model: the current state first (the side-by-side
+    # table is against the first chain).
+    if len(iris) == 2 and (ordered := current_and_target(snapshot, *iris)) is not None:
+        iris = list(ordered)
     if len(iris) == 1:
         ranked = index.similar(iris[0], SUGGESTIONS)
         names = index.names_of(snapshot, [iris[0], *(other for other, _ in ranked)])
@@ -228,13 +250,22 @@ def compare_page(request: Request, state: ServicesDep, snapshot: SnapshotDep,
             return {"iri": iri, "label": texts.pick(lang)[0] if texts else _short(iri),
                     "region": regions(iri)}
 
-        return page(chains=iris, subject=named(iris[0]),
+        # A current state or target model is offered the comparison with its counterpart.
+        lived = lifecycle_of(snapshot, iris[0])
+        pairs = [[lived.current_state.iri, iris[0]] if lived.current_state else
+                 [iris[0], other.iri] for other in lived.counterparts] if lived else []
+        return page(chains=iris, subject=named(iris[0]), state_pairs=pairs,
                     suggestions=[{**named(other), "score": score} for other, score in ranked])
     result = comparison(snapshot, iris, lang)
     _name_service_classes(snapshot, result, lang)
     titles = regions.titles(result["chains"])
+    if states := result.get("lifecycle"):
+        # Labelled by state, not by region: both are the same region's.
+        titles = {states["current"]: translate("cmp_lc_current", lang),
+                  states["target"]: translate("cmp_lc_target", lang)}
+        _durations_in_words(states["changes"], lang)
     measures = compare_section(snapshot, iris, lang, labels=[titles[iri] for iri in iris])
-    return page(result=result, chains=iris, titles=titles, **measures)
+    return page(result=result, chains=iris, titles=titles, states=states, **measures)
 
 
 def _short(iri: str) -> str:
@@ -254,3 +285,17 @@ def _name_service_classes(snapshot: Snapshot, result: dict[str, Any], lang: str)
     for node in differing:
         if texts := names.get(node["iri"]):
             node["label"] = f"{texts.pick(lang)[0]} ({node['label']})"
+
+
+def _durations_in_words(changes: dict[str, Any], lang: str) -> None:
+    """The maximum durations and waits of what a target model changes, in words ("enintään
+    2 päivää") where the answer has them as ISO 8601 ("P2D")."""
+    for item in (*changes["changed"], *changes["moved"], *changes["handovers_changed"]):
+        for difference in item["differences"]:
+            if difference["kind"] in ("maximum-duration", "maximum-wait"):
+                for value in (*difference["a"], *difference["b"]):
+                    value["label"] = duration(value["value"], lang, maximum=True)
+    for handover in (*changes["handovers_added"], *changes["handovers_removed"]):
+        if handover["maximum_wait"]:
+            handover["maximum_wait_words"] = duration(handover["maximum_wait"], lang,
+                                                      maximum=True)

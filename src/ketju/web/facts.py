@@ -91,6 +91,12 @@ SHOWN_BY_TEMPLATE = {
 }
 
 
+def with_shown(shown: Shown, properties: Iterable[str]) -> Shown:
+    """`shown` and the `properties` a page's section shows too (its life cycle)."""
+    extra = frozenset(properties)
+    return Shown(shown.properties | extra, shown.linking_segments) if extra else shown
+
+
 @dataclass(frozen=True)
 class Fact:
     """One property of the entity and its values as the page shows them."""
@@ -233,11 +239,19 @@ def _segments(iri: str) -> tuple[str | None, str | None]:
             parts[3] if len(parts) > 4 else None)
 
 
+#: Related groups headed otherwise than by their kind's name: an organisation of the data
+#: (`/id/{region}/organisation/...`) is a region's governing body (issue 16: the deciding
+#: body of a decision), never "Organisation", a type's name.
+HEADINGS_BY_SEGMENT = {"organisation": "lc_bodies"}
+
+
 def _heading(segment: str | None, sub: str | None) -> str:
     if sub is not None:
         return f"speech_sub_{sub}" if sub in ("step", "transition") else "speech_other"
     if segment is None:
         return "speech_other"
+    if segment in HEADINGS_BY_SEGMENT:
+        return HEADINGS_BY_SEGMENT[segment]
     try:
         return kind_heading(registry.by_segment(segment))
     except KeyError:

@@ -27,10 +27,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketju.core import kinds as registry
+from ketju.core import lifecycle as core_lifecycle
 from ketju.core.languages import LANGUAGES
 from ketju.core.namespaces import ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import MAX_IRI_CHARS
-from ketju.domain import chains
+from ketju.domain import chains, lifecycle
 from ketju.domain.entities import (
     Description,
     NotFound,
@@ -311,6 +312,8 @@ def _entity_response(request: Request, site: Site, iri: str, links_offset: int,
     context.update(in_words(snapshot, description, template, lang))
     # Draft chains are marked wherever a page lists chains (kept per build: no query).
     context["drafts"] = chains.draft_chains(snapshot)
+    # So are proposed, retired and withdrawn descriptions and target models (per build too).
+    context["lifecycle_marks"] = lifecycle.marks(snapshot)
     return render_page(request, site, template, lang, **context)
 
 
@@ -319,6 +322,8 @@ def in_words(snapshot: Snapshot, description: Description, template: str,
     """What `entity.html` says about any entity besides its kind's own sections: its kinds,
     its facts and what relates to it (ketju.web.facts), with the names of other regions."""
     shown = entity_facts.SHOWN_BY_TEMPLATE.get(template, entity_facts.Shown())
+    lived = lifecycle_context(snapshot, description)
+    shown = entity_facts.with_shown(shown, lived.pop("shown"))
     kinds = entity_facts.kinds_of(description)
     related = entity_facts.related(description, shown, step_positions(
         snapshot, entity_facts.linking_steps(description)))
@@ -332,7 +337,30 @@ def in_words(snapshot: Snapshot, description: Description, template: str,
         "facts": entity_facts.facts(description, lang, shown),
         "related": related,
         "region_names": {r: Node(iri, names[iri]) for iri, r in regions.items() if iri in names},
+        **lived,
     }
+
+
+#: The kinds whose pages show a life cycle (descriptions) and the decision's own.
+DESCRIPTIONS = frozenset({ONTOLOGY + "ServicePackage", ONTOLOGY + "ServiceChain"})
+DECISION = core_lifecycle.DECISION
+
+
+def lifecycle_context(snapshot: Snapshot, description: Description) -> dict[str, Any]:
+    """A description's life cycle (`lifecycle`: status, validity, decision, what it replaces
+    and is replaced by, its current state or target models) or a decision's own view
+    (`decision`: body, date, reference, page and what it approved), from the build's table
+    (no query once it is made); `shown` are the properties the page then shows itself."""
+    types = {t.iri for t in description.types}
+    found: dict[str, Any] = {"lifecycle": None, "decision": None, "shown": frozenset()}
+    if types & DESCRIPTIONS:
+        lived = lifecycle.lifecycle_of(snapshot, description.iri)
+        if lived is not None:
+            found.update(lifecycle=lived, shown=lifecycle.PROPERTIES)
+    elif DECISION in types:
+        found.update(decision=lifecycle.decision_of(snapshot, description.iri),
+                     shown=lifecycle.DECISION_PROPERTIES)
+    return found
 
 
 def entity_hrefs(request: Request, iri: str) -> dict[str, str]:

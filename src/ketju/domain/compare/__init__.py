@@ -87,9 +87,10 @@ Similar chains
     scores as `load_chains`, which reads the full chains with `load_chain`.
 
 The package's modules: `similarity` (two steps), `alignment` (two chains), `index` (every chain
-of a build, for similar chains), `loading` (which chains, from where; comparing many) and
-`report` (plain text). Pages name regions by `region_names` (their organisers' names), never by
-the short names of the IRIs.
+of a build, for similar chains), `loading` (which chains, from where; comparing many),
+`report` (plain text) and `states` (what a target model changes in its own current state).
+Pages name regions by `region_names` (their organisers' names), never by the short names of
+the IRIs.
 """
 
 from ketju.domain.compare.alignment import (
@@ -119,6 +120,7 @@ from ketju.domain.compare.similarity import (
     parent_class,
     step_similarity,
 )
+from ketju.domain.compare.states import target_changes
 
 __all__ = [
     "SCORE_DEFINITION", "ChainGoals", "ChainIndex", "Comparison", "Difference", "NotAChainName",
@@ -126,4 +128,5 @@ __all__ = [
     "UnknownChains", "align", "chain_index", "chain_iri", "compare", "compare_many",
     "format_comparison", "load_chains", "load_goals", "load_goals_of", "load_indexed_chains",
     "match_value", "parent_class", "region_name", "region_names", "region_of", "step_similarity",
+    "target_changes",
 ]
