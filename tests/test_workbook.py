@@ -268,3 +268,17 @@ def test_every_sheet_declares_what_the_issue_asks() -> None:
     assert names == ["Palvelukokonaisuus", "Palveluketju", "Vaiheet", "Siirtymät", "Palvelut",
                      "Tuottajat", "Tavoitteet", "Mittarit", "Tavoitearvot"]
     assert sheet_named("Vaiheet").column("position").required
+
+
+def test_the_workbook_picture_is_cropped_to_what_is_printed() -> None:
+    from tools.screenshots import _inked
+
+    width, height = 40, 30
+    pixels = bytearray(b"\xff" * width * height * 3)
+    for y in range(10, 20):
+        for x in range(5, 25):
+            pixels[(y * width + x) * 3:(y * width + x) * 3 + 3] = b"\x00\x00\x00"
+    ppm = f"P6\n{width} {height}\n255\n".encode() + bytes(pixels)
+    assert _inked(ppm, margin=2) == (3, 8, 24, 14)
+    assert _inked(f"P6 {width} {height} 255\n".encode() + b"\xff" * width * height * 3) == (
+        0, 0, width, height)
