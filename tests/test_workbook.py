@@ -282,3 +282,27 @@ def test_the_workbook_picture_is_cropped_to_what_is_printed() -> None:
     assert _inked(ppm, margin=2) == (3, 8, 24, 14)
     assert _inked(f"P6 {width} {height} 255\n".encode() + b"\xff" * width * height * 3) == (
         0, 0, width, height)
+
+
+def test_a_workbook_of_another_region_or_over_another_file_is_refused(
+        project: Project, catalogue: Catalogue, tmp_path: Path) -> None:
+    book = _exported(project, catalogue)
+    source = tmp_path / "book.xlsx"
+    book.save(source)
+    result = import_workbook(project, source, "pohjois-savo", tmp_path / "out")
+    assert "--region varsinais-suomi" in result.problems[0].text("en")
+    # A new workbook whose chain would take the name of a file that exists already.
+    fresh = _reopen(new_workbook(catalogue, "varsinais-suomi"))
+    exported = _rows(book["Palveluketju"])[0]
+    chain = fresh["Palveluketju"]
+    for index, cell in enumerate(chain[1], start=1):
+        chain.cell(3, index, exported.get(cell.value))
+    fresh.save(source)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    existing = folder / "lonkkamurtuma.ttl"
+    existing.write_text("# someone else's file\n", encoding="utf-8")
+    result = import_workbook(project, source, "varsinais-suomi", folder)
+    assert result.written is None
+    assert existing.read_text(encoding="utf-8") == "# someone else's file\n"
+    assert any("lonkkamurtuma.ttl" in p.text("en") for p in result.problems)

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from ketju.core.namespaces import ID, RDF_TYPE
 from ketju.core.project import Project
-from ketju.domain.workbook.layout import SHEETS, sheet_named
+from ketju.domain.workbook.layout import META, SHEETS, sheet_named
 from ketju.domain.workbook.read import Cell, Problem, Reading, read_workbook
 from ketju.domain.workbook.terms import Catalogue, slugify
 from ketju.domain.workbook.write import export_workbook, new_workbook
@@ -111,9 +111,28 @@ def import_workbook(project: Project, workbook: Path, region: str,
     book = load_workbook(workbook, data_only=True)
     reading = read_workbook(book, region, Catalogue.load(project))
     result = ImportResult(problems=list(reading.problems))
+    written_for = reading.facts.get("region")
+    if written_for and written_for != region:
+        result.problems.insert(0, Problem(Cell(META), {
+            "fi": f"Työkirja on alueen {written_for} kuvaus: tuo se valinnalla "
+                  f"--region {written_for}.",
+            "sv": f"Arbetsboken beskriver regionen {written_for}: importera den med "
+                  f"--region {written_for}.",
+            "en": f"The workbook describes the region {written_for}: import it with "
+                  f"--region {written_for}."}))
     if result.problems:
         return result
     name = _file_name(reading)
+    target = (folder or project.data_dir / region) / name
+    if target.exists() and reading.facts.get("file") != name:
+        result.problems.append(Problem(Cell("Palvelukokonaisuus / Palveluketju"), {
+            "fi": f"Tiedosto {name} on jo olemassa eikä tämä työkirja ole sen vienti: anna "
+                  "kuvaukselle toinen tunniste.",
+            "sv": f"Filen {name} finns redan och den här arbetsboken är inte en export av den: "
+                  "ge beskrivningen en annan identifierare.",
+            "en": f"The file {name} exists already and this workbook is not an export of it: "
+                  "give the description another identifier."}))
+        return result
     from ketju.infra.validate import Severity, validate
 
     with tempfile.TemporaryDirectory(prefix="ketju-workbook-") as temporary:
@@ -130,7 +149,6 @@ def import_workbook(project: Project, workbook: Path, region: str,
                 result.warnings.append(problem)
         if result.problems:
             return result
-        target = (folder or project.data_dir / region) / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(draft, target)
         result.written = target

@@ -72,7 +72,6 @@ class Catalogue:
 
     vocabularies: dict[str, Vocabulary]
     known: set[str]
-    labels: dict[str, str]
 
     @classmethod
     def load(cls, project: Project, skip: Path | None = None) -> Catalogue:
@@ -112,7 +111,7 @@ class Catalogue:
         known = {q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE),
                                                                    None)
                  if isinstance(q.subject, ox.NamedNode)}
-        return cls(vocabularies, known, {})
+        return cls(vocabularies, known)
 
 
 @dataclass
