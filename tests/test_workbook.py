@@ -306,3 +306,18 @@ def test_a_workbook_of_another_region_or_over_another_file_is_refused(
     assert result.written is None
     assert existing.read_text(encoding="utf-8") == "# someone else's file\n"
     assert any("lonkkamurtuma.ttl" in p.text("en") for p in result.problems)
+
+
+@pytest.mark.slow
+def test_every_description_imports_through_validation(project: Project, catalogue: Catalogue,
+                                                      tmp_path: Path) -> None:
+    """The whole import (validation included) of every exported description: no problem, and
+    the file written holds the same graph."""
+    for iri in DESCRIPTIONS:
+        _, path = description_file(project, iri)
+        source = tmp_path / f"{path.stem}.xlsx"
+        export_workbook(catalogue, _region(iri), path).save(source)
+        result = import_workbook(project, source, _region(iri), tmp_path / _region(iri))
+        assert result.problems == [], (iri, [p.text("en") for p in result.problems])
+        assert result.written is not None
+        assert isomorphic(Graph().parse(result.written), Graph().parse(path)), iri

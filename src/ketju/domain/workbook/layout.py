@@ -171,6 +171,12 @@ def _life_cycle(segment: str) -> tuple[Column, ...]:
                Value.REF, target="decision", width=24),
         Column("decision_title", "Päätöksen nimi", "Beslutets namn / Title of the decision",
                SKOS + "prefLabel", Value.TEXT, "fi", via="decision", width=32),
+        Column("decision_title_sv", "Päätöksen nimi (ruotsi)", "Beslutets namn (svenska) / "
+               "Title of the decision (Swedish)", SKOS + "prefLabel", Value.TEXT, "sv",
+               via="decision", width=32),
+        Column("decision_title_en", "Päätöksen nimi (englanti)", "Beslutets namn (engelska) / "
+               "Title of the decision (English)", SKOS + "prefLabel", Value.TEXT, "en",
+               via="decision", width=32),
         Column("decision_body", "Päättäjä", "Beslutande organ / Deciding body",
                PROV + "wasAssociatedWith", Value.REF, target="organisation", via="decision",
                width=24),
