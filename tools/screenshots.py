@@ -109,6 +109,7 @@ def picture_workbook(home: Path, out: Path) -> Path | None:
         for letter in ("E", "F"):
             ws.column_dimensions[letter].hidden = True
         for row in ws.iter_rows(min_row=3):
+            ws.row_dimensions[row[0].row].height = None
             for cell in row:
                 cell.alignment = Alignment(wrap_text=False, vertical="top")
         ws.print_area = cells

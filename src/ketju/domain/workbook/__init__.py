@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from ketju.core.namespaces import ID, RDF_TYPE
 from ketju.core.project import Project
+from ketju.domain.compare import NotAChainName, chain_iri
 from ketju.domain.workbook.layout import META, SHEETS, sheet_named
 from ketju.domain.workbook.read import Cell, Problem, Reading, read_workbook
 from ketju.domain.workbook.terms import Catalogue, slugify
@@ -47,14 +48,16 @@ def description_iri(text: str) -> list[str]:
     >>> len(description_iri("varsinais-suomi/lonkkamurtuma"))
     2
     """
-    text = text.strip()
-    if text.startswith(("https://", "http://")):
-        return [text]
-    parts = text.strip("/").lower().split("/")
-    if len(parts) == 3 and parts[1] in ("chain", "package"):
-        return [f"{ID}{parts[0]}/{parts[1]}/{parts[2]}"]
-    if len(parts) == 2:
-        return [f"{ID}{parts[0]}/{sheet.segment}/{parts[1]}" for sheet in reversed(_DESCRIPTIONS)]
+    parts = text.strip().strip("/").lower().split("/")
+    if len(parts) == 3 and parts[1] == "package":
+        return [f"{ID}{parts[0]}/package/{parts[2]}"]
+    try:  # a chain is named as `ketju compare` and `ketju reuse` name it
+        chain = chain_iri(text)
+    except NotAChainName:
+        pass
+    else:
+        # `region/slug` may be a package too.
+        return [chain, chain.replace("/chain/", "/package/", 1)] if len(parts) == 2 else [chain]
     raise NotADescription(f"{text[:200]!r} is not a service chain or package: give its IRI or "
                           "region/slug, for example varsinais-suomi/lonkkamurtuma.")
 

@@ -157,7 +157,14 @@ def _workbook(catalogue: Catalogue, region: str, laid: Laid, facts: dict[str, st
                     cell.alignment = Alignment(wrap_text=len(str(value)) > column.width,
                                                vertical="top")
             _validation(ws, index, column, ranges)
-        ws.row_dimensions[2].height = 30
+        for number, row in enumerate(laid.rows.get(sheet.name, []), start=FIRST_ROW):
+            lines = max((_lines(row.get(c.key, ""), c.width) for c in sheet.columns), default=1)
+            if lines > 1:
+                ws.row_dimensions[number].height = _LINE * min(lines, _MOST_LINES)
+        ws.row_dimensions[1].height = _LINE * max(_lines(header(c), c.width)
+                                                  for c in sheet.columns)
+        ws.row_dimensions[2].height = _LINE * max(_lines(c.sv_en, c.width)
+                                                  for c in sheet.columns)
         ws.freeze_panes = "B3"
     _others(book.create_sheet(OTHERS), laid, Prefixes(sorted(prefixes.items())))
     meta = book.create_sheet(META)
@@ -172,11 +179,24 @@ def _workbook(catalogue: Catalogue, region: str, laid: Laid, facts: dict[str, st
     return book
 
 
+#: The height of a line of text in points, and the most lines a row is made tall for (a long
+#: description is read in the cell or the formula bar).
+_LINE = 15
+_MOST_LINES = 8
+
+
+def _lines(text: str, width: int) -> int:
+    """About how many lines `text` takes in a column `width` characters wide, when wrapped:
+    spreadsheet programs do not all grow rows to their text, so the writer sets heights."""
+    return sum(max(1, -(-len(part) * 11 // (width * 10))) for part in str(text).split("\n"))
+
+
 def _instructions(ws: Worksheet) -> None:
     for index, width in enumerate((60, 60, 60), start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     for number, texts in enumerate(INSTRUCTION_TEXT, start=1):
         ws.append(list(texts))
+        ws.row_dimensions[number].height = _LINE * max(_lines(t, 60) for t in texts)
         for cell in ws[number]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if number == 1:
