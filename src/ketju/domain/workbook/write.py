@@ -60,14 +60,20 @@ INSTRUCTION_TEXT = (
     ("Tunniste: jätä tyhjäksi uudelle riville, niin se muodostetaan suomenkielisestä nimestä "
      "(pienet kirjaimet ilman ääkkösiä, väliviivat). Älä muuta olemassa olevaa tunnistetta: "
      "sillä rivi löytyy seuraavallakin kerralla. Viittaa toiseen riviin sen tunnisteella "
-     "(esimerkiksi vaiheen tuottaja: tuottajan tunniste Tuottajat-välilehdeltä).",
+     "(esimerkiksi vaiheen tuottaja: tuottajan tunniste Tuottajat-välilehdeltä). Uudelle "
+     "ketjulle kirjoita tunniste itse (esimerkiksi lonkkamurtuma), jotta vaiheet ja siirtymät "
+     "voivat viitata siihen.",
      "Identifierare: lämna tom på en ny rad, så bildas den av det finska namnet (små bokstäver "
      "utan å, ä, ö, bindestreck). Ändra inte en befintlig identifierare: med den hittas raden "
-     "också nästa gång. Hänvisa till en annan rad med dess identifierare.",
+     "också nästa gång. Hänvisa till en annan rad med dess identifierare. Skriv själv "
+     "identifieraren för en ny kedja (till exempel lonkkamurtuma), så att stegen och "
+     "övergångarna kan hänvisa till den.",
      "Identifier: leave it empty on a new row and it is made from the Finnish name (lower-case "
      "letters without diacritics, hyphens). Do not change an existing identifier: it is how the "
      "row is found next time. Refer to another row by its identifier (for example a step's "
-     "producer: the producer's identifier on the Producers sheet)."),
+     "producer: the producer's identifier on the Producers sheet). Write the identifier of a "
+     "new chain yourself (for example lonkkamurtuma), so that its steps and hand-overs can "
+     "refer to it."),
     ("Päivämäärät muodossa 31.12.2025 tai 2025-12-31; kestot muodossa P3D (3 päivää) tai PT48H "
      "(48 tuntia).",
      "Datum som 31.12.2025 eller 2025-12-31; längder som P3D (3 dagar) eller PT48H (48 timmar).",
@@ -238,12 +244,24 @@ def _code_lists(ws: Worksheet, catalogue: Catalogue, region: str,
     return ranges
 
 
+def _rows_of(column: Column) -> str | None:
+    """The identifiers a reference column's drop-down offers when they are the rows of another
+    sheet of the workbook (the chain of a step, the indicator of a target...)."""
+    if column.value is not Value.REF or column.key == "id" or list_key(column):
+        return None
+    sheet = next((s for s in SHEETS if s.segment == column.target), None)
+    if sheet is None:
+        return None
+    return f"{quote_sheetname(sheet.name)}!$A${FIRST_ROW}:$A${LAST_ROW}"
+
+
 def _validation(ws: Worksheet, index: int, column: Column, ranges: dict[str, str]) -> None:
     key = list_key(column)
-    if key is None or key not in ranges:
+    formula = ranges.get(key) if key else _rows_of(column)
+    if formula is None:
         return
     strict = column.value is Value.CODE and not column.many
-    check = DataValidation(type="list", formula1=ranges[key], allow_blank=True,
+    check = DataValidation(type="list", formula1=formula, allow_blank=True,
                            errorStyle="stop" if strict else "warning",
                            showErrorMessage=True,
                            error="Valitse arvo luettelosta. / Välj i listan. / Choose from "
