@@ -254,8 +254,15 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     result = runner.invoke(app, ["workbook", "import", str(book), "--region",
                                  "varsinais-suomi", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert isomorphic(Graph().parse(tmp_path / "out" / "lonkkamurtuma.ttl"),
+    written = tmp_path / "out" / "lonkkamurtuma.ttl"
+    assert isomorphic(Graph().parse(written),
                       Graph().parse(ROOT / "data/varsinais-suomi/lonkkamurtuma.ttl"))
+    # Laid out as the project's files are: the header comment kept, one block per subject.
+    text = written.read_text(encoding="utf-8")
+    assert text.startswith("# Varsinais-Suomi: hip-fracture care")
+    lines = text.splitlines()
+    assert sum(line.startswith("vschain:lonkkamurtuma ") for line in lines) == 1
+    assert "    ketju:position 3 ;" in lines
     result = runner.invoke(app, ["workbook", "new", "--region", "varsinais-suomi", "-o",
                                  str(tmp_path / "new.xlsx")])
     assert result.exit_code == 0 and (tmp_path / "new.xlsx").stat().st_size > 0

@@ -12,6 +12,7 @@ into one, and a filled-in workbook imported back to Turtle, losslessly.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,10 +21,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from openpyxl import load_workbook
 
-from ketju.core.namespaces import ID, RDF_TYPE
+from ketju.core.namespaces import ID, RDF_TYPE, XSD
 from ketju.core.project import Project
+from ketju.core.turtle import Prefixes
 from ketju.domain.compare import NotAChainName, chain_iri
 from ketju.domain.workbook.layout import META, SHEETS, sheet_named
+from ketju.domain.workbook.model import Term, term_text
 from ketju.domain.workbook.read import Cell, Problem, Reading, read_workbook
 from ketju.domain.workbook.terms import Catalogue, slugify
 from ketju.domain.workbook.write import export_workbook, new_workbook
@@ -81,11 +84,44 @@ def description_file(project: Project, text: str) -> tuple[str, Path]:
 
 
 def to_turtle(reading: Reading) -> str:
-    """The statements read, as a Turtle file (its header comment and prefixes kept)."""
-    body = ox.serialize(reading.triples, format=ox.RdfFormat.TURTLE,
-                        prefixes=reading.prefixes or None).decode("utf-8")
-    head = "\n".join(reading.comment)
-    return (head + "\n\n" if head else "") + body
+    """The statements read, as a Turtle file laid out as the project's files are: its header
+    comment and prefixes kept, one block per subject in the order of the sheets (the type
+    first), the values of a property on one line."""
+    prefixes = Prefixes(list(reading.prefixes.items()))
+    blocks: dict[Term, dict[str, list[str]]] = {}
+    for triple in reading.triples:
+        predicate = "a" if triple.predicate.value == RDF_TYPE else prefixes.term(
+            triple.predicate.value)
+        values = blocks.setdefault(triple.subject, {}).setdefault(predicate, [])
+        text = _object_text(triple.object, prefixes)
+        if text not in values:
+            values.append(text)
+    lines = [*reading.comment, ""] if reading.comment else []
+    lines += [*prefixes.declarations(), ""]
+    for subject, properties in blocks.items():
+        ordered = sorted(properties.items(), key=lambda item: item[0] != "a")
+        body = " ;\n    ".join(f"{name} {_values(name, values)}" for name, values in ordered)
+        lines += [f"{term_text(subject, prefixes)} {body} .", ""]
+    return "\n".join(lines)
+
+
+def _values(name: str, values: list[str]) -> str:
+    """The values of one property: on one line, or one a line when that would be long."""
+    line = ", ".join(values)
+    return line if len(values) == 1 or len(name) + len(line) < 90 else ",\n        ".join(values)
+
+
+def _object_text(term: Term, prefixes: Prefixes) -> str:
+    """A value, written bare where Turtle reads it back as the same literal (1, 2.5, true)."""
+    if isinstance(term, ox.Literal) and not term.language:
+        datatype = term.datatype.value.removeprefix(XSD)
+        if datatype in _BARE and _BARE[datatype].fullmatch(term.value):
+            return term.value
+    return term_text(term, prefixes)
+
+
+_BARE = {"integer": re.compile(r"[+-]?\d+"), "decimal": re.compile(r"[+-]?\d*\.\d+"),
+         "boolean": re.compile(r"true|false")}
 
 
 def _file_name(reading: Reading) -> str:

@@ -176,7 +176,7 @@ def _workbook(catalogue: Catalogue, region: str, laid: Laid, facts: dict[str, st
     meta = book.create_sheet(META)
     for key, value in facts.items():
         meta.append([key, value])
-    for name, namespace in sorted(prefixes.items()):
+    for name, namespace in prefixes.items():
         meta.append(["prefix", name, namespace])
     for line in comment:
         meta.append(["comment", line])
