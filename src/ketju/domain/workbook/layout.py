@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ketju.core.kinds import by_name
+from ketju.core.kinds import by_segment
 from ketju.core.namespaces import (
     ADMS,
     CV,
@@ -99,10 +99,9 @@ class Sheet:
         return next(c for c in self.columns if c.key == key)
 
 
-def _seg(kind: str) -> str:
-    segment = by_name(kind).segment
-    assert segment is not None
-    return segment
+def _class(segment: str) -> str:
+    """The class of the kind whose data IRIs have the `{kind}` segment `segment`."""
+    return by_segment(segment).iri
 
 
 def _id(example: str) -> Column:
@@ -189,9 +188,8 @@ def _life_cycle(segment: str) -> tuple[Column, ...]:
     )
 
 
-_PACKAGE, _CHAIN = _seg("ServicePackage"), _seg("ServiceChain")
-_SERVICE, _PRODUCER, _GOAL = _seg("Service"), _seg("Producer"), _seg("Goal")
-_INDICATOR = _seg("Indicator")
+_PACKAGE, _CHAIN, _SERVICE, _PRODUCER = "package", "chain", "service", "producer"
+_GOAL, _INDICATOR, _TARGET = "goal", "indicator", "target"
 
 
 def _description_columns(segment: str) -> tuple[Column, ...]:
@@ -222,7 +220,7 @@ def _description_columns(segment: str) -> tuple[Column, ...]:
 
 
 SHEETS: Final[tuple[Sheet, ...]] = (
-    Sheet("Palvelukokonaisuus", "Servicehelhet / Service package", K + "ServicePackage",
+    Sheet("Palvelukokonaisuus", "Servicehelhet / Service package", _class(_PACKAGE),
           _PACKAGE, (
               _id(_PACKAGE), *_names(),
               *_texts("description", "Kuvaus", "Beskrivning", "Description",
@@ -238,7 +236,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
                      "packages", K + "relatedPackage", Value.REF, target=_PACKAGE, many=True,
                      width=24),
               *_life_cycle(_PACKAGE), *_common())),
-    Sheet("Palveluketju", "Servicekedja / Service chain", K + "ServiceChain", _CHAIN, (
+    Sheet("Palveluketju", "Servicekedja / Service chain", _class(_CHAIN), _CHAIN, (
         _id(_CHAIN), *_names(),
         Column("chain_kind", "Ketjun laji", "Kedjans typ / Kind of chain", "", Value.CLASS,
                many=True, width=28),
@@ -304,7 +302,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
         *_texts("information", "Siirtyvä tieto", "Information som överförs",
                 "Information passed on", K + "transferredInformation"),
         *_common()), chain_column="chain"),
-    Sheet("Palvelut", "Tjänster / Services", K + "Service", _SERVICE, (
+    Sheet("Palvelut", "Tjänster / Services", _class(_SERVICE), _SERVICE, (
         _id(_SERVICE), *_names(),
         *_texts("description", "Kuvaus", "Beskrivning", "Description", DCT + "description"),
         Column("class", "Palveluluokka (JHS 183)", "Serviceklass / Service class (JHS 183)",
@@ -325,7 +323,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
         Column("channel", "Asiointikanava", "Kanal / Channel", CV + "hasChannel", Value.REF,
                target="channel", many=True, width=20),
         *_common())),
-    Sheet("Tuottajat", "Producenter / Producers", K + "Producer", _PRODUCER, (
+    Sheet("Tuottajat", "Producenter / Producers", _class(_PRODUCER), _PRODUCER, (
         _id(_PRODUCER), *_names(),
         *_texts("description", "Kuvaus", "Beskrivning", "Description", DCT + "description"),
         Column("type", "Tuottajan tyyppi", "Typ av producent / Producer type",
@@ -334,7 +332,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
         Column("parent", "Osa organisaatiota", "Del av / Part of", ORG + "subOrganizationOf",
                Value.REF, target="organiser", many=True, width=22),
         *_common())),
-    Sheet("Tavoitteet", "Mål / Goals", K + "Goal", _GOAL, (
+    Sheet("Tavoitteet", "Mål / Goals", _class(_GOAL), _GOAL, (
         _id(_GOAL), *_names(),
         Column("level", "Tavoitetaso", "Målnivå / Goal level", K + "goalLevel", Value.CODE,
                target=_v("goal-level"), required=True, width=18),
@@ -347,7 +345,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
         Column("producers", "Tuottajat", "Producenter / Producers", K + "goalProducer",
                Value.REF, target=_PRODUCER, many=True, width=22),
         *_common())),
-    Sheet("Mittarit", "Indikatorer / Indicators", K + "Indicator", _INDICATOR, (
+    Sheet("Mittarit", "Indikatorer / Indicators", _class(_INDICATOR), _INDICATOR, (
         _id(_INDICATOR), *_names(),
         Column("data_source", "Tietolähde", "Datakälla / Data source", K + "dataSource",
                Value.REF, target="data-source", required=True, many=True, width=26),
@@ -376,7 +374,7 @@ SHEETS: Final[tuple[Sheet, ...]] = (
         Column("forum", "Käsitellään", "Behandlas i / Discussed in", K + "discussedIn",
                Value.REF, target="forum", many=True, width=22),
         *_common())),
-    Sheet("Tavoitearvot", "Målvärden / Targets", K + "Target", "target", (
+    Sheet("Tavoitearvot", "Målvärden / Targets", _class(_TARGET), _TARGET, (
         _id("target"),
         Column("indicator", "Mittari", "Indikator / Indicator", K + "hasTarget", Value.REF,
                target=_INDICATOR, required=True, inverse=True, width=28),

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketju.core.namespaces import ONTOLOGY, RDF_TYPE
+from ketju.core.kinds import by_segment
+from ketju.core.namespaces import RDF_TYPE
 from ketju.core.turtle import Prefixes, lang_literal, string_literal
 from ketju.domain.workbook.layout import SEPARATOR, SHEETS, Column, Sheet, Value
 from ketju.domain.workbook.terms import Place, Terms
 
-DECISION = ONTOLOGY + "Decision"
+#: The approving decision of a description (issue 16 life cycle), a kind of its own.
+DECISION = by_segment("decision").iri
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 
