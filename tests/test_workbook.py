@@ -130,6 +130,7 @@ def test_a_new_workbook_has_sheets_headers_and_drop_downs(catalogue: Catalogue) 
     assert level.startswith(f"'{CODE_LISTS}'!") and producer.startswith(f"'{CODE_LISTS}'!")
     assert "erityistaso" in _choices(book, level)
     assert "ensihoito" in _choices(book, producer)  # vsprod:ensihoito of producers.ttl
+    assert "national/producer/kela" in _choices(book, producer)
     assert formulas["B3"] == "'Palveluketju'!$A$3:$A$1000"  # a step's chain: the chain rows
     life = [cell.value for cell in book["Palveluketju"][1]]
     for heading in ("Tila", "Voimassa alkaen", "Voimassa asti", "Nykytila vai tavoitetila",

@@ -225,12 +225,16 @@ def _code_lists(ws: Worksheet, catalogue: Catalogue, region: str,
     ranges = {}
     for index, key in enumerate(sorted(wanted), start=1):
         if key in ("producer", "service"):
-            own = f"{ID}{region}/{key}/"
+            # The region's own by their slugs, then the national ones (Kela...) as
+            # national/producer/kela: the forms a reference cell takes (terms.ref_text).
+            own, national = f"{ID}{region}/{key}/", f"{ID}national/{key}/"
             names = {iri.removeprefix(own) for iri in catalogue.known if iri.startswith(own)
                      and "/" not in iri.removeprefix(own)}
             sheet = {"producer": "Tuottajat", "service": "Palvelut"}[key]
             names |= {row["id"] for row in laid.rows.get(sheet, []) if "/" not in row["id"]}
-            choices = sorted(names)
+            others = {iri.removeprefix(ID) for iri in catalogue.known if iri.startswith(national)
+                      and "/" not in iri.removeprefix(national)} if region != "national" else set()
+            choices = sorted(names) + sorted(others)
         else:
             vocabulary = catalogue.vocabularies.get(key)
             choices = vocabulary.choices() if vocabulary else []
