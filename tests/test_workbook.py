@@ -190,6 +190,10 @@ def _breaks(book: Workbook, case: str) -> tuple[str, int, str]:
     if case == "unknown-producer":
         steps[f"{_letter(steps, 'Tuottaja')}4"] = "olematon-tuottaja"
         return "Vaiheet", 4, "Tuottaja"
+    if case == "producer-by-name":  # a name where the identifier belongs
+        transitions = book["Siirtymät"]
+        transitions[f"{_letter(transitions, 'Vastuutuottaja')}3"] = "Ortopedian klinikka"
+        return "Siirtymät", 3, "Vastuutuottaja"
     if case == "bad-date":
         chain[f"{_letter(chain, 'Voimassa alkaen')}3"] = "31.2.2025"
         return "Palveluketju", 3, "Voimassa alkaen"
@@ -201,7 +205,7 @@ def _breaks(book: Workbook, case: str) -> tuple[str, int, str]:
 
 
 @pytest.mark.parametrize("case", ["vocabulary", "missing-column", "duplicate-step",
-                                  "unknown-producer", "bad-date", "shape"])
+                                  "unknown-producer", "producer-by-name", "bad-date", "shape"])
 def test_a_broken_workbook_is_refused_with_sheet_row_and_column(
         project: Project, catalogue: Catalogue, tmp_path: Path, case: str) -> None:
     book = _exported(project, catalogue)
@@ -215,6 +219,9 @@ def test_a_broken_workbook_is_refused_with_sheet_row_and_column(
     if row > 1:
         ws = book[sheet]
         assert problem.where.column in (None, _letter(ws, heading))
+    if case.endswith("producer") or case == "producer-by-name":
+        assert "Tuntematon tuottaja" in problem.text("fi")
+        assert "Unknown producer" in problem.text("en")
     for lang in ("fi", "en"):
         text = problem.text(lang)
         assert text.startswith(f"{sheet}, {'rivi' if lang == 'fi' else 'row'} {row}")

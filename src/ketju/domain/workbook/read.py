@@ -114,18 +114,24 @@ def read_workbook(book: Workbook, region: str, catalogue: Catalogue) -> Reading:
     known = catalogue.known | subjects
     for ref in pending:
         if ref.iri not in known:
-            fi, sv, en = {"producer": ("tuottaja", "producent", "producer"),
-                          "service": ("palvelu", "tjänst", "service")}[ref.kind]
-            short = ref.iri.rsplit("/", 1)[-1]
-            reading.problem(
-                ref.where,
-                f"Tuntematon {fi} '{short}': sitä ei ole alueen tiedoissa eikä tässä "
-                "työkirjassa.",
-                f"Okänd {sv} '{short}': den finns varken i regionens uppgifter eller i "
-                "den här arbetsboken.",
-                f"Unknown {en} '{short}': it is neither in the region's data nor in this "
-                "workbook.")
+            reading.problems.append(Problem(ref.where, _unknown(ref.kind,
+                                                                ref.iri.rsplit("/", 1)[-1])))
     return reading
+
+
+#: What a reference to an unknown producer or service is called.
+_NAMED = {"producer": ("tuottaja", "producent", "producer"),
+          "service": ("palvelu", "tjänst", "service")}
+
+
+def _unknown(kind: str, name: str) -> dict[str, str]:
+    fi, sv, en = _NAMED[kind]
+    return {"fi": f"Tuntematon {fi} '{name}': sitä ei ole alueen tiedoissa eikä tässä "
+                  "työkirjassa (kirjoita tunniste, esimerkiksi alasvetovalikosta).",
+            "sv": f"Okänd {sv} '{name}': den finns varken i regionens uppgifter eller i den "
+                  "här arbetsboken (skriv identifieraren, till exempel ur listan).",
+            "en": f"Unknown {en} '{name}': it is neither in the region's data nor in this "
+                  "workbook (write its identifier, for example from the drop-down list)."}
 
 
 def _meta(ws: Worksheet, reading: Reading) -> None:
@@ -195,7 +201,10 @@ def _sheet(ws: Worksheet, sheet: Sheet, region: str, terms: Terms, reading: Read
             try:
                 parsed[column.key] = terms.parse(cells[column.key], column, place)
             except CellError as error:
-                reading.problems.append(Problem(where(column), error.messages))
+                messages = error.messages
+                if column.value is Value.REF and column.target in _NAMED:
+                    messages = _unknown(column.target, str(cells[column.key]).strip())
+                reading.problems.append(Problem(where(column), messages))
                 parsed[column.key] = []
             if column.key == sheet.chain_column and parsed[column.key]:
                 place.chain = parsed[column.key][0].value
