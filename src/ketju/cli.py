@@ -521,8 +521,10 @@ def workbook_import(
         err.print(problem.text(language), style="red", markup=False, highlight=False,
                   soft_wrap=True)
     if result.problems:
-        err.print({"fi": f"{len(result.problems)} virhettä; mitään ei kirjoitettu.",
-                   "en": f"{len(result.problems)} problem(s); nothing was written."}[language],
+        count = len(result.problems)
+        err.print({"fi": f"{count} {'virhe' if count == 1 else 'virhettä'}; mitään ei "
+                         "kirjoitettu.",
+                   "en": f"{count} problem(s); nothing was written."}[language],
                   markup=False, highlight=False)
         raise typer.Exit(EXIT_DATA)
     err.print(f"Wrote {result.written}.", markup=False, highlight=False)

@@ -234,9 +234,11 @@ class Terms:
                 return ox.NamedNode(concept)
             if vocabulary is None and re.match(r"https?://", text):
                 return ox.NamedNode(ref_iri(text, None, place))
-            raise _bad("ei ole sallittu arvo: valitse arvo luettelosta.",
-                       "är inget tillåtet värde: välj ett värde i listan.",
-                       "is not an allowed value: choose one from the list.", text)
+            choices = vocabulary.choices() if vocabulary else []
+            some = ", ".join(choices[:10]) + (", …" if len(choices) > 10 else "")
+            raise _bad(f"ei ole sallittu arvo: valitse arvo luettelosta ({some}).",
+                       f"är inget tillåtet värde: välj ett värde i listan ({some}).",
+                       f"is not an allowed value: choose one from the list ({some}).", text)
         if kind is Value.CLASS:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
                 return ox.NamedNode(ref_iri(text, None, place))
