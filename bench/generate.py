@@ -859,6 +859,23 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
         ("dct:accrualPeriodicity", ["freq:ANNUAL_2"]),
         ("ketju:participant", [organiser, f"prod:{own}"]),
     ])
+    # The body and the decision that approve the region's descriptions (their life cycle:
+    # an approved description names its decision and the day it is valid from).
+    board = f"<{ID}{region}/organisation/aluehallitus>"
+    decision = f"<{ID}{region}/decision/hyvaksynta>"
+    goals_doc.entity(board, "org:Organization", [
+        labels(f"Aluehallitus, {rname[0]}", f"Välfärdsområdesstyrelsen, {rname[1]}",
+               f"Regional executive board, {rname[2]}"),
+    ])
+    goals_doc.entity(decision, "ketju:Decision", [
+        labels(f"Kuvausten hyväksyminen, {rname[0]}", f"Godkännande av beskrivningarna, {rname[1]}",
+               f"Approval of the descriptions, {rname[2]}"),
+        ("prov:wasAssociatedWith", [board]),
+        ("dct:date", ['"2024-12-16"^^xsd:date']),
+        ("dct:identifier", [lit("Aluehallitus 16.12.2024 § 250")]),
+    ])
+    approved = [("adms:status", ["admsstatus:Completed"]), ("ketju:approvedBy", [decision]),
+                ("ketju:validFrom", ['"2025-01-01"^^xsd:date'])]
     goals = GoalWriter(goals_doc, rng, sources,
                        (f"prod:{own}", organiser, "forum:seurantafoorumi"), small)
 
@@ -884,7 +901,7 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
             ("ketju:includesService", [f"svc:{s}" for s in pkg.services]),
             ("ketju:hasSteeringMeasure", [rng.choice(steering)] if rng.random() < 0.6 else []),
             ("ketju:illustrative", ["true"]),
-            ("adms:status", ["admsstatus:Completed"]),
+            *approved,
         ])
         docs[f"data/{region}/package-{pkg.slug}.ttl"] = doc
 
@@ -979,7 +996,7 @@ def render_region(plan: RegionPlan, seed: int, small: bool) -> tuple[dict[str, D
             ("ketju:integrationDirection", [f"idir:{rng.choice(('vertical', 'horizontal'))}"]
              if rng.random() < 0.5 else []),
             ("prov:wasDerivedFrom", derived),
-            ("adms:status", ["admsstatus:Completed"]),
+            *approved,
         ])
         for subject, props in step_blocks:
             doc.entity(subject, "ketju:Transition" if subject.startswith("tr:")

@@ -157,7 +157,9 @@ def test_the_picker_names_the_chain_and_suggests_the_most_similar_first(
     assert all(pair[0] == f"{ID}varsinais-suomi/chain/lonkkamurtuma" for pair in pairs)
     picked = [pair[1] for pair in pairs]
     assert picked == [s["chain"] for s in similar]
-    assert picked[0] == f"{ID}pohjois-savo/chain/lonkkamurtuma"
+    # Issue 16: the region's own target model is the most similar, then Pohjois-Savo's chain.
+    assert picked[0] == f"{ID}varsinais-suomi/chain/lonkkamurtuma-tavoitetila"
+    assert picked[1] == f"{ID}pohjois-savo/chain/lonkkamurtuma"
     # The other regions' hip-fracture chains are named by their regions.
     assert REGIONS["pohjois-savo"][lang] in shown.text and "pohjois-savo" not in shown.text
 

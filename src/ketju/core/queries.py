@@ -8,9 +8,10 @@ The header is YAML in `#+` comment lines, after grlc's decorator convention:
     #+   region: {type: iri, required: true, example: "https://w3id.org/ketju/vocab/region/x"}
 
 Parameter types: iri, string, lang (a language tag), integer, enum (with `values`), list (of
-IRIs). Values are checked against their type and then bound to the query variable of the same
-name (never pasted into the text): single values by pyoxigraph's substitutions, lists (and
-every value of a query with a `# BIND AS VALUES` line) by a VALUES block of typed terms.
+IRIs), date (YYYY-MM-DD, bound as an xsd:date). Values are checked against their type and
+then bound to the query variable of the same name (never pasted into the text): single values
+by pyoxigraph's substitutions, lists (and every value of a query with a `# BIND AS VALUES`
+line) by a VALUES block of typed terms.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import yaml
 
-PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list")
+PARAM_TYPES = ("iri", "string", "lang", "integer", "enum", "list", "date")
 #: A line of its own where paging goes (e.g. inside a subquery); else it goes at the end.
 PAGE_MARKER = "# PAGE"
 #: A line of its own asking for every parameter to be bound by a VALUES block opening the
@@ -35,6 +37,7 @@ VALUES_MARKER = "# BIND AS VALUES"
 
 
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 #: Longest string parameter value, in characters.
 MAX_STRING = 500
@@ -202,6 +205,14 @@ def to_term(param: Param, value: Any) -> Any:
         if not re.fullmatch(r"[+-]?\d{1,12}", text.strip()):
             raise ParameterError(f"Parameter {param.name} must be a whole number.")
         return ox.Literal(str(int(text)), datatype=XSD_INTEGER)
+    if param.type == "date":
+        try:
+            day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ParameterError(f"Parameter {param.name} must be a date such as 2025-04-01.")
+        return ox.Literal(day.isoformat(), datatype=XSD_DATE)
     if param.type == "lang":
         if len(text) > MAX_LANG_CHARS or not LANGUAGE_TAG.match(text):
             raise ParameterError(f"Parameter {param.name} must be a language tag such as fi.")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ketju.core import kinds as registry
 from ketju.core.kinds import Kind
+from ketju.core.lifecycle import STATE_WORDS, STATUS_WORDS
 from ketju.core.namespaces import ID, JHS183_SCHEME, ONTOLOGY, VOCAB, organiser_iri
 from ketju.core.queries import (
     MAX_IRI_CHARS,
@@ -254,6 +255,7 @@ def _openapi_parameter(param: Any) -> dict[str, Any]:
         # line (the HTTP server takes about 64 KiB); the cap is checked and in the description.
         "list": {"type": "array", "items": {"type": "string", "format": "uri"},
                  "maxItems": MAX_LIST},
+        "date": {"type": "string", "format": "date"},
     }[param.type]
     if param.default is not None:
         schema["default"] = param.default
@@ -358,7 +360,8 @@ def named_query_routes(app: FastAPI, queries: Mapping[str, NamedQuery]) -> None:
 
 
 #: The parameters of the resource lists that their `Link` headers carry.
-FILTERS = ("region", "segment", "serviceClass", "producerType", "limit")
+FILTERS = ("region", "segment", "serviceClass", "producerType", "status", "state", "valid_on",
+           "limit")
 #: The kinds the API lists, by their path (`/api/{kind.api}`), from the registry of kinds.
 LISTED = {kind.api: kind for kind in registry.KINDS if kind.api and kind.list_query}
 
@@ -489,7 +492,7 @@ def _kind_routes(kind: Kind) -> None:
     assert kind.api is not None
 
     def listing(
-        request: Request, state: ServicesDep, snapshot: SnapshotDep,
+        request: Request, services: ServicesDep, snapshot: SnapshotDep,
         region: Annotated[str | None, Query(pattern=SLUG, max_length=60,
                           description="A region's short name, e.g. pohjois-savo.")] = None,
         segment: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
@@ -498,12 +501,26 @@ def _kind_routes(kind: Kind) -> None:
                                 description="IRI of a JHS 183 service class.")] = None,
         producerType: Annotated[str | None, Query(max_length=MAX_IRI_CHARS,
                                 description="IRI of a producer type.")] = None,
+        status: Annotated[str | None, Query(
+            max_length=40, json_schema_extra={"enum": list(STATUS_WORDS)},
+            description="The status of the description: draft, proposed, approved or "
+                        "retired (replaced or withdrawn).")] = None,
+        state: Annotated[str | None, Query(
+            max_length=40, json_schema_extra={"enum": list(STATE_WORDS)},
+            description="current (the current state) or target (the target model).")] = None,
+        valid_on: Annotated[str | None, Query(
+            max_length=40, json_schema_extra={"format": "date"},
+            description="A day (YYYY-MM-DD) on which the description is valid: its validity "
+                        "starts on or before it and ends on or after it, where the description "
+                        "gives them. Add status=approved for the descriptions in force "
+                        "that day.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Any:
         filters = {"region": region, "segment": segment, "serviceClass": serviceClass,
-                   "producerType": producerType}
-        return list_kind(kind, request, state.settings.data_base, snapshot, filters, limit,
+                   "producerType": producerType, "status": status, "state": state,
+                   "valid_on": valid_on}
+        return list_kind(kind, request, services.settings.data_base, snapshot, filters, limit,
                          offset)
 
     def item(request: Request, snapshot: SnapshotDep,

@@ -2,7 +2,7 @@
 
 The mapping is a handful of CONSTRUCT queries (below), each one pass over one kind of entity, so
 its cost does not grow with per-service round trips: the whole national catalogue is read in
-eight queries. Python only merges, orders and serialises their answers.
+ten queries. Python only merges, orders and serialises their answers.
 
 What the export holds, and why (the rules are those of the official SHACL shapes of CPSV-AP
 3.2.0, `standards/cpsv-ap/cpsv-ap-SHACL.ttl`; every shape there is open, `sh:closed false`):
@@ -27,7 +27,13 @@ What the export holds, and why (the rules are those of the official SHACL shapes
   `dct:Location`), both required by the shape.
 - Packages and chains are ketju's own extension (CPSV-AP has no such notion): typed with ketju
   classes only (no shape targets them) and linked to their services with `dct:hasPart` (and
-  `ketju:includesService`, `ketju:hasStep` / `ketju:service`). Never the inverse
+  `ketju:includesService`, `ketju:hasStep` / `ketju:service`). Their life cycle goes where the
+  standards have a place for it: `adms:status` (as on a public service; the concept typed
+  `skos:Concept`), `dct:replaces` / `dct:isReplacedBy`, and the validity as DCAT-AP's
+  `dct:temporal` period (`dcat:startDate`, `dcat:endDate`) beside ketju's own
+  `ketju:validFrom` / `ketju:validUntil`; the approving decision (`ketju:approvedBy`, a
+  `prov:Activity` with its date, reference and deciding body) and the current state or target
+  model (`ketju:modelState`, `ketju:targetModelOf`) are ketju's. Never the inverse
   `dct:isPartOf`: on a public service the shapes demand that it points to a `dcat:Dataset`.
 
 Workarounds, stated honestly (both only where the data lacks what the shapes demand):
@@ -72,7 +78,8 @@ FINLAND = EU_AUTHORITY + "country/FIN"
 
 #: Prefixes of the Turtle and RDF/XML serialisations.
 FEED_PREFIXES = {name: PREFIXES[name] for name in (
-    "cpsv", "cv", "dct", "skos", "adms", "org", "ketju", "rdf", "xsd")} | {"eli": ELI}
+    "cpsv", "cv", "dct", "skos", "adms", "org", "ketju", "rdf", "xsd", "dcat", "prov",
+    "foaf")} | {"eli": ELI}
 
 #: The precomputed feed files in a built store's folder, by format name (sparql.formats).
 FEED_DIR = "feeds"
@@ -81,7 +88,8 @@ FEED_FILES = {"turtle": "cpsv-ap.ttl", "ntriples": "cpsv-ap.nt", "jsonld": "cpsv
 OXIGRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
                     "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
 
-_PREFIXES = sparql_prefixes(("ketju", "rdf", "skos", "dct", "cpsv", "cv", "adms", "org")) + \
+_PREFIXES = sparql_prefixes(("ketju", "rdf", "skos", "dct", "cpsv", "cv", "adms", "org",
+                             "dcat", "prov", "foaf")) + \
     f"PREFIX eli: <{ELI}>\n"
 
 # In the queries below, a UNION branch that binds `?typed` (only that branch) emits the type
@@ -150,7 +158,8 @@ CONSTRUCT {
       }
       UNION { ?channel a cv:Channel ; dct:type ?concept }
       UNION { VALUES ?kind { ketju:ServicePackage ketju:ServiceChain }
-              ?x a ?kind ; adms:status ?concept }
+              VALUES ?p { adms:status ketju:modelState }
+              ?x a ?kind ; ?p ?concept }
     }
   }
   # OPTIONALs after the few concepts are index lookups (a UNION would scan every label).
@@ -223,7 +232,9 @@ CONSTRUCT {
   UNION { ?x a ketju:ServicePackage ; ketju:includesService|ketju:hasSubPackage ?part }
   UNION {
     VALUES ?link { ketju:includesService ketju:hasSubPackage ketju:relatedPackage
-                   ketju:organiser ketju:coOrganiser adms:status ketju:illustrative }
+                   ketju:organiser ketju:coOrganiser adms:status ketju:illustrative
+                   dct:replaces dct:isReplacedBy ketju:validFrom ketju:validUntil
+                   ketju:approvedBy ketju:modelState ketju:targetModelOf }
     ?x a ketju:ServicePackage ; ?link ?value .
   }
 }"""
@@ -243,7 +254,8 @@ CONSTRUCT {
           FILTER(LANG(?description) != "") }
   UNION {
     VALUES ?link { ketju:partOfPackage ketju:organiser ketju:hasStep adms:status
-                   ketju:illustrative }
+                   ketju:illustrative dct:replaces dct:isReplacedBy ketju:validFrom
+                   ketju:validUntil ketju:approvedBy ketju:modelState ketju:targetModelOf }
     ?x a ketju:ServiceChain ; ?link ?value .
   }
   UNION {
@@ -254,11 +266,48 @@ CONSTRUCT {
   }
 }"""
 
+# The life cycle of packages and chains (docs/MODELLING.md): their validity also as DCAT-AP's
+# dct:temporal, a dct:PeriodOfTime with dcat:startDate and dcat:endDate (one period per
+# description: its own query, so that the blank node is made once), and the approving decisions
+# with their deciding bodies. Status and successor (adms:status, dct:replaces, dct:isReplacedBy)
+# go with the other links above. The period is named `{description}#validity`, not a blank
+# node, so that the export is the same triples every time it is made.
+VALIDITY = """
+CONSTRUCT {
+  ?x dct:temporal ?period . ?period a dct:PeriodOfTime ; dcat:startDate ?from ;
+    dcat:endDate ?until .
+} WHERE {
+  { SELECT DISTINCT ?x WHERE {
+      VALUES ?kind { ketju:ServicePackage ketju:ServiceChain }
+      VALUES ?p { ketju:validFrom ketju:validUntil }
+      ?x a ?kind ; ?p ?day } }
+  BIND(IRI(CONCAT(STR(?x), "#validity")) AS ?period)
+  OPTIONAL { ?x ketju:validFrom ?from }
+  OPTIONAL { ?x ketju:validUntil ?until }
+}"""
+
+DECISIONS = """
+CONSTRUCT {
+  ?decision a ketju:Decision, prov:Activity ; skos:prefLabel ?label ; dct:date ?date ;
+    dct:identifier ?reference ; foaf:page ?page ; prov:wasAssociatedWith ?body .
+  ?body a org:Organization ; skos:prefLabel ?bodyLabel .
+} WHERE {
+  { SELECT DISTINCT ?decision WHERE { ?x ketju:approvedBy ?decision } }
+  OPTIONAL { ?decision skos:prefLabel ?label FILTER(LANG(?label) != "") }
+  OPTIONAL { ?decision dct:date ?date }
+  OPTIONAL { ?decision dct:identifier ?reference }
+  OPTIONAL { ?decision foaf:page ?page }
+  OPTIONAL {
+    ?decision prov:wasAssociatedWith ?body .
+    OPTIONAL { ?body skos:prefLabel ?bodyLabel FILTER(LANG(?bodyLabel) != "") }
+  }
+}"""
+
 #: The mapping, in the order the queries run.
 QUERIES: dict[str, str] = {
     "services": SERVICES, "ptv-identifiers": PTV_IDENTIFIERS, "concepts": CONCEPTS,
     "life-events": LIFE_EVENTS, "organisers": ORGANISERS, "channels": CHANNELS,
-    "packages": PACKAGES, "chains": CHAINS,
+    "packages": PACKAGES, "chains": CHAINS, "validity": VALIDITY, "decisions": DECISIONS,
 }
 
 #: Finland as a place, for organisations without an area of their own (see ORGANISERS).
