@@ -337,3 +337,29 @@ def test_every_description_imports_through_validation(project: Project, catalogu
         assert result.problems == [], (iri, [p.text("en") for p in result.problems])
         assert result.written is not None
         assert isomorphic(Graph().parse(result.written), Graph().parse(path)), iri
+
+
+def test_the_required_columns_are_what_the_shapes_require() -> None:
+    """The layout marks a column required (`*`) exactly when the shapes give its property a
+    minimum count for the sheet's class; a required property without a column of its own is
+    written by another sheet's column (a chain's steps: the steps' chain column)."""
+    from rdflib import URIRef
+    from rdflib.namespace import SH
+
+    shapes = Graph()
+    for path in sorted((ROOT / "shapes").glob("*.ttl")):
+        shapes.parse(path)
+    inverse = {c.prop for sheet in SHEETS for c in sheet.columns if c.inverse}
+    for sheet in SHEETS:
+        required = set()
+        for shape in shapes.subjects(SH.targetClass, URIRef(sheet.cls)):
+            for prop in shapes.objects(shape, SH.property):
+                count, path = shapes.value(prop, SH.minCount), shapes.value(prop, SH.path)
+                if count is not None and int(count) >= 1 and isinstance(path, URIRef) and \
+                        shapes.value(prop, SH.severity) in (None, SH.Violation):
+                    required.add(str(path))
+        own = {c.prop for c in sheet.columns if c.prop and not c.inverse and not c.via}
+        marked = {c.prop for c in sheet.columns if c.required and c.prop and not c.inverse
+                  and not c.via and c.lang is None}
+        assert marked == required & own, sheet.name
+        assert required - own <= inverse, sheet.name
