@@ -345,6 +345,8 @@ def test_every_description_imports_through_validation(project: Project, catalogu
         assert result.problems == [], (iri, [p.text("en") for p in result.problems])
         assert result.written is not None
         assert isomorphic(Graph().parse(result.written), Graph().parse(path)), iri
+        assert {q.triple for q in ox.parse(path=str(result.written))} == \
+            {q.triple for q in ox.parse(path=str(path))}, iri
 
 
 def test_the_required_columns_are_what_the_shapes_require() -> None:
