@@ -97,8 +97,17 @@ bench: setup tools
 # A picture of each kind of page at desktop (1366x900) and phone (390x844) width in
 # docs/screenshots/ (what the README shows), in headless Chromium; in Finnish, or
 # SCREENSHOTS_LANG=sv or en. Builds the store when needed, serves it on a free port meanwhile.
+# The workbook (docs/screenshots/workbook.png) is printed by LibreOffice, headless, and made a
+# PNG by poppler's pdftoppm; both are installed here only.
 SCREENSHOTS_LANG ?= fi
-screenshots: setup $(CHROMIUM)
+SOFFICE := /usr/bin/soffice
+PDFTOPPM := /usr/bin/pdftoppm
+$(SOFFICE) $(PDFTOPPM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	  libreoffice-calc-nogui poppler-utils || (apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	  libreoffice-calc-nogui poppler-utils)
+screenshots: setup $(CHROMIUM) $(SOFFICE) $(PDFTOPPM)
 	$(BIN)/python tools/screenshots.py --lang $(SCREENSHOTS_LANG)
 
 clean:

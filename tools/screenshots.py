@@ -73,6 +73,95 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: A workbook (`ketju workbook export`) pictured as a spreadsheet program shows it: LibreOffice
+#: (Debian's libreoffice-calc-nogui, headless) prints the sheet to PDF, poppler's pdftoppm makes
+#: the PNG (docs/screenshots/workbook.png). The description, its sheet and the cells shown.
+SOFFICE = Path("/usr/bin/soffice")
+PDFTOPPM = Path("/usr/bin/pdftoppm")
+WORKBOOK = ("varsinais-suomi/lonkkamurtuma", "Vaiheet", "A1:L12")
+
+
+def picture_workbook(home: Path, out: Path) -> Path | None:
+    """docs/screenshots/workbook.png: the steps sheet of an exported chain, with the grid and
+    the column letters and row numbers a planner sees; None when LibreOffice is missing."""
+    import tempfile
+
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment
+
+    if not SOFFICE.exists() or not PDFTOPPM.exists():
+        print(f"{SOFFICE} or {PDFTOPPM} is missing: run `make screenshots` (it installs "
+              "libreoffice-calc-nogui and poppler-utils)", file=sys.stderr)
+        return None
+    description, sheet, cells = WORKBOOK
+    env = {**os.environ, "KETJU_HOME": str(home)}
+    with tempfile.TemporaryDirectory(prefix="ketju-workbook-picture-") as temporary:
+        folder = Path(temporary)
+        book_path = folder / "workbook.xlsx"
+        subprocess.run(ketju("workbook", "export", description, "-o", str(book_path)),
+                       env=env, check=True)
+        book = load_workbook(book_path)
+        for name in book.sheetnames:
+            if name != sheet:
+                del book[name]
+        ws = book[sheet]
+        # The Swedish and English names folded away, and no wrapping: a legible picture.
+        for letter in ("E", "F"):
+            ws.column_dimensions[letter].hidden = True
+        for row in ws.iter_rows(min_row=3):
+            ws.row_dimensions[row[0].row].height = None
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=False, vertical="top")
+        ws.print_area = cells
+        ws.print_options.gridLines = True
+        ws.print_options.headings = True
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1
+        book.save(book_path)
+        profile = (folder / "profile").as_uri()
+        subprocess.run([str(SOFFICE), f"-env:UserInstallation={profile}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(folder), str(book_path)],
+                       check=True, capture_output=True, timeout=180)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "workbook"
+        page = [str(PDFTOPPM), "-r", "150", "-singlefile", "-f", "1", "-l", "1",
+                str(folder / "workbook.pdf")]
+        raw = subprocess.run(page, check=True, capture_output=True).stdout
+        x, y, width, height = _inked(raw)
+        subprocess.run([page[0], "-png", "-x", str(x), "-y", str(y), "-W", str(width), "-H",
+                        str(height), *page[1:], str(target)], check=True)
+    print(f"{target}.png", file=sys.stderr)
+    return target.with_suffix(".png")
+
+
+def _inked(ppm: bytes, margin: int = 12) -> tuple[int, int, int, int]:
+    """The box (x, y, width, height) around everything that is not white on a binary PPM (P6)
+    page, with a margin: what the PNG is cropped to."""
+    import re
+
+    header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+\d+\s", ppm)
+    assert header, "not a binary PPM"
+    width, height = int(header[1]), int(header[2])
+    pixels = ppm[header.end():]
+    stride = width * 3
+    top, bottom, left, right = height, 0, width, 0
+    for row in range(height):
+        line = pixels[row * stride:(row + 1) * stride]
+        stripped = line.lstrip(b"\xff")
+        if not stripped:
+            continue
+        top, bottom = min(top, row), row
+        left = min(left, (len(line) - len(stripped)) // 3)
+        right = max(right, len(line.rstrip(b"\xff")) // 3)
+    if bottom < top:
+        return 0, 0, width, height
+    x, y = max(0, left - margin), max(0, top - margin)
+    return x, y, min(width, right + margin) - x, min(height, bottom + 1 + margin) - y
+
+
 def ketju(*args: str) -> list[str]:
     return [sys.executable, "-m", "ketju", *args]
 
@@ -170,21 +259,27 @@ def take_details(browser: Any, base: str, out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("kinds", nargs="*", metavar="KIND",
-                        help=f"pages to picture (default: all of {', '.join(PAGES)})")
+                        help=f"pages to picture (default: all of {', '.join(PAGES)}, and "
+                             "the workbook)")
     parser.add_argument("--lang", choices=("fi", "sv", "en"), default="fi")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--home", type=Path, default=ROOT,
                         help="the project to build and serve (default: this checkout)")
     args = parser.parse_args(argv)
-    if unknown := [kind for kind in args.kinds if kind not in PAGES]:
+    if unknown := [kind for kind in args.kinds if kind not in PAGES and kind != "workbook"]:
         parser.error(f"no such kind of page: {', '.join(unknown)} (known: {', '.join(PAGES)})")
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: run `make browser`", file=sys.stderr)
         return 2
     env = {**os.environ, "KETJU_HOME": str(args.home)}
-    subprocess.run(ketju("build", "--if-needed"), env=env, check=True)
-    with serving(args.home) as base:
-        take(base, args.out, args.kinds or list(PAGES), args.lang)
+    pages = [kind for kind in args.kinds or list(PAGES) if kind in PAGES]
+    if pages:
+        subprocess.run(ketju("build", "--if-needed"), env=env, check=True)
+        with serving(args.home) as base:
+            take(base, args.out, pages, args.lang)
+    if (not args.kinds or "workbook" in args.kinds) and args.lang == "fi" \
+            and picture_workbook(args.home, args.out) is None:
+        return 2
     return 0
 
 

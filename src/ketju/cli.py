@@ -427,5 +427,108 @@ def import_observations(
         raise typer.Exit(EXIT_DATA)
 
 
+workbook_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                            help="Excel workbooks for planners (työkirjat): new, export, import.")
+app.add_typer(workbook_app, name="workbook")
+
+_REGION = r"[a-z0-9]+(-[a-z0-9]+)*"
+
+
+def _save_workbook(book: object, output: Path) -> None:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        book.save(output)  # type: ignore[attr-defined]
+    except OSError as error:
+        err.print(f"Cannot write {output}: {error}", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    err.print(f"Wrote {output}.", markup=False)
+
+
+@workbook_app.command("new")
+def workbook_new(
+    region: Annotated[str, typer.Option(help="The region's short name, e.g. varsinais-suomi.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx file to write.")],
+) -> None:
+    """Write an empty workbook for a region: a sheet per kind, drop-down lists from the
+    vocabularies and from the region's own producers and services, and instructions."""
+    import re
+
+    from ketju.domain.workbook import Catalogue, new_workbook
+
+    project = Project.locate()
+    if not re.fullmatch(_REGION, region) or region not in project.regions_in_data():
+        err.print(f"Unknown region '{region}'.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    _save_workbook(new_workbook(Catalogue.load(project), region), output)
+
+
+@workbook_app.command("export")
+def workbook_export(
+    description: Annotated[str, typer.Argument(
+        help="A chain or package: its IRI, or region/slug (e.g. varsinais-suomi/lonkkamurtuma)"
+             " or region/chain/slug, region/package/slug.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx file to write.")],
+) -> None:
+    """Write an existing description (the whole Turtle file it lives in) into a workbook."""
+    from ketju.domain.compare import region_of
+    from ketju.domain.workbook import (
+        Catalogue,
+        NotADescription,
+        description_file,
+        export_workbook,
+    )
+
+    project = Project.locate()
+    try:
+        iri, path = description_file(project, description)
+    except NotADescription as error:
+        err.print(str(error), style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    region = region_of(iri) or path.parent.name
+    _save_workbook(export_workbook(Catalogue.load(project), region, path), output)
+
+
+@workbook_app.command("import")
+def workbook_import(
+    file: Annotated[Path, typer.Argument(help="The filled-in workbook (.xlsx).")],
+    region: Annotated[str, typer.Option(help="The region whose data the workbook is.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Folder to write the Turtle file into (default: data/REGION/).")]
+    = None,
+    lang: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+) -> None:
+    """Turn a workbook into a Turtle file and validate it; every problem is shown with its
+    sheet, row and column (exit status 1) and then nothing is written."""
+    import re
+    import zipfile
+
+    from ketju.domain.workbook import import_workbook
+
+    language = (lang or _default_language()).value
+    project = Project.locate()
+    if not re.fullmatch(_REGION, region):
+        err.print(f"Unknown region '{region}'.", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        result = import_workbook(project, file, region, output)
+    except (OSError, zipfile.BadZipFile, KeyError) as error:
+        err.print(f"Cannot read {file}: {error}", style="red", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    for problem in result.warnings:
+        err.print(problem.text(language), style="yellow", markup=False, highlight=False,
+                  soft_wrap=True)
+    for problem in result.problems:
+        err.print(problem.text(language), style="red", markup=False, highlight=False,
+                  soft_wrap=True)
+    if result.problems:
+        count = len(result.problems)
+        err.print({"fi": f"{count} {'virhe' if count == 1 else 'virhettä'}; mitään ei "
+                         "kirjoitettu.",
+                   "en": f"{count} problem(s); nothing was written."}[language],
+                  markup=False, highlight=False)
+        raise typer.Exit(EXIT_DATA)
+    err.print(f"Wrote {result.written}.", markup=False, highlight=False)
+
+
 def main() -> None:
     app()
