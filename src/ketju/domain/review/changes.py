@@ -1,0 +1,276 @@
+"""What changed in the catalogue's descriptions between two sides, as change records.
+
+Per service package and service chain (by IRI): the description added or removed, its name and
+life cycle (status, validity, decision, successor, current state or target model), its steps
+(added, removed, moved, changed), its hand-overs, goals, indicators and targets, the producers
+it names, the services and parts of a package. A step "moved" when its place among the steps
+both sides share changed; steps renumbered around an added or removed step did not move.
+
+A status that goes backwards (retired to anything else, approved back to proposed or draft) is
+a problem: its record has `problem` set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from ketju.core.namespaces import ONTOLOGY
+from ketju.domain.review.sources import Graph, Side
+
+K = ONTOLOGY
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ADMS = "http://www.w3.org/ns/adms#"
+STATUS = "http://purl.org/adms/status/"
+KSTATUS = "https://w3id.org/ketju/vocab/status/"
+SDMX_ATTRIBUTE = "http://purl.org/linked-data/sdmx/2009/attribute#"
+PACKAGE, CHAIN = K + "ServicePackage", K + "ServiceChain"
+LABEL = SKOS + "prefLabel"
+
+#: Life-cycle ranks: a status may only move up (retired ones share the last rank).
+STATUS_RANK = {STATUS + "UnderDevelopment": 0, KSTATUS + "Proposed": 1, STATUS + "Completed": 2,
+               STATUS + "Deprecated": 3, STATUS + "Withdrawn": 3}
+
+#: What is compared, per kind of entity: (property key, property IRI, how its value reads).
+#: The keys name the texts (texts.toml `prop_*`); the value kinds say how a value is shown.
+DESCRIPTION_PROPS = (
+    ("status", ADMS + "status", "iri"), ("validFrom", K + "validFrom", "date"),
+    ("validUntil", K + "validUntil", "date"), ("approvedBy", K + "approvedBy", "iri"),
+    ("isReplacedBy", DCT + "isReplacedBy", "iri"), ("replaces", DCT + "replaces", "iri"),
+    ("modelState", K + "modelState", "iri"), ("targetModelOf", K + "targetModelOf", "iri"),
+)
+STEP_PROPS = (
+    ("service", K + "service", "iri"), ("producer", K + "responsibleProducer", "iri"),
+    ("level", K + "serviceLevel", "iri"), ("class", K + "serviceClass", "iri"),
+    ("maximumDuration", K + "maximumDuration", "duration"),
+)
+TRANSITION_PROPS = (
+    ("from", K + "fromStep", "iri"), ("to", K + "toStep", "iri"),
+    ("kind", K + "transitionKind", "iri"), ("maximumWait", K + "maximumWait", "duration"),
+    ("producer", K + "responsibleProducer", "iri"),
+)
+GOAL_PROPS = (("goalLevel", K + "goalLevel", "iri"),)
+INDICATOR_PROPS = (("unit", SDMX_ATTRIBUTE + "unitMeasure", "iri"),
+                   ("nationalIndicator", K + "nationalIndicator", "iri"))
+TARGET_PROPS = (("value", RDF + "value", "number"), ("period", K + "targetPeriod", "text"))
+SERVICE_PROPS = (("level", K + "serviceLevel", "iri"), ("class", K + "serviceClass", "iri"),
+                 ("producer", K + "producedBy", "iri"))
+PROPERTY_KINDS = {key: how for props in (DESCRIPTION_PROPS, STEP_PROPS, TRANSITION_PROPS,
+                                         GOAL_PROPS, INDICATOR_PROPS, TARGET_PROPS,
+                                         SERVICE_PROPS) for key, _, how in props}
+PROPERTY_KINDS |= {"label": "text", "position": "number", "measuredBy": "iri",
+                   "service-added": "iri"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change: `kind` added, removed, moved, changed or renamed; `what` the kind of entity
+    (description, step, transition, goal, indicator, target, producer, service, part);
+    `property` a key of PROPERTY_KINDS (None for added and removed); before and after the
+    values as the data writes them (IRIs, lexical forms)."""
+
+    kind: str
+    description: str
+    what: str
+    entity: str
+    property: str | None = None
+    before: str | None = None
+    after: str | None = None
+    problem: bool = False
+    #: The property's IRI (the data's own predicate).
+    property_iri: str | None = None
+
+    def record(self) -> dict[str, object]:
+        """The JSON record."""
+        return asdict(self)
+
+
+@dataclass
+class Review:
+    """The changes between two sides, with both sides kept for the names."""
+
+    base: Side
+    head: Side
+    changes: list[Change]
+    #: Each description's kind ("chain" or "package") and state ("added", "removed",
+    #: "changed"), in the order they are reported.
+    descriptions: dict[str, tuple[str, str]]
+
+    @property
+    def problems(self) -> list[Change]:
+        return [c for c in self.changes if c.problem]
+
+
+def _label_key(graph: Graph, iri: str) -> str:
+    """The labels of a node as one comparable text (every language)."""
+    return " | ".join(sorted(f"{o.value}@{getattr(o, 'language', '')}"
+                             for o in graph.objects(iri, LABEL)))
+
+
+def _single(graph: Graph, iri: str, predicate: str) -> str | None:
+    values = sorted(o.value for o in graph.objects(iri, predicate))
+    return ", ".join(values) if values else None
+
+
+def _properties(out: list[Change], description: str, what: str, iri: str, base: Graph,
+                head: Graph, props: Iterable[tuple[str, str, str]]) -> None:
+    for key, predicate, _ in props:
+        before, after = _single(base, iri, predicate), _single(head, iri, predicate)
+        if before != after:
+            out.append(Change("changed", description, what, iri, key, before, after,
+                              property_iri=predicate))
+
+
+def _renamed(out: list[Change], description: str, what: str, iri: str, base: Graph,
+             head: Graph) -> None:
+    if _label_key(base, iri) != _label_key(head, iri) and base.has(iri) and head.has(iri):
+        out.append(Change("renamed", description, what, iri, "label",
+                          base.value(iri, LABEL), head.value(iri, LABEL), property_iri=LABEL))
+
+
+def _members(out: list[Change], description: str, what: str, before: set[str],
+             after: set[str]) -> list[str]:
+    """Added and removed members; the shared ones, sorted."""
+    for iri in sorted(after - before):
+        out.append(Change("added", description, what, iri))
+    for iri in sorted(before - after):
+        out.append(Change("removed", description, what, iri))
+    return sorted(before & after)
+
+
+def _position(graph: Graph, step: str) -> float:
+    try:
+        return float(graph.value(step, K + "position") or "inf")
+    except ValueError:
+        return float("inf")
+
+
+def _ranks(graph: Graph, steps: list[str]) -> dict[str, int]:
+    """A step's place among `steps`: how many of them come strictly before it."""
+    positions = {s: _position(graph, s) for s in steps}
+    return {s: sum(1 for other in steps if positions[other] < positions[s]) for s in steps}
+
+
+def _steps(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    shared = _members(out, d, "step", set(base.iris(d, K + "hasStep")),
+                      set(head.iris(d, K + "hasStep")))
+    before, after = _ranks(base, shared), _ranks(head, shared)
+    for step in shared:
+        if before[step] != after[step]:
+            out.append(Change("moved", d, "step", step, "position",
+                              base.value(step, K + "position"), head.value(step, K + "position"),
+                              property_iri=K + "position"))
+        _renamed(out, d, "step", step, base, head)
+        _properties(out, d, "step", step, base, head, STEP_PROPS)
+
+
+def _transitions(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    shared = _members(out, d, "transition", set(base.iris(d, K + "hasTransition")),
+                      set(head.iris(d, K + "hasTransition")))
+    for transition in shared:
+        _properties(out, d, "transition", transition, base, head, TRANSITION_PROPS)
+
+
+def _goals(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    def goals(graph: Graph) -> set[str]:
+        return set(graph.iris(d, K + "hasMainGoal")) | set(graph.iris(d, K + "hasGoal"))
+
+    shared = _members(out, d, "goal", goals(base), goals(head))
+    for goal in shared:
+        _renamed(out, d, "goal", goal, base, head)
+        _properties(out, d, "goal", goal, base, head, GOAL_PROPS)
+        old, new = set(base.iris(goal, K + "measuredBy")), set(head.iris(goal, K + "measuredBy"))
+        for indicator in sorted(new - old):
+            out.append(Change("changed", d, "goal", goal, "measuredBy", None, indicator,
+                              property_iri=K + "measuredBy"))
+        for indicator in sorted(old - new):
+            out.append(Change("changed", d, "goal", goal, "measuredBy", indicator, None,
+                              property_iri=K + "measuredBy"))
+
+    def indicators(graph: Graph) -> set[str]:
+        return {i for g in goals(graph) for i in graph.iris(g, K + "measuredBy")}
+
+    old_ind, new_ind = indicators(base), indicators(head)
+    for iri in sorted((new_ind - old_ind) - {i for i in new_ind if base.has(i)}):
+        out.append(Change("added", d, "indicator", iri))
+    shared_ind = sorted(i for i in old_ind | new_ind if base.has(i) and head.has(i))
+    for indicator in shared_ind:
+        _renamed(out, d, "indicator", indicator, base, head)
+        _properties(out, d, "indicator", indicator, base, head, INDICATOR_PROPS)
+        targets = _members(out, d, "target", set(base.iris(indicator, K + "hasTarget")),
+                           set(head.iris(indicator, K + "hasTarget")))
+        for target in targets:
+            _properties(out, d, "target", target, base, head, TARGET_PROPS)
+
+
+def _producers(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    """Producers this description names (its steps', hand-overs' and services') renamed."""
+    def named(graph: Graph) -> set[str]:
+        found: set[str] = set()
+        for part in (graph.iris(d, K + "hasStep") + graph.iris(d, K + "hasTransition")
+                     + graph.iris(d, K + "includesService")):
+            found.update(graph.iris(part, K + "responsibleProducer"))
+            found.update(graph.iris(part, K + "producedBy"))
+        return found
+
+    for producer in sorted(named(base) & named(head)):
+        _renamed(out, d, "producer", producer, base, head)
+
+
+def _package(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    shared = _members(out, d, "service", set(base.iris(d, K + "includesService")),
+                      set(head.iris(d, K + "includesService")))
+    for service in shared:
+        _renamed(out, d, "service", service, base, head)
+        _properties(out, d, "service", service, base, head, SERVICE_PROPS)
+
+    def parts(graph: Graph) -> set[str]:
+        inverse = {s for s, props in graph.index.items()
+                   if any(o.value == d for o in props.get(K + "partOfPackage", ()))}
+        return set(graph.iris(d, DCT + "hasPart")) | inverse
+
+    _members(out, d, "part", parts(base), parts(head))
+
+
+def _life_cycle(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+    _properties(out, d, "description", d, base, head, DESCRIPTION_PROPS)
+    before, after = base.value(d, ADMS + "status"), head.value(d, ADMS + "status")
+    if before in STATUS_RANK and after in STATUS_RANK and STATUS_RANK[after] < STATUS_RANK[before]:
+        for index, change in enumerate(out):
+            if change.description == d and change.property == "status":
+                out[index] = Change(change.kind, d, "description", d, "status", before, after,
+                                    problem=True, property_iri=ADMS + "status")
+
+
+def kind_of(graph: Graph, iri: str) -> str:
+    return "package" if iri in set(graph.subjects_of_type(PACKAGE)) else "chain"
+
+
+def compare(base: Side, head: Side) -> Review:
+    """Every change between the descriptions of `base` and `head`."""
+    old = set(base.data.subjects_of_type(PACKAGE)) | set(base.data.subjects_of_type(CHAIN))
+    new = set(head.data.subjects_of_type(PACKAGE)) | set(head.data.subjects_of_type(CHAIN))
+    changes: list[Change] = []
+    states: dict[str, tuple[str, str]] = {}
+    b, h = base.data, head.data
+    for d in sorted(new - old):
+        changes.append(Change("added", d, "description", d))
+        states[d] = (kind_of(h, d), "added")
+    for d in sorted(old - new):
+        changes.append(Change("removed", d, "description", d))
+        states[d] = (kind_of(b, d), "removed")
+    for d in sorted(old & new):
+        found: list[Change] = []
+        _renamed(found, d, "description", d, b, h)
+        _life_cycle(found, d, b, h)
+        _steps(found, d, b, h)
+        _transitions(found, d, b, h)
+        _goals(found, d, b, h)
+        _producers(found, d, b, h)
+        _package(found, d, b, h)
+        if found:
+            changes.extend(found)
+            states[d] = (kind_of(h, d), "changed")
+    return Review(base, head, changes, states)
