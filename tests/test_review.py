@@ -37,9 +37,14 @@ def _edit(path: Path, *pairs: tuple[str, str], append: str = "") -> None:
 
 
 FOUR_CHANGES = (
-    # 1. a step moved: physiotherapy from 6 to 5 (beside the ward care it runs parallel with)
+    # 1. a step moved: physiotherapy from 6 to 4, right after surgery (the ward care and the
+    #    follow-up care after it are renumbered 5 and 6: renumbered, not moved)
     ("    ketju:position 6 ;\n    ketju:service vsserv:osastokuntoutus ;",
-     "    ketju:position 5 ;\n    ketju:service vsserv:osastokuntoutus ;"),
+     "    ketju:position 4 ;\n    ketju:service vsserv:osastokuntoutus ;"),
+    ("    ketju:position 4 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;",
+     "    ketju:position 5 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;"),
+    ("    ketju:position 5 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;",
+     "    ketju:position 6 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;"),
     # 2. a producer changed: the discharge step is now the health centre hospital's
     ("    ketju:service vsserv:kotihoito ;\n    ketju:responsibleProducer vsprod:kotihoito ;",
      "    ketju:service vsserv:kotihoito ;\n"
@@ -61,7 +66,7 @@ lmstep:etaseuranta a ketju:ChainStep ;
 """
 EXPECTED = {
     ("added", "step", STEP + "etaseuranta", None, None, None),
-    ("moved", "step", STEP + "osastokuntoutus", "position", "6", "5"),
+    ("moved", "step", STEP + "osastokuntoutus", "position", "6", "4"),
     ("changed", "step", STEP + "kotihoito", "producer",
      "https://w3id.org/ketju/id/varsinais-suomi/producer/kotihoito",
      "https://w3id.org/ketju/id/varsinais-suomi/producer/terveyskeskussairaala"),
@@ -123,7 +128,7 @@ def test_markdown_names_them_in_finnish(sides: dict[str, Path | str]) -> None:
     assert bullets == [
         "- Vaihe lisätty: **Etäseuranta** (kohta 10)",
         "- Vaihe **Kotiutus kotihoidon tukemana**: tuottaja Kotihoito → Terveyskeskussairaala",
-        "- Vaihe **Fysioterapia terveyskeskussairaalassa** siirtyi järjestyksessä: kohta 6 → 5",
+        "- Vaihe **Fysioterapia terveyskeskussairaalassa** siirtyi järjestyksessä: kohta 6 → 4",
         "- Siirtymä **Kotiutus ja kotihoidon käynnistäminen**: enimmäisodotus enintään 1 päivä"
         " → enintään 12 tuntia",
     ]
@@ -141,7 +146,7 @@ def test_markdown_names_them_in_english(sides: dict[str, Path | str]) -> None:
         "- Step **Discharge home supported by home care**: producer Home care → Health centre"
         " hospital",
         "- Step **Physiotherapy in the health centre hospital** moved in the order: position"
-        " 6 → 5",
+        " 6 → 4",
         "- Hand-over **Discharge and start of home care**: maximum wait at most 1 day → at most"
         " 12 hours",
     ]

@@ -3,8 +3,9 @@
 Per service package and service chain (by IRI): the description added or removed, its name and
 life cycle (status, validity, decision, successor, current state or target model), its steps
 (added, removed, moved, changed), its hand-overs, goals, indicators and targets, the producers
-it names, the services and parts of a package. A step "moved" when its place among the steps
-both sides share changed; steps renumbered around an added or removed step did not move.
+it names, the services and parts of a package. A step "moved" when it left the order of the
+steps both sides share (it is not in their longest common order); steps renumbered around an
+added, removed or moved step did not move.
 
 A status that goes backwards (retired to anything else, approved back to proposed or draft) is
 a problem: its record has `problem` set.
@@ -147,18 +148,37 @@ def _position(graph: Graph, step: str) -> float:
         return float("inf")
 
 
-def _ranks(graph: Graph, steps: list[str]) -> dict[str, int]:
-    """A step's place among `steps`: how many of them come strictly before it."""
-    positions = {s: _position(graph, s) for s in steps}
-    return {s: sum(1 for other in steps if positions[other] < positions[s]) for s in steps}
+def _kept_in_order(before: list[str], after: list[str]) -> set[str]:
+    """The steps that kept their order: a longest common subsequence of the two orders.
+
+    >>> sorted(_kept_in_order(list("abcdef"), list("abecdf")))
+    ['a', 'b', 'c', 'd', 'f']
+    """
+    n, m = len(before), len(after)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = (table[i + 1][j + 1] + 1 if before[i] == after[j]
+                           else max(table[i + 1][j], table[i][j + 1]))
+    kept, i, j = set(), 0, 0
+    while i < n and j < m:
+        if before[i] == after[j]:
+            kept.add(before[i])
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return kept
 
 
 def _steps(out: list[Change], d: str, base: Graph, head: Graph) -> None:
     shared = _members(out, d, "step", set(base.iris(d, K + "hasStep")),
                       set(head.iris(d, K + "hasStep")))
-    before, after = _ranks(base, shared), _ranks(head, shared)
+    kept = _kept_in_order(sorted(shared, key=lambda s: (_position(base, s), s)),
+                          sorted(shared, key=lambda s: (_position(head, s), s)))
     for step in shared:
-        if before[step] != after[step]:
+        if step not in kept:
             out.append(Change("moved", d, "step", step, "position",
                               base.value(step, K + "position"), head.value(step, K + "position"),
                               property_iri=K + "position"))
