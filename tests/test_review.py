@@ -255,3 +255,23 @@ def test_descriptions_added_and_removed(tmp_path: Path, sides: dict[str, Path | 
 def test_a_side_that_is_neither_folder_nor_revision_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["diff", str(tmp_path / "nothing"), "HEAD"])
     assert result.exit_code == 2
+
+
+def test_the_readme_picture_shows_the_same_review() -> None:
+    """`make screenshots` pictures the comment for the same change (tools/screenshots.py)."""
+    from tools.screenshots import review_markdown
+
+    lines = review_markdown("fi").splitlines()
+    assert lines[0] == "**1 ketju muuttui.**"
+    assert len([line for line in lines if line.startswith("- ")]) == 4
+
+
+@pytest.mark.slow
+def test_the_review_picture_is_taken(tmp_path: Path) -> None:
+    from tools.screenshots import CHROMIUM, take_review
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    picture = take_review(tmp_path)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert picture.stat().st_size > 10_000
