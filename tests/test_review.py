@@ -275,3 +275,42 @@ def test_the_review_picture_is_taken(tmp_path: Path) -> None:
     picture = take_review(tmp_path)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert picture.stat().st_size > 10_000
+
+
+DECISION = """
+<https://w3id.org/ketju/id/varsinais-suomi/decision/lonkkamurtuma-2025> a ketju:Decision ;
+    skos:prefLabel "Lonkkamurtumaketjun hyväksyminen"@fi, "Approval of the hip-fracture chain"@en ;
+    dct:date "2025-03-12"^^xsd:date ;
+    dct:identifier "{reference}" .
+"""
+HANDOVER = """
+lmtr:paivystys-jalkitarkastus a ketju:Transition ;
+    skos:prefLabel "Ohjaus jälkitarkastukseen"@fi, "Referral to the follow-up visit"@en ;
+    ketju:fromStep lmstep:paivystys ;
+    ketju:toStep lmstep:jalkitarkastus ;
+    ketju:transitionKind tkind:referral .
+"""
+
+
+def test_a_decision_and_a_handover(tmp_path: Path, sides: dict[str, Path | str]) -> None:
+    approved = ("    dcat:version \"1.0\" .", "    dcat:version \"1.0\" ;\n    ketju:approvedBy "
+                "<https://w3id.org/ketju/id/varsinais-suomi/decision/lonkkamurtuma-2025> .")
+    before, after = tmp_path / "before", tmp_path / "after"
+    for folder, reference in ((before, "Aluehallitus 12.3.2025 § 87"),
+                              (after, "Aluehallitus 12.3.2025 § 88")):
+        shutil.copytree(Path(sides["before"]) / "data", folder / "data")
+        _edit(folder / "data" / CHAIN_FILE, approved,
+              append=DECISION.replace("{reference}", reference))
+    _edit(after / "data" / CHAIN_FILE,
+          ("lmtr:kotikuntoutus-jalkitarkastus ;\n    ketju:illustrative",
+           "lmtr:kotikuntoutus-jalkitarkastus, lmtr:paivystys-jalkitarkastus ;\n"
+           "    ketju:illustrative"), append=HANDOVER)
+    found = review(str(before), str(after), ROOT)
+    assert [(c.kind, c.what, c.property) for c in found.changes] == [
+        ("changed", "decision", "decisionReference"), ("added", "transition", None)]
+    bullets = [line for line in markdown(found, "en").splitlines() if line.startswith("- ")]
+    assert bullets == [
+        "- Approving decision **Approval of the hip-fracture chain**: reference Aluehallitus"
+        " 12.3.2025 § 87 → Aluehallitus 12.3.2025 § 88",
+        "- Hand-over added: **Referral to the follow-up visit** (Emergency department →"
+        " Follow-up visit at the health and social services centre)"]

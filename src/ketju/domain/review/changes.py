@@ -52,13 +52,20 @@ TRANSITION_PROPS = (
     ("kind", K + "transitionKind", "iri"), ("maximumWait", K + "maximumWait", "duration"),
     ("producer", K + "responsibleProducer", "iri"),
 )
+PROV, FOAF = "http://www.w3.org/ns/prov#", "http://xmlns.com/foaf/0.1/"
+#: The approving decision's own facts, when the description keeps the same decision.
+DECISION_PROPS = (("decisionBody", PROV + "wasAssociatedWith", "iri"),
+                  ("decisionDate", DCT + "date", "date"),
+                  ("decisionReference", DCT + "identifier", "text"),
+                  ("decisionPage", FOAF + "page", "text"))
 GOAL_PROPS = (("goalLevel", K + "goalLevel", "iri"),)
 INDICATOR_PROPS = (("unit", SDMX_ATTRIBUTE + "unitMeasure", "iri"),
                    ("nationalIndicator", K + "nationalIndicator", "iri"))
 TARGET_PROPS = (("value", RDF + "value", "number"), ("period", K + "targetPeriod", "text"))
 SERVICE_PROPS = (("level", K + "serviceLevel", "iri"), ("class", K + "serviceClass", "iri"),
                  ("producer", K + "producedBy", "iri"))
-PROPERTY_KINDS = {key: how for props in (DESCRIPTION_PROPS, STEP_PROPS, TRANSITION_PROPS,
+PROPERTY_KINDS = {key: how for props in (DESCRIPTION_PROPS, DECISION_PROPS, STEP_PROPS,
+                                         TRANSITION_PROPS,
                                          GOAL_PROPS, INDICATOR_PROPS, TARGET_PROPS,
                                          SERVICE_PROPS) for key, _, how in props}
 PROPERTY_KINDS |= {"label": "text", "position": "number", "measuredBy": "iri",
@@ -68,7 +75,8 @@ PROPERTY_KINDS |= {"label": "text", "position": "number", "measuredBy": "iri",
 @dataclass(frozen=True)
 class Change:
     """One change: `kind` added, removed, moved, changed or renamed; `what` the kind of entity
-    (description, step, transition, goal, indicator, target, producer, service, part);
+    (description, decision, step, transition, goal, indicator, target, producer, service,
+    part);
     `property` a key of PROPERTY_KINDS (None for added and removed); before and after the
     values as the data writes them (IRIs, lexical forms)."""
 
@@ -239,23 +247,34 @@ def _producers(out: list[Change], d: str, base: Graph, head: Graph) -> None:
         _renamed(out, d, "producer", producer, base, head)
 
 
-def _package(out: list[Change], d: str, base: Graph, head: Graph) -> None:
+def _parts_of(graph: Graph) -> dict[str, set[str]]:
+    """Each package's parts: its dct:hasPart and what says it is ketju:partOfPackage of it."""
+    found: dict[str, set[str]] = {}
+    for subject, props in graph.index.items():
+        for package in props.get(K + "partOfPackage", ()):
+            found.setdefault(package.value, set()).add(subject)
+        for part in props.get(DCT + "hasPart", ()):
+            found.setdefault(subject, set()).add(part.value)
+    return found
+
+
+def _package(out: list[Change], d: str, base: Graph, head: Graph,
+             parts: tuple[dict[str, set[str]], dict[str, set[str]]]) -> None:
     shared = _members(out, d, "service", set(base.iris(d, K + "includesService")),
                       set(head.iris(d, K + "includesService")))
     for service in shared:
         _renamed(out, d, "service", service, base, head)
         _properties(out, d, "service", service, base, head, SERVICE_PROPS)
 
-    def parts(graph: Graph) -> set[str]:
-        inverse = {s for s, props in graph.index.items()
-                   if any(o.value == d for o in props.get(K + "partOfPackage", ()))}
-        return set(graph.iris(d, DCT + "hasPart")) | inverse
-
-    _members(out, d, "part", parts(base), parts(head))
+    _members(out, d, "part", parts[0].get(d, set()), parts[1].get(d, set()))
 
 
 def _life_cycle(out: list[Change], d: str, base: Graph, head: Graph) -> None:
     _properties(out, d, "description", d, base, head, DESCRIPTION_PROPS)
+    decisions = set(base.iris(d, K + "approvedBy")) & set(head.iris(d, K + "approvedBy"))
+    for decision in sorted(decisions):
+        _renamed(out, d, "decision", decision, base, head)
+        _properties(out, d, "decision", decision, base, head, DECISION_PROPS)
     before, after = base.value(d, ADMS + "status"), head.value(d, ADMS + "status")
     if before in STATUS_RANK and after in STATUS_RANK and STATUS_RANK[after] < STATUS_RANK[before]:
         for index, change in enumerate(out):
@@ -264,23 +283,25 @@ def _life_cycle(out: list[Change], d: str, base: Graph, head: Graph) -> None:
                                     problem=True, property_iri=ADMS + "status")
 
 
-def kind_of(graph: Graph, iri: str) -> str:
-    return "package" if iri in set(graph.subjects_of_type(PACKAGE)) else "chain"
-
-
 def compare(base: Side, head: Side) -> Review:
     """Every change between the descriptions of `base` and `head`."""
+    packages = set(base.data.subjects_of_type(PACKAGE)) | set(head.data.subjects_of_type(PACKAGE))
     old = set(base.data.subjects_of_type(PACKAGE)) | set(base.data.subjects_of_type(CHAIN))
     new = set(head.data.subjects_of_type(PACKAGE)) | set(head.data.subjects_of_type(CHAIN))
+    parts = (_parts_of(base.data), _parts_of(head.data))
+
+    def kind_of(iri: str) -> str:
+        return "package" if iri in packages else "chain"
+
     changes: list[Change] = []
     states: dict[str, tuple[str, str]] = {}
     b, h = base.data, head.data
     for d in sorted(new - old):
         changes.append(Change("added", d, "description", d))
-        states[d] = (kind_of(h, d), "added")
+        states[d] = (kind_of(d), "added")
     for d in sorted(old - new):
         changes.append(Change("removed", d, "description", d))
-        states[d] = (kind_of(b, d), "removed")
+        states[d] = (kind_of(d), "removed")
     for d in sorted(old & new):
         found: list[Change] = []
         _renamed(found, d, "description", d, b, h)
@@ -289,8 +310,8 @@ def compare(base: Side, head: Side) -> Review:
         _transitions(found, d, b, h)
         _goals(found, d, b, h)
         _producers(found, d, b, h)
-        _package(found, d, b, h)
+        _package(found, d, b, h, parts)
         if found:
             changes.extend(found)
-            states[d] = (kind_of(h, d), "changed")
+            states[d] = (kind_of(d), "changed")
     return Review(base, head, changes, states)

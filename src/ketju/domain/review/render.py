@@ -34,7 +34,7 @@ from ketju.domain.review.sources import Graph
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 K = "https://w3id.org/ketju/ontology#"
 #: The groups of a description's changes, in the order they are shown.
-GROUPS = (("description", ("description",)), ("step", ("step",)),
+GROUPS = (("description", ("description", "decision")), ("step", ("step",)),
           ("transition", ("transition",)), ("goal", ("goal", "indicator", "target")),
           ("producer", ("producer",)), ("service", ("service", "part")))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!&])")
@@ -192,6 +192,11 @@ def sentence(change: Change, namer: Namer, strong: Callable[[str], str],
         graph = (namer.review.base if change.kind == "removed" else namer.review.head).data
         if change.what == "step" and (position := graph.value(change.entity, K + "position")):
             said += plain(t["at_position"].format(n=position))
+        ends = [graph.value(change.entity, K + p) for p in ("fromStep", "toStep")]
+        if change.what == "transition" and ends[0] and ends[1] and namer.name(change.entity):
+            names = [namer.name(e, base_first=change.kind == "removed") or e for e in ends if e]
+            said += plain(" (" + t["transition_name"].format(
+                **{"from": names[0], "to": names[1]}) + ")")
         return said
     if change.kind == "renamed":
         return t["renamed"].format(what=plain(what), before=strong(change.before or ""),
