@@ -260,7 +260,8 @@ def test_a_request_body_never_replaces_the_query(server: Server) -> None:
 
 
 @pytest.mark.parametrize(("kind", "params", "expected"), [
-    ("chains", {"segment": HIP}, 5),  # issue 13: Keski-Suomi's chain as the fifth
+    # issue 13: Keski-Suomi's chain as the fifth; issue 16: Varsinais-Suomi's target model
+    ("chains", {"segment": HIP}, 6),
     ("chains", {"region": "pohjois-savo"}, 1),
     ("packages", {"region": "keski-uusimaa"}, 3),
     ("services", {"region": "pirkanmaa", "serviceClass": f"{JHS}P5.6"}, None),

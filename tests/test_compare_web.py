@@ -63,11 +63,13 @@ def test_compare_refuses_with_the_reason(server: Server, chains: str, status: in
 
 def test_similar_chains_rank_the_other_hip_fracture_chains_first(server: Server) -> None:
     items = server.get(server.base + "/api/chains/varsinais-suomi/lonkkamurtuma/similar",
-                      params={"limit": 4}).json()["items"]
-    assert items[0]["chain"] == f"{ID}pohjois-savo/chain/lonkkamurtuma"
-    # Issue 13 added Keski-Suomi's chain: the four other hip-fracture chains come first.
-    assert {i["region"] for i in items[:4]} == {"pohjois-savo", "pohjois-pohjanmaa", "lappi",
-                                                "keski-suomi"}
+                      params={"limit": 5}).json()["items"]
+    # Issue 16: the region's own target model is closest, then Pohjois-Savo's chain.
+    assert items[0]["chain"] == f"{ID}varsinais-suomi/chain/lonkkamurtuma-tavoitetila"
+    assert items[1]["chain"] == f"{ID}pohjois-savo/chain/lonkkamurtuma"
+    # Issue 13 added Keski-Suomi's chain: the four other hip-fracture chains come next.
+    assert {i["region"] for i in items[1:5]} == {"pohjois-savo", "pohjois-pohjanmaa", "lappi",
+                                                 "keski-suomi"}
     assert server.get(server.base + "/api/chains/kainuu/ei-ole/similar").status_code == 404
 
 

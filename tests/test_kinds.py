@@ -168,8 +168,9 @@ def test_queries_that_count_kinds_follow_the_registry(project: Project) -> None:
 # --- the lists derived from the registry are the ones kept by hand before ---------------------
 
 def test_iri_segments_are_unchanged() -> None:
-    # Issue 13 added the numeric target and the dialogue forum (monitoring).
-    assert set(registry.SEGMENTS) == OLD_SEGMENTS | {"target", "forum"}
+    # Issue 13 added the numeric target and the dialogue forum (monitoring), issue 16 the
+    # decision that approves a description.
+    assert set(registry.SEGMENTS) == OLD_SEGMENTS | {"target", "forum", "decision"}
 
 
 def test_home_page_columns_are_unchanged() -> None:

@@ -159,6 +159,10 @@ KINDS: Final[tuple[Kind, ...]] = (
          Labels("tavoitearvo", "målvärde", "target")),
     Kind(_k("Forum"), "forum",
          Labels("dialogifoorumi", "dialogforum", "dialogue forum")),
+    # The decision that approves a package or chain (its life cycle, issue 16): the generic
+    # entity page shows it at /id/{region}/decision/{slug}.
+    Kind(_k("Decision"), "decision",
+         Labels("päätös", "beslut", "decision")),
     Kind(_k("CustomerSegment"), "segment",
          Labels("asiakassegmentti", "kundsegment", "customer segment"),
          Labels("Segmentit", "Segment", "Segments"),

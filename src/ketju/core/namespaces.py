@@ -114,6 +114,10 @@ def sparql_prefixes(names: tuple[str, ...] | None = None) -> str:
 EU_AUTHORITY: Final = "http://publications.europa.eu/resource/authority/"
 #: ADMS status concepts (a draft is `UnderDevelopment`).
 ADMS_STATUS: Final = "http://purl.org/adms/status/"
+#: ketju's own status concepts beside ADMS's (`Proposed`, which ADMS has not) and the model
+#: states (current state, target model) of a description's life cycle (docs/MODELLING.md).
+KSTATUS: Final = VOCAB + "status/"
+MODEL_STATE: Final = VOCAB + "model-state/"
 #: European Legislation Identifier ontology (legal bases in the CPSV-AP feed).
 ELI: Final = "http://data.europa.eu/eli/ontology#"
 SPDX: Final = "http://spdx.org/rdf/terms#"

@@ -13,7 +13,8 @@ indicators - into the target region's namespace and returns it as Turtle, ready 
 - the organiser becomes the target region's organiser;
 - producers are mapped to the target's producers (`read_producer_map`) or replaced by clearly
   marked placeholders of the same producer type;
-- the copy is a draft (`adms:status` UnderDevelopment) without the source's version and date.
+- the copy is a draft (`adms:status` UnderDevelopment) without the source's version and date,
+  nor its life cycle (decision, validity, successor, current state or target model).
 
 References that only the source region can keep (its steering measures, interfaces and
 packages, and goals outside the chain) are left out and listed in the note too. Nothing is
@@ -50,6 +51,10 @@ DERIVED_FROM = PROV + "wasDerivedFrom"
 #: Statements about the source's own life cycle, not carried over to the draft.
 DROPPED_PREDICATES = frozenset({
     DCAT + "version", DCT + "modified", ADMS + "status", DERIVED_FROM, EDITORIAL_NOTE,
+    # The life cycle (issue 16): the draft is a new description, not approved, valid, replacing
+    # or replaced, nor the source's current state or its target model.
+    K + "approvedBy", K + "validFrom", K + "validUntil", DCT + "replaces", DCT + "isReplacedBy",
+    K + "modelState", K + "targetModelOf",
 })
 #: Links to how the source region governs its chain: the target decides its own.
 REGIONAL_ONLY_LINKS = frozenset({
