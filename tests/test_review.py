@@ -224,19 +224,20 @@ def test_life_cycle_changes_are_reported(tmp_path: Path, sides: dict[str, Path |
            "adms:status status:Deprecated ;\n"
            '    ketju:validUntil "2026-06-30"^^xsd:date ;\n'
            "    dct:isReplacedBy <https://w3id.org/ketju/id/varsinais-suomi/chain/"
-           "lonkkamurtuma-tavoitetila>"))
+           "lonkkamurtuma-2027>"))
     found = review(str(sides["before"]), str(after), ROOT)
     assert {(c.property, c.before, c.after, c.problem) for c in found.changes} == {
         ("status", "http://purl.org/adms/status/Completed",
          "http://purl.org/adms/status/Deprecated", False),
         ("validUntil", None, "2026-06-30", False),
         ("isReplacedBy", None,
-         "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma-tavoitetila", False)}
+         "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma-2027", False)}
     text = markdown(found, "en")
-    assert "valid until – → 30 June 2026" in text
+    assert "- Valid until: – → 30 June 2026" in text.splitlines()
     assert "**Description and life cycle**" in text
     # A successor not in the catalogue has no name: its IRI is shown, as code.
-    assert "`https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma-tavoitetila`" in text
+    successor = "https://w3id.org/ketju/id/varsinais-suomi/chain/lonkkamurtuma-2027"
+    assert f"- Replaced by: – → `{successor}`" in text.splitlines()
 
 
 def test_descriptions_added_and_removed(tmp_path: Path, sides: dict[str, Path | str]) -> None:
@@ -314,3 +315,21 @@ def test_a_decision_and_a_handover(tmp_path: Path, sides: dict[str, Path | str])
         " 12.3.2025 § 87 → Aluehallitus 12.3.2025 § 88",
         "- Hand-over added: **Referral to the follow-up visit** (Emergency department →"
         " Follow-up visit at the health and social services centre)"]
+
+
+def test_a_retired_description_brought_back_is_a_problem(tmp_path: Path,
+                                                          sides: dict[str, Path | str]) -> None:
+    """The example data's retired package (superseded in 2025) made approved again."""
+    retired = Path(sides["before"]) / "data" / "varsinais-suomi" / \
+        "nuorten-palvelukokonaisuus-2023.ttl"
+    after = tmp_path / "after"
+    shutil.copytree(Path(sides["before"]) / "data", after / "data")
+    _edit(after / "data" / retired.relative_to(Path(sides["before"]) / "data"),
+          ("adms:status status:Deprecated", "adms:status status:Completed"))
+    found = review(str(sides["before"]), str(after), ROOT)
+    assert [(c.what, c.property, c.problem) for c in found.changes] == [
+        ("description", "status", True)]
+    assert found.descriptions == {
+        "https://w3id.org/ketju/id/varsinais-suomi/package/nuorten-palvelukokonaisuus-2023":
+        ("package", "changed")}
+    assert markdown(found, "fi").startswith("**1 palvelukokonaisuus muuttui, 1 ongelma.**")

@@ -208,7 +208,13 @@ def sentence(change: Change, namer: Namer, strong: Callable[[str], str],
         values["before"], values["after"] = plain(change.before or "?"), plain(
             change.after or "?")
         return t["moved"].format(**values)
-    text = t["changed"].format(**values)
+    if change.what == "description":
+        # The heading names the description: say only what changed.
+        label = values["property"]
+        text = t["changed_description"].format(**values | {
+            "property": label[:1].upper() + label[1:]})
+    else:
+        text = t["changed"].format(**values)
     if change.problem:
         text += ": " + plain(t["backwards"].format(
             before=namer.value("status", change.before)[0],
@@ -216,10 +222,13 @@ def sentence(change: Change, namer: Namer, strong: Callable[[str], str],
     return text
 
 
-def _counts(review: Review, iri: str) -> dict[str, int]:
+def _added(review: Review, iri: str, kind: str, t: dict[str, str]) -> str:
+    """What a new description holds: a chain's steps and hand-overs, a package's services."""
     graph = review.head.data
-    return {"steps": len(graph.iris(iri, K + "hasStep")),
-            "transitions": len(graph.iris(iri, K + "hasTransition"))}
+    if kind == "package":
+        return t["package_added"].format(services=len(graph.iris(iri, K + "includesService")))
+    return t["description_added"].format(steps=len(graph.iris(iri, K + "hasStep")),
+                                         transitions=len(graph.iris(iri, K + "hasTransition")))
 
 
 def markdown(review: Review, lang: str) -> str:
@@ -245,7 +254,7 @@ def markdown(review: Review, lang: str) -> str:
             heading += f" ({escape_markdown(t['state_' + state])})"
         lines += ["", heading]
         if state == "added":
-            lines += ["", escape_markdown(t["description_added"].format(**_counts(review, iri)))]
+            lines += ["", escape_markdown(_added(review, iri, kind, t))]
             continue
         if state == "removed":
             lines += ["", escape_markdown(t["description_removed"])]
@@ -279,7 +288,7 @@ def text(review: Review, lang: str) -> str:
         suffix = f" ({t['state_' + state]})" if state != "changed" else ""
         lines += ["", f"{t['kind_' + kind]}: {title}{suffix}"]
         if state == "added":
-            lines.append("  " + t["description_added"].format(**_counts(review, iri)))
+            lines.append("  " + _added(review, iri, kind, t))
             continue
         if state == "removed":
             lines.append("  " + t["description_removed"])
