@@ -98,6 +98,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     _edit(after / "data" / CHAIN_FILE, *FOUR_CHANGES, append=NEW_STEP)
     shutil.copytree(ROOT / "data", repo / "data")
     shutil.copytree(ROOT / "ontology" / "vocab", repo / "ontology" / "vocab")
+    shutil.copytree(ROOT / "ontology" / "generated", repo / "ontology" / "generated")
     _git(repo, "init", "-q", "-b", "main")
     base = _commit(repo, "before")
     shutil.copy(after / "data" / CHAIN_FILE, repo / "data" / CHAIN_FILE)
@@ -333,3 +334,65 @@ def test_a_retired_description_brought_back_is_a_problem(tmp_path: Path,
         "https://w3id.org/ketju/id/varsinais-suomi/package/nuorten-palvelukokonaisuus-2023":
         ("package", "changed")}
     assert markdown(found, "fi").startswith("**1 palvelukokonaisuus muuttui, 1 ongelma.**")
+
+
+def test_goals_targets_producers_and_classes(tmp_path: Path,
+                                             sides: dict[str, Path | str]) -> None:
+    after = tmp_path / "after"
+    shutil.copytree(Path(sides["before"]) / "data", after / "data")
+    region = after / "data" / "varsinais-suomi"
+    _edit(region / "lonkkamurtuma.ttl",
+          ("    rdf:value 75.0 ;", "    rdf:value 80.0 ;"),
+          ('    ketju:targetPeriod "2025"^^xsd:gYear ;\n    ketju:warningThreshold 70.0 ;',
+           '    ketju:targetPeriod "2026"^^xsd:gYear ;\n    ketju:warningThreshold 70.0 ;'),
+          ("    ketju:hasGoal vsgoal:lonkkamurtuma-leikkaus-viiveetta,",
+           "    ketju:hasGoal vsgoal:lonkkamurtuma-kaatumiset, "
+           "vsgoal:lonkkamurtuma-leikkaus-viiveetta,"),
+          append="""
+vsgoal:lonkkamurtuma-kaatumiset a ketju:Goal ;
+    skos:prefLabel "Uusilta kaatumisilta vältytään"@fi, "New falls are avoided"@en ;
+    ketju:goalLevel glevel:intermediate ;
+    ketju:measuredBy vsind:lonkkamurtuma-kotona-120-vrk .
+""")
+    _edit(region / "producers.ttl",
+          ('"Kotihoito"@fi, "Hemvård"@sv, "Home care"@en ;\n    ketju:producerType',
+           '"Kotihoito ja kotisairaala"@fi, "Hemvård"@sv, "Home care and home hospital"@en ;\n'
+           '    ketju:producerType'))
+    _edit(region / "services.ttl", ("    ketju:serviceClass jhs:P4.3 ;\n    ketju:serviceLevel "
+                                    "level:basic ;\n    ketju:sector sector:social ;\n"
+                                    "    ketju:serviceTask nattask:kotiin-annettavat-palvelut",
+                                    "    ketju:serviceClass jhs:P4.4 ;\n    ketju:serviceLevel "
+                                    "level:basic ;\n    ketju:sector sector:social ;\n"
+                                    "    ketju:serviceTask nattask:kotiin-annettavat-palvelut"))
+    found = review(str(sides["before"]), str(after), ROOT)
+    mine = [c for c in found.changes if c.description == CHAIN]
+    assert {(c.kind, c.what, c.entity.rsplit("/", 1)[-1], c.property, c.before, c.after)
+            for c in mine} == {
+        ("added", "goal", "lonkkamurtuma-kaatumiset", None, None, None),
+        ("changed", "target", "lonkkamurtuma-kotona-120-vrk", "value", "75.0", "80.0"),
+        ("changed", "target", "lonkkamurtuma-kotona-120-vrk", "period", "2025", "2026"),
+        ("renamed", "producer", "kotihoito", "label", "Kotihoito", "Kotihoito ja kotisairaala"),
+        ("changed", "step", "kotihoito", "class",
+         "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/P4.3",
+         "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/P4.4")}
+    bullets = [line for line in markdown(found, "fi").split("### ")[1 + sorted(
+        found.descriptions).index(CHAIN)].splitlines() if line.startswith("- ")]
+    assert "- Tavoite lisätty: **Uusilta kaatumisilta vältytään**" in bullets
+    assert "- Tavoitearvo **Tavoite 2025: ≥ 75 %**: arvo 75 → 80" in bullets
+    assert "- Tavoitearvo **Tavoite 2025: ≥ 75 %**: tavoiteajankohta 2025 → 2026" in bullets
+    assert "- Tuottaja nimettiin uudelleen: **Kotihoito** → **Kotihoito ja kotisairaala**" \
+        in bullets
+    assert ("- Vaihe **Kotiutus kotihoidon tukemana**: JHS 183 -palveluluokka P4.3 Kotihoito ja"
+            " kotipalvelut → P4.4 Vammaisten muut kuin asumis- ja kotipalvelut") in bullets
+
+
+def test_a_name_changed_in_one_language_only(tmp_path: Path,
+                                             sides: dict[str, Path | str]) -> None:
+    after = tmp_path / "after"
+    shutil.copytree(Path(sides["before"]) / "data", after / "data")
+    _edit(after / "data" / "varsinais-suomi" / "producers.ttl",
+          ('"Kotihoito"@fi, "Hemvård"@sv, "Home care"@en ;',
+           '"Kotihoito"@fi, "Hemvård och hemsjukhus"@sv, "Home care"@en ;'))
+    found = review(str(sides["before"]), str(after), ROOT)
+    assert "- Producer renamed: **Hemvård** → **Hemvård och hemsjukhus**" in markdown(
+        found, "en").splitlines()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from ketju.core.languages import DEFAULT, FALLBACK
 from ketju.core.namespaces import ONTOLOGY
 from ketju.domain.review.sources import Graph, Side
 
@@ -132,11 +133,20 @@ def _properties(out: list[Change], description: str, what: str, iri: str, base: 
                               property_iri=predicate))
 
 
+def _finnish(graph: Graph, iri: str) -> str | None:
+    """The name the records keep: Finnish, else along the fallback order."""
+    labels = {getattr(o, "language", None) or "": o.value for o in graph.objects(iri, LABEL)}
+    for language in (*FALLBACK[DEFAULT], ""):
+        if language in labels:
+            return labels[language]
+    return None
+
+
 def _renamed(out: list[Change], description: str, what: str, iri: str, base: Graph,
              head: Graph) -> None:
     if _label_key(base, iri) != _label_key(head, iri) and base.has(iri) and head.has(iri):
-        out.append(Change("renamed", description, what, iri, "label",
-                          base.value(iri, LABEL), head.value(iri, LABEL), property_iri=LABEL))
+        out.append(Change("renamed", description, what, iri, "label", _finnish(base, iri),
+                          _finnish(head, iri), property_iri=LABEL))
 
 
 def _members(out: list[Change], description: str, what: str, before: set[str],
@@ -180,6 +190,15 @@ def _kept_in_order(before: list[str], after: list[str]) -> set[str]:
     return kept
 
 
+def _step_class(graph: Graph, step: str) -> str | None:
+    own = _single(graph, step, K + "serviceClass")
+    if own is not None:
+        return own
+    services = graph.iris(step, K + "service")
+    classes = sorted({c for s in services for c in graph.iris(s, K + "serviceClass")})
+    return ", ".join(classes) if classes else None
+
+
 def _steps(out: list[Change], d: str, base: Graph, head: Graph) -> None:
     shared = _members(out, d, "step", set(base.iris(d, K + "hasStep")),
                       set(head.iris(d, K + "hasStep")))
@@ -191,7 +210,14 @@ def _steps(out: list[Change], d: str, base: Graph, head: Graph) -> None:
                               base.value(step, K + "position"), head.value(step, K + "position"),
                               property_iri=K + "position"))
         _renamed(out, d, "step", step, base, head)
-        _properties(out, d, "step", step, base, head, STEP_PROPS)
+        _properties(out, d, "step", step, base, head,
+                    [p for p in STEP_PROPS if p[0] != "class"])
+        # A step's JHS 183 class is its own, else its service's (where the data usually
+        # puts it): a service reclassified shows on the steps it serves.
+        before, after = _step_class(base, step), _step_class(head, step)
+        if before != after:
+            out.append(Change("changed", d, "step", step, "class", before, after,
+                              property_iri=K + "serviceClass"))
 
 
 def _transitions(out: list[Change], d: str, base: Graph, head: Graph) -> None:

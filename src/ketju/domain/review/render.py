@@ -33,6 +33,9 @@ from ketju.domain.review.sources import Graph
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 K = "https://w3id.org/ketju/ontology#"
+#: JHS 183 service classes are shown with their code ("P4.3 Kotihoito ja kotipalvelut").
+JHS = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/"
+NOTATION = "http://www.w3.org/2004/02/skos/core#notation"
 #: The groups of a description's changes, in the order they are shown.
 GROUPS = (("description", ("description", "decision")), ("step", ("step",)),
           ("transition", ("transition",)), ("goal", ("goal", "indicator", "target")),
@@ -73,6 +76,11 @@ def _pick(graph: Graph, iri: str, lang: str) -> str | None:
     return None
 
 
+def _in_language(graph: Graph, iri: str, lang: str) -> str | None:
+    return next((o.value for o in graph.objects(iri, LABEL)
+                 if isinstance(o, ox.Literal) and o.language == lang), None)
+
+
 class Namer:
     """Names of things and values in one language, from both sides of a review."""
 
@@ -85,6 +93,8 @@ class Namer:
         graphs += [s.vocab for s in reversed(sides)]
         for graph in graphs:
             if (found := _pick(graph, iri, self.lang)) is not None:
+                if iri.startswith(JHS) and (notation := graph.value(iri, NOTATION)):
+                    return f"{notation} {found}"
                 return found
         if iri.startswith(KSTATUS):
             return self.t.get("status_" + iri[len(KSTATUS):])
@@ -199,8 +209,16 @@ def sentence(change: Change, namer: Namer, strong: Callable[[str], str],
                 **{"from": names[0], "to": names[1]}) + ")")
         return said
     if change.kind == "renamed":
-        return t["renamed"].format(what=plain(what), before=strong(change.before or ""),
-                                   after=strong(change.after or ""))
+        old = _pick(namer.review.base.data, change.entity, namer.lang) or change.before
+        new = _pick(namer.review.head.data, change.entity, namer.lang) or change.after
+        for language in FALLBACK.get(namer.lang, ()):
+            if old != new:
+                break
+            # Renamed in another language only: say it in that one.
+            old = _in_language(namer.review.base.data, change.entity, language) or old
+            new = _in_language(namer.review.head.data, change.entity, language) or new
+        return t["renamed"].format(what=plain(what), before=strong(old or ""),
+                                   after=strong(new or ""))
     values = {"what": plain(what), "name": name, "before": shown(change.property, change.before),
               "after": shown(change.property, change.after),
               "property": plain(t.get(f"prop_{change.property}", change.property or ""))}

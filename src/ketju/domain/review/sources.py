@@ -83,17 +83,29 @@ def _folder_files(folder: Path) -> Iterator[Path]:
     yield from sorted(p for p in folder.rglob("*.ttl") if p.is_file())
 
 
-def read_folder(folder: Path, fallback_vocab: Path | None = None) -> Side:
-    """A folder: a project root (with data/) or a data folder."""
+#: Where the names of vocabulary concepts are (ketju's vocabularies, the JHS 183 classes).
+VOCAB_FOLDERS = ("ontology/vocab", "ontology/generated")
+
+
+def _read_vocab(side: Side, roots: list[Path]) -> None:
+    """Names of concepts from the first of `roots` that has the vocabularies."""
+    for root in roots:
+        folders = [root / f for f in VOCAB_FOLDERS if (root / f).is_dir()]
+        if folders:
+            for folder in folders:
+                for path in _folder_files(folder):
+                    _parse(side.vocab, path.read_bytes(), str(path))
+            return
+
+
+def read_folder(folder: Path, fallback: Path | None = None) -> Side:
+    """A folder: a project root (with data/) or a data folder; the vocabularies' names from
+    the folder's ontology/, else from the project at `fallback`."""
     data_dir = folder / "data" if (folder / "data").is_dir() else folder
-    vocab_dir = folder / "ontology" / "vocab"
     side = Side(str(folder), Graph(), Graph())
     for path in _folder_files(data_dir):
         _parse(side.data, path.read_bytes(), str(path))
-    for candidate in (vocab_dir, fallback_vocab):
-        if candidate is not None and candidate.is_dir():
-            for path in _folder_files(candidate):
-                _parse(side.vocab, path.read_bytes(), str(path))
+    _read_vocab(side, [folder] + ([fallback] if fallback else []))
     return side
 
 
@@ -125,25 +137,25 @@ def is_revision(repo: Path, revision: str) -> bool:
     return True
 
 
-def read_revision(repo: Path, revision: str, fallback_vocab: Path | None = None) -> Side:
-    """The catalogue at a git revision of `repo`, read with `git archive` (no checkout)."""
+def read_revision(repo: Path, revision: str) -> Side:
+    """The catalogue at a git revision of `repo`, read with `git archive` (no checkout); the
+    vocabularies' names from the revision's ontology/, else from the work tree's."""
     side = Side(revision, Graph(), Graph())
     for name, text in _archive_ttl(repo, revision, "data"):
         _parse(side.data, text, f"{revision}:{name}")
-    for name, text in _archive_ttl(repo, revision, "ontology/vocab"):
-        _parse(side.vocab, text, f"{revision}:{name}")
-    if fallback_vocab is not None and fallback_vocab.is_dir():
-        for path in _folder_files(fallback_vocab):
-            _parse(side.vocab, path.read_bytes(), str(path))
+    for folder in VOCAB_FOLDERS:
+        for name, text in _archive_ttl(repo, revision, folder):
+            _parse(side.vocab, text, f"{revision}:{name}")
+    if not side.vocab.index:
+        _read_vocab(side, [repo])
     return side
 
 
 def read_side(spec: str, repo: Path) -> Side:
     """A folder when `spec` names one, else a git revision of the repository at `repo`."""
-    fallback = repo / "ontology" / "vocab"
     path = Path(spec)
     if path.is_dir():
-        return read_folder(path, fallback)
+        return read_folder(path, repo)
     if is_revision(repo, spec):
-        return read_revision(repo, spec, fallback)
+        return read_revision(repo, spec)
     raise SourceError(f"{spec}: neither a folder nor a git revision of {repo}")
