@@ -396,3 +396,18 @@ def test_a_name_changed_in_one_language_only(tmp_path: Path,
     found = review(str(sides["before"]), str(after), ROOT)
     assert "- Producer renamed: **Hemvård** → **Hemvård och hemsjukhus**" in markdown(
         found, "en").splitlines()
+
+
+def test_a_long_review_is_cut_for_github(tmp_path: Path) -> None:
+    """GitHub refuses comments over 65,536 characters: the rest is counted, not shown."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    everything = review(str(empty), str(ROOT / "data"), ROOT)
+    whole = markdown(everything, "fi")
+    assert len(everything.descriptions) > 10 and "katkaistiin" not in whole
+    cut = markdown(everything, "fi", limit=len(whole) // 2)
+    assert len(cut) <= len(whole) // 2 + 300
+    shown = cut.count("\n### ")
+    assert 0 < shown < len(everything.descriptions)
+    assert cut.rstrip().endswith(f"{len(everything.descriptions) - shown} muuta muuttunutta "
+                                 "kuvausta puuttuu. Koko katsaus: ketju diff --format text.")

@@ -249,9 +249,21 @@ def _added(review: Review, iri: str, kind: str, t: dict[str, str]) -> str:
                                          transitions=len(graph.iris(iri, K + "hasTransition")))
 
 
-def markdown(review: Review, lang: str) -> str:
+#: GitHub refuses a comment longer than 65,536 characters: a longer review is cut there.
+COMMENT_LIMIT = 60_000
+
+
+def _by_description(review: Review) -> dict[str, list[Change]]:
+    found: dict[str, list[Change]] = {}
+    for change in review.changes:
+        found.setdefault(change.description, []).append(change)
+    return found
+
+
+def markdown(review: Review, lang: str, limit: int = COMMENT_LIMIT) -> str:
     """The review as a pull-request comment: the summary first, then a heading per changed
-    description with its changes as bullet lists, grouped as the chain page groups them."""
+    description with its changes as bullet lists, grouped as the chain page groups them.
+    Descriptions that would take the comment past `limit` characters are only counted."""
     t, namer = texts(lang), Namer(review, lang)
     lines = [f"**{escape_markdown(summary(review, lang))}**"]
 
@@ -265,28 +277,36 @@ def markdown(review: Review, lang: str) -> str:
         subject = namer.name(problem.description) or problem.description
         lines += ["", f"> ⚠️ **{escape_markdown(t['problem'])}:** {strong(subject)}: "
                   + sentence(problem, namer, strong, code, escape_markdown)]
-    for iri, (kind, state) in review.descriptions.items():
+    size = sum(len(line) + 1 for line in lines)
+    changes = _by_description(review)
+    for index, (iri, (kind, state)) in enumerate(review.descriptions.items()):
         title = namer.name(iri, base_first=state == "removed") or iri
         heading = f"### {escape_markdown(t['kind_' + kind])}: [{escape_markdown(title)}](<{iri}>)"
         if state != "changed":
             heading += f" ({escape_markdown(t['state_' + state])})"
-        lines += ["", heading]
+        block = ["", heading]
         if state == "added":
-            lines += ["", escape_markdown(_added(review, iri, kind, t))]
-            continue
-        if state == "removed":
-            lines += ["", escape_markdown(t["description_removed"])]
-            continue
-        mine = [c for c in review.changes if c.description == iri]
-        for group, whats in GROUPS:
-            found = [c for c in mine if c.what in whats]
-            if not found:
-                continue
-            lines += ["", f"**{escape_markdown(t['group_' + group])}**", ""]
-            for change in found:
-                mark = "⚠️ " if change.problem else ""
-                lines.append(f"- {mark}" + sentence(change, namer, strong, code,
-                                                    escape_markdown))
+            block += ["", escape_markdown(_added(review, iri, kind, t))]
+        elif state == "removed":
+            block += ["", escape_markdown(t["description_removed"])]
+        else:
+            mine = changes.get(iri, [])
+            for group, whats in GROUPS:
+                found = [c for c in mine if c.what in whats]
+                if not found:
+                    continue
+                block += ["", f"**{escape_markdown(t['group_' + group])}**", ""]
+                for change in found:
+                    mark = "⚠️ " if change.problem else ""
+                    block.append(f"- {mark}" + sentence(change, namer, strong, code,
+                                                        escape_markdown))
+        length = sum(len(line) + 1 for line in block)
+        if size + length > limit:
+            rest = len(review.descriptions) - index
+            lines += ["", "---", "", escape_markdown(t["cut"].format(n=rest))]
+            break
+        lines += block
+        size += length
     return "\n".join(lines) + "\n"
 
 
@@ -294,6 +314,7 @@ def text(review: Review, lang: str) -> str:
     """The review for a terminal: the same lines without Markdown."""
     t, namer = texts(lang), Namer(review, lang)
     lines = [summary(review, lang)]
+    changes = _by_description(review)
 
     def quoted(name: str) -> str:
         return f"\u201d{name}\u201d" if lang != "en" else f"\u201c{name}\u201d"
@@ -311,7 +332,7 @@ def text(review: Review, lang: str) -> str:
         if state == "removed":
             lines.append("  " + t["description_removed"])
             continue
-        for change in (c for c in review.changes if c.description == iri):
+        for change in changes.get(iri, []):
             mark = f"{t['problem']}! " if change.problem else ""
             lines.append(f"  - {mark}" + sentence(change, namer, quoted, same, same))
     return "\n".join(lines) + "\n"
