@@ -76,7 +76,9 @@ def test_the_workflow_runs_on_pull_requests_and_may_comment() -> None:
     assert posting[0]["run"] == 'gh pr comment "$PR" --body-file review.md'
     assert posting[0]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
     assert posting[0]["env"]["PR"] == "${{ github.event.pull_request.number }}"
-    assert steps[-1] is posting[0]
+    # After the comment: the check fails when a status went backwards.
+    assert steps[-1]["run"] == '.venv/bin/ketju diff "origin/$BASE" HEAD --strict > /dev/null'
+    assert steps[-2] is posting[0]
     assert _job()["env"]["BASE"] == "${{ github.base_ref }}"
 
 
@@ -132,7 +134,7 @@ def test_the_run_steps_review_a_pull_request(tmp_path: Path) -> None:
                               timeout=300)
         assert done.returncode == 0, (step["run"], done.stdout, done.stderr)
         ran.append(step["run"])
-    assert len(ran) == 3
+    assert len(ran) == 4
 
     review = (clone / "review.md").read_text(encoding="utf-8").splitlines()
     assert review[0] == "**1 ketju muuttui.**"
@@ -146,3 +148,22 @@ def test_the_run_steps_review_a_pull_request(tmp_path: Path) -> None:
     # Nothing in the clone's work tree was touched but the review itself.
     assert set(_git(clone, "status", "--porcelain").splitlines()) == {"?? .venv/",
                                                                      "?? review.md"}
+
+
+def test_the_last_step_fails_when_a_status_goes_backwards(tmp_path: Path) -> None:
+    """The same run-step, in a clone whose pull request makes an approved chain a draft."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "data", repo / "data")
+    _git(repo, "init", "-q", "-b", "main")
+    _commit(repo, "The catalogue")
+    _git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    _edit(repo / "data" / CHAIN_FILE,
+          ("adms:status status:Completed", "adms:status status:UnderDevelopment"))
+    _commit(repo, "Back to a draft")
+    last = _job()["steps"][-1]["run"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "KETJU_HOME": str(repo),
+           "BASE": "main"}
+    done = subprocess.run(["bash", "-c", last.replace(".venv/bin/ketju",
+                                                      f"{sys.executable} -m ketju")],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
