@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
 
 from ketju.core.languages import DEFAULT, FALLBACK
 from ketju.core.namespaces import ONTOLOGY
@@ -124,11 +125,23 @@ def _single(graph: Graph, iri: str, predicate: str) -> str | None:
     return ", ".join(values) if values else None
 
 
+def _same_number(before: str | None, after: str | None) -> bool:
+    """Whether two lexical forms are one number ("75" and "75.0").
+
+    >>> _same_number("75", "75.0"), _same_number("75", "80"), _same_number(None, "1")
+    (True, False, False)
+    """
+    try:
+        return before is not None and after is not None and Decimal(before) == Decimal(after)
+    except InvalidOperation:
+        return False
+
+
 def _properties(out: list[Change], description: str, what: str, iri: str, base: Graph,
                 head: Graph, props: Iterable[tuple[str, str, str]]) -> None:
-    for key, predicate, _ in props:
+    for key, predicate, how in props:
         before, after = _single(base, iri, predicate), _single(head, iri, predicate)
-        if before != after:
+        if before != after and not (how == "number" and _same_number(before, after)):
             out.append(Change("changed", description, what, iri, key, before, after,
                               property_iri=predicate))
 
