@@ -206,8 +206,9 @@ def test_a_backwards_status_is_a_problem(tmp_path: Path, sides: dict[str, Path |
     text = markdown(found, "fi")
     assert text.startswith("**1 ketju muuttui, 1 ongelma.**")
     assert "⚠️ **Ongelma:**" in text
-    assert "tila palasi taaksepäin (voimassa → luonnos)" in text
-    assert "the status went backwards" in markdown(found, "en")
+    assert ("- ⚠️ Tila: voimassa → luonnos. Tila ei voi palata taaksepäin: kuvauksen elinkaari"
+            " etenee luonnoksesta ehdotetuksi, hyväksytyksi ja poistuneeksi.") in text.splitlines()
+    assert "A status cannot go backwards" in markdown(found, "en")
     # --strict turns the problem into exit status 1 (the comment is still written).
     result = CliRunner().invoke(app, ["diff", str(sides["before"]), str(after), "--strict",
                                       "--lang", "en"])

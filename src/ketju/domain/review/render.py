@@ -234,9 +234,7 @@ def sentence(change: Change, namer: Namer, strong: Callable[[str], str],
     else:
         text = t["changed"].format(**values)
     if change.problem:
-        text += ": " + plain(t["backwards"].format(
-            before=namer.value("status", change.before)[0],
-            after=namer.value("status", change.after)[0]))
+        text += ". " + plain(t["backwards"])
     return text
 
 
