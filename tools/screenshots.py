@@ -9,6 +9,10 @@ stopped at the end. Run from anywhere:
     .venv/bin/python tools/screenshots.py [--lang fi] [--out docs/screenshots] [KIND ...]
 
 PAGES is also the list of pages the page matrix test (tests/test_pages_for_people.py) opens.
+
+`review` (alone, or with all pages in Finnish) pictures a `ketju diff` comment as a pull
+request shows it (docs/screenshots/review.png): the example data against a copy in which the
+Varsinais-Suomi hip-fracture chain changed, the Markdown made HTML with markdown-it-py.
 """
 
 from __future__ import annotations
@@ -256,17 +260,103 @@ def take_details(browser: Any, base: str, out: Path) -> list[Path]:
     return written
 
 
+#: The change the review picture shows: (file in data/, text before, text after).
+REVIEW_CHANGE = (
+    ("    ketju:position 6 ;\n    ketju:service vsserv:osastokuntoutus ;",
+     "    ketju:position 4 ;\n    ketju:service vsserv:osastokuntoutus ;"),
+    ("    ketju:position 4 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;",
+     "    ketju:position 5 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;"),
+    ("    ketju:position 5 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;",
+     "    ketju:position 6 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;"),
+    ("    ketju:service vsserv:kotihoito ;\n    ketju:responsibleProducer vsprod:kotihoito ;",
+     "    ketju:service vsserv:kotihoito ;\n"
+     "    ketju:responsibleProducer vsprod:terveyskeskussairaala ;"),
+    ('    ketju:maximumWait "P1D"^^xsd:duration .',
+     '    ketju:maximumWait "PT12H"^^xsd:duration .'),
+    ("        lmstep:jalkitarkastus ;\n    ketju:hasTransition",
+     "        lmstep:jalkitarkastus, lmstep:etaseuranta ;\n    ketju:hasTransition"),
+)
+REVIEW_STEP = """
+lmstep:etaseuranta a ketju:ChainStep ;
+    skos:prefLabel "Etäseuranta"@fi, "Distansuppföljning"@sv, "Remote follow-up"@en ;
+    ketju:position 10 ;
+    ketju:service vsserv:vastaanotto ;
+    ketju:responsibleProducer vsprod:sote-keskus ;
+    ketju:serviceLevel level:basic .
+"""
+#: A pull-request comment's look (GitHub's light theme, roughly), for the picture only.
+REVIEW_STYLE = """
+body { margin: 0; padding: 24px; background: #fff; font: 14px/1.5 -apple-system,
+  "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; color: #1f2328; }
+.comment { max-width: 860px; border: 1px solid #d1d9e0; border-radius: 6px; }
+.head { background: #f6f8fa; border-bottom: 1px solid #d1d9e0; padding: 8px 16px;
+  border-radius: 6px 6px 0 0; color: #59636e; }
+.head b { color: #1f2328; }
+.body { padding: 4px 16px 12px; }
+h3 { font-size: 1.25em; margin: 20px 0 8px; }
+a { color: #0969da; text-decoration: none; }
+ul { padding-left: 2em; margin: 4px 0 12px; }
+blockquote { margin: 12px 0; padding: 0 1em; color: #59636e; border-left: .25em solid #d1d9e0; }
+code { background: #eff1f3; border-radius: 6px; padding: .2em .4em; font-size: 85%; }
+"""
+
+
+def review_markdown(lang: str = "fi") -> str:
+    """The `ketju diff` comment for the example change (REVIEW_CHANGE), in `lang`."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        before, after = Path(folder) / "before", Path(folder) / "after"
+        shutil.copytree(ROOT / "data", before / "data")
+        shutil.copytree(ROOT / "data", after / "data")
+        chain = after / "data" / "varsinais-suomi" / "lonkkamurtuma.ttl"
+        text = chain.read_text(encoding="utf-8")
+        for old, new in REVIEW_CHANGE:
+            text = text.replace(old, new, 1)
+        chain.write_text(text + REVIEW_STEP, encoding="utf-8")
+        done = subprocess.run(ketju("diff", str(before), str(after), "--format", "markdown",
+                                    "--lang", lang), capture_output=True, text=True,
+                              check=True, env={**os.environ, "KETJU_HOME": str(ROOT)})
+    return done.stdout
+
+
+def take_review(out: Path) -> Path:
+    """docs/screenshots/review.png: the review comment as a pull request shows it."""
+    from markdown_it import MarkdownIt
+    from playwright.sync_api import sync_playwright
+
+    body = MarkdownIt("commonmark").render(review_markdown("fi"))
+    page_html = (f"<!doctype html><html lang=fi><meta charset=utf-8><style>{REVIEW_STYLE}"
+                 "</style><div class=comment><div class=head><b>github-actions</b> bot "
+                 f"kommentoi</div><div class=body>{body}</div></div></html>")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "review.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 920, "height": 600},
+                                    device_scale_factor=1)
+            page.set_content(page_html, wait_until="load")
+            page.locator(".comment").screenshot(path=str(target), animations="disabled")
+        finally:
+            browser.close()
+    print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}", flush=True)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("kinds", nargs="*", metavar="KIND",
                         help=f"pages to picture (default: all of {', '.join(PAGES)}, and "
-                             "the workbook)")
+                             "the workbook and the review comment)")
     parser.add_argument("--lang", choices=("fi", "sv", "en"), default="fi")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--home", type=Path, default=ROOT,
                         help="the project to build and serve (default: this checkout)")
     args = parser.parse_args(argv)
-    if unknown := [kind for kind in args.kinds if kind not in PAGES and kind != "workbook"]:
+    if unknown := [kind for kind in args.kinds
+                   if kind not in PAGES and kind not in ("workbook", "review")]:
         parser.error(f"no such kind of page: {', '.join(unknown)} (known: {', '.join(PAGES)})")
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: run `make browser`", file=sys.stderr)
@@ -277,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(ketju("build", "--if-needed"), env=env, check=True)
         with serving(args.home) as base:
             take(base, args.out, pages, args.lang)
+    if (not args.kinds or "review" in args.kinds) and args.lang == "fi":
+        take_review(args.out)
     if (not args.kinds or "workbook" in args.kinds) and args.lang == "fi" \
             and picture_workbook(args.home, args.out) is None:
         return 2

@@ -530,5 +530,46 @@ def workbook_import(
     err.print(f"Wrote {result.written}.", markup=False, highlight=False)
 
 
+class ReviewFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+    text = "text"
+
+
+class ReviewLanguage(StrEnum):
+    fi = "fi"
+    sv = "sv"
+    en = "en"
+
+
+@app.command()
+def diff(
+    base: Annotated[str, typer.Argument(help="Before: a git revision or a folder.")],
+    head: Annotated[str, typer.Argument(help="After: a git revision or a folder.")],
+    output: Annotated[ReviewFormat, typer.Option(
+        "--format", help="markdown (a pull-request comment), json (records) or text")]
+    = ReviewFormat.text,
+    lang: Annotated[ReviewLanguage | None, typer.Option(help="Language of the review.")]
+    = None,
+    strict: Annotated[bool, typer.Option(
+        help="Exit with status 1 when a change is a problem (a status that goes backwards).")]
+    = False,
+) -> None:
+    """What changed in the descriptions (packages and chains) between two git revisions of
+    this repository or two folders (a project root or a data folder): steps added, removed,
+    moved or changed, hand-overs, goals, indicators, targets, producers, life cycle."""
+    from ketju.domain.review import FORMATS, SourceError, review
+
+    language = (lang or ReviewLanguage(_default_language().value)).value
+    try:
+        found = review(base, head, Project.locate().root)
+    except SourceError as error:
+        err.print(str(error), style="red", markup=False, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    sys.stdout.write(FORMATS[output.value](found, language))
+    if strict and found.problems:
+        raise typer.Exit(EXIT_DATA)
+
+
 def main() -> None:
     app()
