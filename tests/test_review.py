@@ -195,6 +195,17 @@ def test_no_changes(sides: dict[str, Path | str]) -> None:
     assert json.loads(FORMATS["json"](same, "en"))["changes"] == []
 
 
+def test_a_duration_written_another_way_is_no_change(tmp_path: Path,
+                                                     sides: dict[str, Path | str]) -> None:
+    """A hand-over's wait of one day written as 24 hours is the same wait (XML Schema compares
+    durations by length): the review stays quiet."""
+    after = tmp_path / "after"
+    shutil.copytree(Path(sides["before"]) / "data", after / "data")
+    _edit(after / "data" / "varsinais-suomi" / "lonkkamurtuma.ttl",
+          ('ketju:maximumWait "P1D"^^xsd:duration', 'ketju:maximumWait "PT24H"^^xsd:duration'))
+    assert review(str(sides["before"]), str(after), ROOT).changes == []
+
+
 def test_a_backwards_status_is_a_problem(tmp_path: Path, sides: dict[str, Path | str]) -> None:
     after = tmp_path / "after"
     shutil.copytree(Path(sides["before"]) / "data", after / "data")

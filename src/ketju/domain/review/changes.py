@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from ketju.core.languages import DEFAULT, FALLBACK
 from ketju.core.namespaces import ONTOLOGY
+from ketju.domain.monitoring import duration_parts
 from ketju.domain.review.sources import Graph, Side
 
 K = ONTOLOGY
@@ -137,11 +138,39 @@ def _same_number(before: str | None, after: str | None) -> bool:
         return False
 
 
+#: Seconds in each unit of the day-and-time part of a duration (years and months are counted
+#: apart: a month has no fixed number of days).
+_SECONDS = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
+
+
+def _same_duration(before: str | None, after: str | None) -> bool:
+    """Whether two durations are one length as XML Schema compares them ("P1D" and "PT24H").
+
+    >>> _same_duration("P1D", "PT24H"), _same_duration("P1M", "P30D"), _same_duration("P2D", "P1D")
+    (True, False, False)
+    """
+    def length(value: str | None) -> tuple[Decimal, Decimal] | None:
+        parts = duration_parts(value) if value else None
+        if parts is None:
+            return None
+        try:
+            numbers = {unit: Decimal(number.replace(",", ".")) for unit, number in parts}
+        except InvalidOperation:
+            return None
+        months = numbers.get("year", Decimal(0)) * 12 + numbers.get("month", Decimal(0))
+        return months, sum((numbers.get(u, Decimal(0)) * n for u, n in _SECONDS.items()),
+                           Decimal(0))
+
+    first = length(before)
+    return first is not None and first == length(after)
+
+
 def _properties(out: list[Change], description: str, what: str, iri: str, base: Graph,
                 head: Graph, props: Iterable[tuple[str, str, str]]) -> None:
     for key, predicate, how in props:
         before, after = _single(base, iri, predicate), _single(head, iri, predicate)
-        if before != after and not (how == "number" and _same_number(before, after)):
+        if before != after and not (how == "number" and _same_number(before, after)) \
+                and not (how == "duration" and _same_duration(before, after)):
             out.append(Change("changed", description, what, iri, key, before, after,
                               property_iri=predicate))
 
