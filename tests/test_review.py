@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tools.screenshots import REVIEW_CHANGE, REVIEW_STEP
 from typer.testing import CliRunner
 
 from ketju.cli import app
@@ -36,34 +37,9 @@ def _edit(path: Path, *pairs: tuple[str, str], append: str = "") -> None:
     path.write_text(text + append, encoding="utf-8")
 
 
-FOUR_CHANGES = (
-    # 1. a step moved: physiotherapy from 6 to 4, right after surgery (the ward care and the
-    #    follow-up care after it are renumbered 5 and 6: renumbered, not moved)
-    ("    ketju:position 6 ;\n    ketju:service vsserv:osastokuntoutus ;",
-     "    ketju:position 4 ;\n    ketju:service vsserv:osastokuntoutus ;"),
-    ("    ketju:position 4 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;",
-     "    ketju:position 5 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;"),
-    ("    ketju:position 5 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;",
-     "    ketju:position 6 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;"),
-    # 2. a producer changed: the discharge step is now the health centre hospital's
-    ("    ketju:service vsserv:kotihoito ;\n    ketju:responsibleProducer vsprod:kotihoito ;",
-     "    ketju:service vsserv:kotihoito ;\n"
-     "    ketju:responsibleProducer vsprod:terveyskeskussairaala ;"),
-    # 3. a hand-over's maximum wait: from one day to twelve hours
-    ('    ketju:maximumWait "P1D"^^xsd:duration .',
-     '    ketju:maximumWait "PT12H"^^xsd:duration .'),
-    # 4. a step added after the follow-up visit
-    ("        lmstep:jalkitarkastus ;\n    ketju:hasTransition",
-     "        lmstep:jalkitarkastus, lmstep:etaseuranta ;\n    ketju:hasTransition"),
-)
-NEW_STEP = """
-lmstep:etaseuranta a ketju:ChainStep ;
-    skos:prefLabel "Etäseuranta"@fi, "Distansuppföljning"@sv, "Remote follow-up"@en ;
-    ketju:position 10 ;
-    ketju:service vsserv:vastaanotto ;
-    ketju:responsibleProducer vsprod:sote-keskus ;
-    ketju:serviceLevel level:basic .
-"""
+#: The four changes of issue 16's "done when" (a step moved, a producer changed, a hand-over's
+#: maximum wait changed, a step added): the change `make screenshots` pictures for the README.
+FOUR_CHANGES, NEW_STEP = REVIEW_CHANGE, REVIEW_STEP
 EXPECTED = {
     ("added", "step", STEP + "etaseuranta", None, None, None),
     ("moved", "step", STEP + "osastokuntoutus", "position", "6", "4"),

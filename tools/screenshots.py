@@ -260,19 +260,25 @@ def take_details(browser: Any, base: str, out: Path) -> list[Path]:
     return written
 
 
-#: The change the review picture shows: (file in data/, text before, text after).
+#: The change the review picture shows, in data/varsinais-suomi/lonkkamurtuma.ttl: (text before,
+#: text after) pairs; tests/test_review.py checks the review names exactly these four changes.
 REVIEW_CHANGE = (
+    # 1. a step moved: physiotherapy from 6 to 4, right after surgery (the ward care and the
+    #    follow-up care after it are renumbered 5 and 6: renumbered, not moved)
     ("    ketju:position 6 ;\n    ketju:service vsserv:osastokuntoutus ;",
      "    ketju:position 4 ;\n    ketju:service vsserv:osastokuntoutus ;"),
     ("    ketju:position 4 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;",
      "    ketju:position 5 ;\n    ketju:service vsserv:ortopedinen-osastohoito ;"),
     ("    ketju:position 5 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;",
      "    ketju:position 6 ;\n    ketju:service vsserv:terveyskeskussairaalahoito ;"),
+    # 2. a producer changed: the discharge step is now the health centre hospital's
     ("    ketju:service vsserv:kotihoito ;\n    ketju:responsibleProducer vsprod:kotihoito ;",
      "    ketju:service vsserv:kotihoito ;\n"
      "    ketju:responsibleProducer vsprod:terveyskeskussairaala ;"),
+    # 3. a hand-over's maximum wait: from one day to twelve hours
     ('    ketju:maximumWait "P1D"^^xsd:duration .',
      '    ketju:maximumWait "PT12H"^^xsd:duration .'),
+    # 4. a step added after the follow-up visit
     ("        lmstep:jalkitarkastus ;\n    ketju:hasTransition",
      "        lmstep:jalkitarkastus, lmstep:etaseuranta ;\n    ketju:hasTransition"),
 )
