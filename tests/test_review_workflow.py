@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_review import CHAIN_FILE, FOUR_CHANGES, NEW_STEP, _edit
+from tests.test_review import CHAIN_FILE, FOUR_CHANGES, NEW_STEP, _commit, _edit, _git
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "review.yml"
@@ -31,17 +31,6 @@ EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 def _workflow() -> dict[object, object]:
     loaded: dict[object, object] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     return loaded
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
-def _commit(repo: Path, message: str) -> None:
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.org", "commit", "-q",
-         "-m", message)
 
 
 def _job() -> dict[str, object]:
