@@ -182,6 +182,23 @@ def test_a_duration_written_another_way_is_no_change(tmp_path: Path,
     assert review(str(sides["before"]), str(after), ROOT).changes == []
 
 
+def test_a_handover_given_a_new_identifier_is_the_same_handover(
+        tmp_path: Path, sides: dict[str, Path | str]) -> None:
+    """A hand-over whose IRI changed but that joins the same two steps is compared with the
+    old one: only its changed wait is named, not one hand-over removed and another added."""
+    after = tmp_path / "after"
+    shutil.copytree(Path(sides["before"]) / "data", after / "data")
+    chain = after / "data" / CHAIN_FILE
+    text = chain.read_text(encoding="utf-8").replace("lmtr:jatkohoito-kotihoito",
+                                                     "lmtr:kotiutus")
+    chain.write_text(text, encoding="utf-8")
+    _edit(chain, ('ketju:maximumWait "P1D"^^xsd:duration',
+                  'ketju:maximumWait "PT12H"^^xsd:duration'))
+    found = review(str(sides["before"]), str(after), ROOT)
+    assert [(c.kind, c.what, c.entity, c.property, c.before, c.after) for c in found.changes] \
+        == [("changed", "transition", TRANSITION + "kotiutus", "maximumWait", "P1D", "PT12H")]
+
+
 def test_a_backwards_status_is_a_problem(tmp_path: Path, sides: dict[str, Path | str]) -> None:
     after = tmp_path / "after"
     shutil.copytree(Path(sides["before"]) / "data", after / "data")

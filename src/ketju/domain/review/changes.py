@@ -263,10 +263,25 @@ def _steps(out: list[Change], d: str, base: Graph, head: Graph) -> None:
 
 
 def _transitions(out: list[Change], d: str, base: Graph, head: Graph) -> None:
-    shared = _members(out, d, "transition", set(base.iris(d, K + "hasTransition")),
-                      set(head.iris(d, K + "hasTransition")))
+    before, after = set(base.iris(d, K + "hasTransition")), set(head.iris(d, K + "hasTransition"))
+
+    def ends(graph: Graph, transition: str) -> tuple[str | None, str | None]:
+        return _single(graph, transition, K + "fromStep"), _single(graph, transition, K + "toStep")
+
+    # A hand-over renamed in the data (a new IRI) that joins the same two steps is the same
+    # hand-over to a reviewer: compared, not reported as one removed and one added.
+    gone = {ends(base, t): t for t in sorted(before - after)}
+    renamed = {t: gone[ends(head, t)] for t in sorted(after - before) if ends(head, t) in gone}
+    shared = _members(out, d, "transition", before - set(renamed.values()),
+                      after - set(renamed))
     for transition in shared:
         _properties(out, d, "transition", transition, base, head, TRANSITION_PROPS)
+    for new, old in renamed.items():
+        for key, predicate, how in TRANSITION_PROPS[2:]:
+            was, now = _single(base, old, predicate), _single(head, new, predicate)
+            if was != now and not (how == "duration" and _same_duration(was, now)):
+                out.append(Change("changed", d, "transition", new, key, was, now,
+                                  property_iri=predicate))
 
 
 def _goals(out: list[Change], d: str, base: Graph, head: Graph) -> None:
