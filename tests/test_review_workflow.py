@@ -3,7 +3,7 @@ order in a clone whose pull request changes one chain; the posting step is ident
 checked, not run (it needs GitHub).
 
 The clone's `.venv` is a folder of its own whose bin/ links to this project's interpreter and
-ketju script, with the install stamps present: `make setup` has nothing to do (the test checks
+ketju script, with the install stamps present: `make setup-run` has nothing to do (the test checks
 that with `make -n` first and never installs anything), and ketju runs this worktree's code
 (PYTHONPATH).
 """
@@ -56,7 +56,7 @@ def test_the_workflow_runs_on_pull_requests_and_may_comment() -> None:
     assert checkout["uses"].startswith("actions/checkout@")
     assert checkout["with"]["fetch-depth"] == 0
     runs = [s["run"] for s in steps if "run" in s]
-    assert runs[0] == "make setup"
+    assert runs[0] == "make setup-run"
     assert runs[1] == ".venv/bin/ketju validate"
     assert runs[2].startswith('.venv/bin/ketju diff "origin/$BASE" HEAD --format markdown')
     assert runs[2].endswith("> review.md")
@@ -103,7 +103,7 @@ def test_the_run_steps_review_a_pull_request(tmp_path: Path) -> None:
     os.utime(clone / "pyproject.toml", (0, 0))
     for stamp in (".installed-run", ".installed-test"):
         (clone / ".venv" / stamp).touch()
-    dry = subprocess.run(["make", "-n", "setup"], cwd=clone, capture_output=True, text=True)
+    dry = subprocess.run(["make", "-n", "setup-run"], cwd=clone, capture_output=True, text=True)
     assert "pip" not in dry.stdout and "venv" not in dry.stdout, dry.stdout
 
     job = _job()
