@@ -75,15 +75,17 @@ run: $(RUN_STAMP)
 	@echo "==> Starting the server (Ctrl-C stops it)"
 	$(BIN)/ketju serve --no-build
 
-# Every test, the slow tier included (real servers, browser, npm clients, remote engines,
-# the proxy in front of two servers, the benchmark's quick run): what CI runs.
+# Every test: the fast tier on every core (with every property-test example), then the slow
+# tier (real servers, browser, npm clients, remote engines, the proxy in front of two
+# servers, the benchmark's quick run), one at a time: what CI runs.
 test: setup tools
 	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
-	$(BIN)/python -m pytest
+	KETJU_EXAMPLES=all $(BIN)/python -m pytest -m "not slow" -n auto
+	$(BIN)/python -m pytest -m slow
 
 # Quick feedback while working (under a minute): the tests not marked slow, web tests in process.
 quick: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 # What the project enforces: ruff's rules (pyproject.toml) and the import layers (cli > web >
 # domain > infra > core, [tool.importlinter]); the tree is not laid out by `ruff format`.

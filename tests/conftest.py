@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +25,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIXTURES = ROOT / "tests" / "fixtures"
 
-#: Whether this run leaves the slow tests out (`pytest -m "not slow"`, the quick feedback of
-#: a developer): then property tests try a tenth of their examples (`examples`).
+#: Whether this run is a developer's quick feedback (`pytest -m "not slow"`, `make quick`):
+#: then property tests try a tenth of their examples (`examples`). `make test` runs the same
+#: tier first, with every example (`KETJU_EXAMPLES=all`).
 FAST_TIER = False
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global FAST_TIER
-    FAST_TIER = "not slow" in (config.option.markexpr or "")
+    FAST_TIER = "not slow" in (config.option.markexpr or "") \
+        and os.environ.get("KETJU_EXAMPLES") != "all"
 
 
 def examples(full: int) -> int:
