@@ -260,6 +260,24 @@ def test_import_writes_validated_turtle_and_keeps_other_statements(
     assert any(str(s) == step for s in graph.subjects())
 
 
+def test_a_new_chain_is_named_by_its_steps_with_its_finnish_name(catalogue: Catalogue) -> None:
+    """A new chain row without an identifier gets one from its Finnish name; its steps may name
+    the chain by that name instead of typing the identifier."""
+    book = _reopen(new_workbook(catalogue, "varsinais-suomi"))
+    for sheet, row in (("Palveluketju", {"Nimi (suomi)": "Uusi kotiutusketju"}),
+                       ("Vaiheet", {"Ketju": "Uusi kotiutusketju", "Järjestys": 1,
+                                    "Nimi (suomi)": "Kotiutus", "Palvelu": "kotihoito",
+                                    "Tuottaja": "kotihoito"})):
+        ws = book[sheet]
+        headers = [str(cell.value).rstrip(" *") for cell in ws[1]]
+        ws.append([row.get(h) for h in headers])
+    reading = read_workbook(book, "varsinais-suomi", catalogue)
+    chain = "https://w3id.org/ketju/id/varsinais-suomi/chain/uusi-kotiutusketju"
+    assert ox.Triple(ox.NamedNode(chain), ox.NamedNode(ONTOLOGY + "hasStep"),
+                     ox.NamedNode(chain + "/step/kotiutus")) in reading.triples
+    assert not [p for p in reading.problems if p.where.sheet == "Vaiheet"]
+
+
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KETJU_HOME", str(ROOT))
     runner = CliRunner()

@@ -156,6 +156,10 @@ def ref_iri(text: str, segment: str | None, place: Place) -> str:
         return f"{ID}{place.region}/{segment}/{text}"
     if text and all(_SLUG.fullmatch(p) for p in text.split("/")) and "/" in text:
         return ID + text
+    if segment in ("chain", "package") and text and "/" not in text:
+        # A new chain or package row without an identifier gets one from its Finnish name
+        # (`slugify`): the rows that belong to it may name it by that name too.
+        return f"{ID}{place.region}/{segment}/{slugify(text)}"
     raise CellError(
         f"'{text}' ei ole tunniste: kirjoita lyhyt nimi (pienet kirjaimet, numerot ja "
         "väliviivat), alue/laji/nimi tai koko IRI.",

@@ -60,20 +60,17 @@ INSTRUCTION_TEXT = (
     ("Tunniste: jätä tyhjäksi uudelle riville, niin se muodostetaan suomenkielisestä nimestä "
      "(pienet kirjaimet ilman ääkkösiä, väliviivat). Älä muuta olemassa olevaa tunnistetta: "
      "sillä rivi löytyy seuraavallakin kerralla. Viittaa toiseen riviin sen tunnisteella "
-     "(esimerkiksi vaiheen tuottaja: tuottajan tunniste Tuottajat-välilehdeltä). Uudelle "
-     "ketjulle kirjoita tunniste itse (esimerkiksi lonkkamurtuma), jotta vaiheet ja siirtymät "
-     "voivat viitata siihen.",
+     "(esimerkiksi vaiheen tuottaja: tuottajan tunniste Tuottajat-välilehdeltä). Uuden ketjun "
+     "vaiheissa ja siirtymissä ketjuksi voi kirjoittaa myös ketjun suomenkielisen nimen.",
      "Identifierare: lämna tom på en ny rad, så bildas den av det finska namnet (små bokstäver "
      "utan å, ä, ö, bindestreck). Ändra inte en befintlig identifierare: med den hittas raden "
-     "också nästa gång. Hänvisa till en annan rad med dess identifierare. Skriv själv "
-     "identifieraren för en ny kedja (till exempel lonkkamurtuma), så att stegen och "
-     "övergångarna kan hänvisa till den.",
+     "också nästa gång. Hänvisa till en annan rad med dess identifierare. I en ny kedjas steg "
+     "och övergångar kan kedjan också anges med sitt finska namn.",
      "Identifier: leave it empty on a new row and it is made from the Finnish name (lower-case "
      "letters without diacritics, hyphens). Do not change an existing identifier: it is how the "
      "row is found next time. Refer to another row by its identifier (for example a step's "
-     "producer: the producer's identifier on the Producers sheet). Write the identifier of a "
-     "new chain yourself (for example lonkkamurtuma), so that its steps and hand-overs can "
-     "refer to it."),
+     "producer: the producer's identifier on the Producers sheet). The steps and hand-overs of "
+     "a new chain may also name their chain by its Finnish name."),
     ("Päivämäärät muodossa 31.12.2025 tai 2025-12-31; kestot muodossa P3D (3 päivää) tai PT48H "
      "(48 tuntia).",
      "Datum som 31.12.2025 eller 2025-12-31; längder som P3D (3 dagar) eller PT48H (48 timmar).",
