@@ -24,7 +24,7 @@ Every query is a named query (`queries/monitoring-*.rq`) with its parameters bou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -191,6 +191,22 @@ def duration_parts(value: str) -> list[tuple[str, str]] | None:
     parts = [(unit, number) for unit, number in zip(DURATION_UNITS, match.groups(),
                                                     strict=True) if number is not None]
     return parts or None
+
+
+def duration_words(value: str, lang: str, word: Callable[[str, str], str]) -> str | None:
+    """An ISO 8601 duration in words, or None when it is not one: each part is
+    `word(key, number)`, the key being its unit with "_one" when it counts one (the texts'
+    keys: "day_one", "month"), the number as the language writes it.
+
+    >>> duration_words("P1DT1,5H", "fi", lambda key, n: f"{n} {key}")
+    '1 day_one 1,5 hour'
+    """
+    parts = duration_parts(value)
+    if parts is None:
+        return None
+    amounts = [(unit, float(number.replace(",", "."))) for unit, number in parts]
+    return " ".join(word(unit + ("_one" if amount == 1 else ""), format_number(amount, lang))
+                    for unit, amount in amounts)
 
 
 def duration_days(duration: str) -> float | None:

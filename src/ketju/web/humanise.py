@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 
 from ketju.core.namespaces import ONTOLOGY, XSD
-from ketju.domain.monitoring import duration_parts, format_number
+from ketju.domain.monitoring import duration_parts, duration_words, format_number
 from ketju.web.i18n import translate
 
 #: Properties whose duration is a maximum ("at most ...").
@@ -53,15 +53,9 @@ def _t(key: str, lang: str, **values: str) -> str:
 def duration(value: str, lang: str, *, maximum: bool = False) -> str:
     """An ISO 8601 duration in words ("P3M" -> "3 kuukautta"), "at most ..." when `maximum`;
     anything else as it is."""
-    parts = duration_parts(value)
-    if parts is None:
+    words = duration_words(value, lang, lambda key, n: _t("human_" + key, lang, n=n))
+    if words is None:
         return value
-    shown = []
-    for unit, number in parts:
-        amount = float(number.replace(",", "."))
-        text = format_number(amount, lang)
-        shown.append(_t(f"human_{unit}" + ("_one" if amount == 1 else ""), lang, n=text))
-    words = " ".join(shown)
     return _t("human_at_most", lang, duration=words) if maximum else words
 
 

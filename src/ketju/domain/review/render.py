@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core.languages import FALLBACK
-from ketju.domain.monitoring import duration_parts, format_number
+from ketju.domain.monitoring import duration_words, format_number
 from ketju.domain.review.changes import (
     KSTATUS,
     LABEL,
@@ -144,15 +144,9 @@ class Namer:
         >>> n.duration("P2D", maximum=True), n.duration("PT1,5H", maximum=False)
         ('enintään 2 päivää', '1,5 tuntia')
         """
-        parts = duration_parts(value)
-        if parts is None:
+        shown = duration_words(value, self.lang, lambda key, n: self.t[key].format(n=n))
+        if shown is None:
             return value
-        words = []
-        for unit, number in parts:
-            amount = float(number.replace(",", "."))
-            key = unit + ("_one" if amount == 1 else "")
-            words.append(self.t[key].format(n=format_number(amount, self.lang)))
-        shown = " ".join(words)
         return self.t["at_most"].format(duration=shown) if maximum else shown
 
     def date(self, value: str) -> str:
