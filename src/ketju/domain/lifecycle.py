@@ -98,7 +98,7 @@ class Lifecycle:
     @property
     def state(self) -> str | None:
         """"current" or "target" (its `ketju:modelState`), else None."""
-        return {CURRENT: "current", TARGET: "target"}.get(self.model_state or "")
+        return next((word for word, iri in STATE_WORDS.items() if iri == self.model_state), None)
 
     @property
     def missing(self) -> tuple[str, ...]:

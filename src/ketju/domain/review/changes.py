@@ -18,24 +18,27 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from ketju.core.languages import DEFAULT, FALLBACK
-from ketju.core.namespaces import ONTOLOGY
+from ketju.core.lifecycle import STATUS_WORDS
+from ketju.core.namespaces import (
+    ADMS,
+    DCT,
+    FOAF,
+    ONTOLOGY,
+    PROV,
+    RDF,
+    SDMX_ATTRIBUTE,
+    SKOS,
+)
 from ketju.domain.monitoring import duration_parts
 from ketju.domain.review.sources import Graph, Side
 
 K = ONTOLOGY
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-ADMS = "http://www.w3.org/ns/adms#"
-STATUS = "http://purl.org/adms/status/"
-KSTATUS = "https://w3id.org/ketju/vocab/status/"
-SDMX_ATTRIBUTE = "http://purl.org/linked-data/sdmx/2009/attribute#"
 PACKAGE, CHAIN = K + "ServicePackage", K + "ServiceChain"
 LABEL = SKOS + "prefLabel"
 
-#: Life-cycle ranks: a status may only move up (retired ones share the last rank).
-STATUS_RANK = {STATUS + "UnderDevelopment": 0, KSTATUS + "Proposed": 1, STATUS + "Completed": 2,
-               STATUS + "Deprecated": 3, STATUS + "Withdrawn": 3}
+#: Life-cycle ranks, in the order of the status words: a status may only move up (retired
+#: ones share the last rank).
+STATUS_RANK = {iri: rank for rank, iris in enumerate(STATUS_WORDS.values()) for iri in iris}
 
 #: What is compared, per kind of entity: (property key, property IRI, how its value reads).
 #: The keys name the texts (texts.toml `prop_*`); the value kinds say how a value is shown.
@@ -55,7 +58,6 @@ TRANSITION_PROPS = (
     ("kind", K + "transitionKind", "iri"), ("maximumWait", K + "maximumWait", "duration"),
     ("producer", K + "responsibleProducer", "iri"),
 )
-PROV, FOAF = "http://www.w3.org/ns/prov#", "http://xmlns.com/foaf/0.1/"
 #: The approving decision's own facts, when the description keeps the same decision.
 DECISION_PROPS = (("decisionBody", PROV + "wasAssociatedWith", "iri"),
                   ("decisionDate", DCT + "date", "date"),

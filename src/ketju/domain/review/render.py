@@ -21,9 +21,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketju.core.languages import FALLBACK
+from ketju.core.namespaces import KSTATUS, RDFS
 from ketju.domain.monitoring import duration_words, format_number
 from ketju.domain.review.changes import (
-    KSTATUS,
     LABEL,
     PROPERTY_KINDS,
     Change,
@@ -31,7 +31,7 @@ from ketju.domain.review.changes import (
 )
 from ketju.domain.review.sources import Graph
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDFS_LABEL = RDFS + "label"
 K = "https://w3id.org/ketju/ontology#"
 #: JHS 183 service classes are shown with their code ("P4.3 Kotihoito ja kotipalvelut").
 JHS = "http://uri.suomi.fi/codelist/ptv/ptvserclass2/code/"
