@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from ketju.core import kinds as registry
 from ketju.core.namespaces import (
     ADMS,
+    CV,
+    DCAT,
     DCT,
+    FOAF,
     ID,
     ONTOLOGY,
     ORG,
@@ -30,6 +33,7 @@ from ketju.core.namespaces import (
     PROV,
     RDF,
     RDFS,
+    SDMX_ATTRIBUTE,
     SKOS,
     VOCAB,
 )
@@ -42,7 +46,6 @@ from ketju.domain.entities import (
 )
 from ketju.domain.texts import Node, Texts
 
-DCAT = "http://www.w3.org/ns/dcat#"
 REGION = VOCAB + "region/"
 K = ONTOLOGY
 #: Never a fact: names, descriptions and types are the page's header.
@@ -71,7 +74,7 @@ class Shown:
 _MONITORED = Shown(frozenset({
     K + "nationalIndicator", K + "polarity", K + "hasTarget", K + "reportingProducer",
     K + "reportsTo", K + "reportingChannel", K + "discussedIn", K + "reportedBy",
-    DCT + "accrualPeriodicity", "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure",
+    DCT + "accrualPeriodicity", SDMX_ATTRIBUTE + "unitMeasure",
     K + "indicator"}))
 
 #: By page template: what its own sections show.
@@ -263,8 +266,7 @@ def curie(iri: str) -> str:
     for prefix, namespace in (("ketju", K), ("skos", SKOS), ("dct", DCT), ("rdf", RDF),
                               ("rdfs", RDFS), ("owl", OWL), ("prov", PROV), ("adms", ADMS),
                               ("dcat", DCAT), ("org", ORG),
-                              ("cv", "http://data.europa.eu/m8g/"),
-                              ("foaf", "http://xmlns.com/foaf/0.1/")):
+                              ("cv", CV), ("foaf", FOAF)):
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
